@@ -1,0 +1,63 @@
+import type { Redis } from "ioredis";
+import type { RedisKeys } from "../redis/keys.ts";
+import type { CallState } from "./types.ts";
+
+/** How long an ended call's state is kept for workers and re-processing. */
+export const ENDED_CALL_TTL_SEC = 7 * 24 * 3600;
+
+/**
+ * The durable home of call states. The app writes a state before it publishes the job that points
+ * at it; workers only read. A write never goes backwards: a state with a lower version than the
+ * stored one is refused (a late writer after a restart cannot undo newer facts).
+ */
+export class CallStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async get(callId: string): Promise<CallState | undefined> {
+    const json = await this.redis.get(this.keys.call(callId));
+    return json ? (JSON.parse(json) as CallState) : undefined;
+  }
+
+  /** Stores the state; returns false (and stores nothing) if a newer version is already there. */
+  async put(state: CallState): Promise<boolean> {
+    const ended = state.phase === "ended";
+    const result = await this.redis.eval(
+      PUT_SCRIPT,
+      2,
+      this.keys.call(state.callId),
+      this.keys.activeCalls,
+      JSON.stringify(state),
+      String(state.version),
+      state.callId,
+      String(Date.parse(state.startedAt)),
+      ended ? "1" : "0",
+      String(ENDED_CALL_TTL_SEC),
+    );
+    return result === 1;
+  }
+
+  /** Calls that have started and not ended, oldest first. */
+  async activeCallIds(): Promise<string[]> {
+    return this.redis.zrange(this.keys.activeCalls, 0, -1);
+  }
+}
+
+// KEYS: call, active. ARGV: json, version, callId, startedMs, ended, ttl.
+const PUT_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local v = tonumber(string.match(current, '"version":(%d+)'))
+  if v and v > tonumber(ARGV[2]) then return 0 end
+end
+if ARGV[5] == '1' then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[6]))
+  redis.call('ZREM', KEYS[2], ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('ZADD', KEYS[2], tonumber(ARGV[4]), ARGV[3])
+end
+return 1
+`;

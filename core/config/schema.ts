@@ -1,0 +1,223 @@
+import { z } from "zod";
+
+/**
+ * The whole configuration of itgrix: one validated object, built by core/config/loadConfig.ts from
+ * defaults, one JSON file and ITGRIX__* environment overrides. No module reads process.env itself.
+ */
+
+const rewriteRule = z.object({
+  /** JavaScript regular expression, anchored by the admin if needed, e.g. `^123(\\d{4})$`. */
+  pattern: z.string().min(1),
+  /** Replacement with $1… groups, e.g. `$1`. */
+  replacement: z.string(),
+});
+
+const cardMode = z.enum(["ring", "answer", "off"]);
+
+const webhookAuth = z.object({
+  type: z.literal("webhook"),
+  /** Incoming webhook base URL: `https://portal/rest/{userId}/{secret}/`. */
+  webhookUrl: z.string().url(),
+});
+
+const oauthAuth = z.object({
+  type: z.literal("oauth"),
+  /** REST endpoint of the portal, e.g. `https://portal/rest/` (client_endpoint). */
+  restUrl: z.string().url(),
+  /** OAuth server for refresh_token grants (the vendor's server, or the emulator's /oauth/token/). */
+  oauthUrl: z.string().url().default("https://oauth.bitrix.info/oauth/token/"),
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  /** Tokens to start with; after the first refresh the current pair lives in Redis. */
+  accessToken: z.string().min(1),
+  refreshToken: z.string().min(1),
+});
+
+const offlineAuth = z.object({
+  type: z.literal("offline"),
+  /** REST endpoint of the portal, e.g. `https://portal/rest/`. */
+  restUrl: z.string().url(),
+  /** One or more long-lived token files (`token.json`, `token-1.json`, …); re-read when they change. */
+  tokenFiles: z.array(z.string().min(1)).min(1),
+});
+
+const group = z.object({
+  strategy: z.enum(["ringall", "sequential", "roundrobin"]).default("ringall"),
+  /** Operator extensions, in order for `sequential`. */
+  members: z.array(z.string().min(1)).min(1),
+  /** How long one operator rings (sequential / roundrobin) before the next is tried. */
+  ringTimeoutSec: z.number().int().positive().default(20),
+  /** How long the whole group is tried before overflow (or the call is given up). */
+  groupTimeoutSec: z.number().int().positive().default(60),
+  /** Group to try when this one times out or nobody is available. */
+  overflow: z.string().optional(),
+});
+
+const ivr = z.object({
+  /** ARI media URI played after answering, e.g. `sound:demo-enterextension`. */
+  prompt: z.string().default("sound:demo-enterextension"),
+  /** Seconds to wait for the first / next digit. */
+  digitTimeoutSec: z.number().positive().default(5),
+  maxDigits: z.number().int().positive().default(4),
+  /** How long the extension chosen in the IVR rings before the call goes on to the DID's group. */
+  extensionRingTimeoutSec: z.number().int().positive().default(15),
+});
+
+const did = z.object({
+  group: z.string().min(1),
+  ivr: ivr.optional(),
+});
+
+export const configSchema = z
+  .object({
+    ari: z
+      .object({
+        url: z.string().url().default("http://127.0.0.1:8088"),
+        user: z.string().min(1).default("itgrix"),
+        password: z.string().min(1).default("itgrix"),
+        app: z.string().min(1).default("itgrix"),
+        /** Reconnect backoff cap; the adapter retries for ever. */
+        reconnectMaxDelayMs: z.number().int().positive().default(10_000),
+      })
+      .prefault({}),
+    redis: z
+      .object({
+        url: z.string().default("redis://127.0.0.1:6379"),
+        /** Prefix of every key and queue, so several installations can share one Redis. */
+        prefix: z.string().min(1).default("itgrix"),
+      })
+      .prefault({}),
+    http: z
+      .object({
+        host: z.string().default("127.0.0.1"),
+        port: z.number().int().min(0).max(65535).default(8077),
+        /** Admin endpoints (re-processing, …) require HTTP Basic with these credentials. */
+        adminUser: z.string().min(1).default("admin"),
+        adminPassword: z.string().optional(),
+        /** Public base URL of this API as the portal sees it (for RECORD_URL links and event handlers). */
+        publicUrl: z.string().url().optional(),
+        /** Key for signing expiring recording links. */
+        signingKey: z.string().min(16).optional(),
+      })
+      .prefault({}),
+    bitrix: z
+      .object({
+        auth: z.discriminatedUnion("type", [webhookAuth, oauthAuth, offlineAuth]).optional(),
+        /** `auth[application_token]` that incoming events must carry. */
+        applicationToken: z.string().optional(),
+        plan: z.enum(["standard", "enterprise", "box"]).default("standard"),
+        /** Overrides the plan's leaky bucket; `null` switches the limiter off. */
+        rateLimit: z
+          .object({ burst: z.number().int().positive(), drainPerSec: z.number().positive() })
+          .nullable()
+          .optional(),
+        requestTimeoutMs: z.number().int().positive().default(120_000),
+        /** Batches in flight at once (1 = a single sequential queue). */
+        parallelBatches: z.number().int().positive().default(4),
+        batchMaxCommands: z.number().int().min(1).max(50).default(50),
+        /** How long the micro-batcher waits for more commands before sending a batch that is not full. */
+        batchWaitMs: z.number().int().min(0).default(50),
+        retry: z
+          .object({
+            baseDelayMs: z.number().int().positive().default(500),
+            maxDelayMs: z.number().int().positive().default(60_000),
+            /** After this many failed attempts a call is recorded as failed (re-processing picks it up). */
+            maxAttempts: z.number().int().positive().default(12),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    crm: z
+      .object({
+        /** CRM_CREATE on register: create a lead when no contact/company/lead matches. */
+        createLeads: z.boolean().default(true),
+        addToChat: z.boolean().default(true),
+        /** Responsible user when no CRM user rang or answered. */
+        defaultUserId: z.number().int().positive().optional(),
+        cardMode: cardMode.default("ring"),
+        /** Per-user card mode by Bitrix24 user id or by extension. */
+        cardModeByUser: z.record(z.string(), cardMode).default({}),
+        /** Register operator-to-operator calls too. */
+        registerInternal: z.boolean().default(false),
+        /** How often the user directory (user.get UF_PHONE_INNER) is refreshed. */
+        directoryRefreshSec: z.number().int().positive().default(300),
+        /** Delivery of recordings: upload the file, or hand the portal a signed link to this API. */
+        recordDelivery: z.enum(["upload", "url"]).default("upload"),
+      })
+      .prefault({}),
+    numbers: z
+      .object({
+        /** Region for parsing national numbers (libphonenumber), e.g. RU: `8 495 …` → `+7495…`. */
+        defaultRegion: z.string().length(2).default("RU"),
+        /** Rewrites of client numbers (#TO#), applied in order after parsing. */
+        clientRewrite: z.array(rewriteRule).default([]),
+        /** Rewrites of operator extensions for the CRM (#FROM#), e.g. `^123(\\d{4})$` → `$1`. */
+        userRewrite: z.array(rewriteRule).default([]),
+      })
+      .prefault({}),
+    routing: z
+      .object({
+        /** Operator phones known to the PBX (PJSIP endpoint names = extensions). */
+        operators: z.array(z.string().min(1)).default([]),
+        /** Channel technology of operator phones. */
+        operatorTech: z.string().default("PJSIP"),
+        groups: z.record(z.string(), group).default({}),
+        dids: z.record(z.string(), did).default({}),
+        /** Group used for a DID that is not configured. */
+        defaultGroup: z.string().optional(),
+        /** Outbound dial string; `{number}` is replaced by the normalised number. */
+        trunkDialString: z.string().default("PJSIP/{number}@trunk"),
+        /** Dialled numbers matching this are internal extensions. */
+        internalPattern: z.string().default("^\\d{2,5}$"),
+        /** Seconds an outbound call may ring at the client. */
+        outboundRingTimeoutSec: z.number().int().positive().default(60),
+      })
+      .prefault({}),
+    recording: z
+      .object({
+        enabled: z.boolean().default(false),
+        format: z.enum(["wav", "gsm", "ulaw", "sln16"]).default("wav"),
+        /** Asterisk's recording spool as seen by the app host (for serving files to workers/portal). */
+        spoolDir: z.string().default("/var/spool/asterisk/recording"),
+      })
+      .prefault({}),
+    workers: z
+      .object({
+        /** Lifecycle jobs handled at once per worker process. */
+        concurrency: z.number().int().positive().default(200),
+      })
+      .prefault({}),
+    log: z.object({ level: z.string().default("info") }).prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    for (const [name, g] of Object.entries(cfg.routing.groups)) {
+      if (g.overflow !== undefined && !(g.overflow in cfg.routing.groups)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["routing", "groups", name, "overflow"],
+          message: `unknown group "${g.overflow}"`,
+        });
+      }
+    }
+    for (const [number, d] of Object.entries(cfg.routing.dids)) {
+      if (!(d.group in cfg.routing.groups)) {
+        ctx.addIssue({ code: "custom", path: ["routing", "dids", number, "group"], message: `unknown group "${d.group}"` });
+      }
+    }
+    const rules = [
+      ...cfg.numbers.clientRewrite.map((r, i) => ["clientRewrite", i, r.pattern] as const),
+      ...cfg.numbers.userRewrite.map((r, i) => ["userRewrite", i, r.pattern] as const),
+    ];
+    for (const [list, i, pattern] of rules) {
+      try {
+        new RegExp(pattern);
+      } catch {
+        ctx.addIssue({ code: "custom", path: ["numbers", list, i, "pattern"], message: "not a valid regular expression" });
+      }
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type CardMode = z.infer<typeof cardMode>;
+export type GroupConfig = z.infer<typeof group>;
+export type BitrixAuthConfig = NonNullable<Config["bitrix"]["auth"]>;

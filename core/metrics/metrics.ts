@@ -1,0 +1,72 @@
+import type { Redis } from "ioredis";
+import type { RedisKeys } from "../redis/keys.ts";
+
+/**
+ * Counters in one-minute buckets (a Redis hash per minute, kept two hours), so `/status` can say
+ * "processed / failed / errors by type in the last hour" across every app and worker process.
+ *
+ * Counter names: `calls.processed`, `calls.failed`, `crm.requests`, `crm.commands`,
+ * `errors.<CODE>` (e.g. `errors.QUERY_LIMIT_EXCEEDED`, `errors.NETWORK`, `errors.ari.reconnect`).
+ */
+const BUCKET_TTL_SEC = 2 * 3600;
+
+export function minuteBucket(at = new Date()): string {
+  return at.toISOString().slice(0, 16).replace(/[-T:]/g, "");
+}
+
+export class Metrics {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  /** Adds n to a counter of the current minute. Never throws: metrics must not break call handling. */
+  async count(name: string, n = 1): Promise<void> {
+    const key = this.keys.metricsMinute(minuteBucket());
+    try {
+      await this.redis.multi().hincrby(key, name, n).expire(key, BUCKET_TTL_SEC).exec();
+    } catch {
+      /* Redis down: /status will report that, counting is best effort */
+    }
+  }
+
+  /** Sums every counter over the last `minutes` minutes (default: the last hour). */
+  async lastMinutes(minutes = 60, now = Date.now()): Promise<Record<string, number>> {
+    const pipeline = this.redis.pipeline();
+    for (let i = 0; i < minutes; i++) {
+      pipeline.hgetall(this.keys.metricsMinute(minuteBucket(new Date(now - i * 60_000))));
+    }
+    const totals: Record<string, number> = {};
+    for (const [err, bucket] of (await pipeline.exec()) ?? []) {
+      if (err || !bucket) continue;
+      for (const [name, value] of Object.entries(bucket as Record<string, string>)) {
+        totals[name] = (totals[name] ?? 0) + Number(value);
+      }
+    }
+    return totals;
+  }
+
+  /** Records that a component (e.g. `worker:<host>:<pid>`, `app`) is alive, with a small status. */
+  async heartbeat(component: string, info: Record<string, unknown> = {}): Promise<void> {
+    try {
+      await this.redis.hset(this.keys.heartbeats, component, JSON.stringify({ ...info, at: Date.now() }));
+    } catch {
+      /* best effort, see count() */
+    }
+  }
+
+  /** Components seen within `withinMs`, with their last status. */
+  async seen(withinMs = 30_000, now = Date.now()): Promise<Record<string, Record<string, unknown>>> {
+    const all = await this.redis.hgetall(this.keys.heartbeats);
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const [component, json] of Object.entries(all)) {
+      try {
+        const info = JSON.parse(json) as Record<string, unknown> & { at: number };
+        if (now - info.at <= withinMs) out[component] = info;
+      } catch {
+        /* a corrupt heartbeat is ignored; the component will overwrite it */
+      }
+    }
+    return out;
+  }
+}

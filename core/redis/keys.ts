@@ -1,0 +1,56 @@
+/**
+ * Every Redis key the project uses, in one place, under one configurable prefix, so that the app,
+ * the workers and the tools agree and a test can isolate itself with its own prefix.
+ */
+export interface RedisKeys {
+  /** JSON CallState of one call. */
+  call(callId: string): string;
+  /** Sorted set of calls not yet ended (score = start time ms). */
+  activeCalls: string;
+  /** Per-call CRM step journal (JSON). */
+  journal(callId: string): string;
+  /** Short per-call lock held by the worker that reconciles it. */
+  callLock(callId: string): string;
+  /** Sorted set of calls whose delivery failed for good (score = time ms). */
+  failedCalls: string;
+  /** Sorted set of calls fully delivered (score = time ms). */
+  deliveredCalls: string;
+  /** Hash of counters for one minute (`YYYYMMDDHHmm`). */
+  metricsMinute(minute: string): string;
+  /** Hash: component name -> JSON heartbeat. */
+  heartbeats: string;
+  /** Shared leaky-bucket limiter state for one portal. */
+  limiter(portal: string): string;
+  /** Per-method pause after OPERATION_TIME_LIMIT. */
+  methodPause(portal: string, method: string): string;
+  /** OAuth token record and its refresh lock. */
+  oauthTokens(portal: string): string;
+  oauthRefreshLock(portal: string): string;
+  /** Cached CRM user directory (extension -> user). */
+  userDirectory(portal: string): string;
+  /** Round-robin bookkeeping per group (extension -> last offered ms). */
+  roundRobin(group: string): string;
+  /** Operators currently in a call (extension -> callId). */
+  busyOperators: string;
+}
+
+export function redisKeys(prefix = "itgrix"): RedisKeys {
+  const p = prefix;
+  return {
+    call: (id) => `${p}:call:${id}`,
+    activeCalls: `${p}:calls:active`,
+    journal: (id) => `${p}:journal:${id}`,
+    callLock: (id) => `${p}:lock:call:${id}`,
+    failedCalls: `${p}:calls:failed`,
+    deliveredCalls: `${p}:calls:delivered`,
+    metricsMinute: (m) => `${p}:metrics:${m}`,
+    heartbeats: `${p}:heartbeats`,
+    limiter: (portal) => `${p}:limiter:${portal}`,
+    methodPause: (portal, method) => `${p}:limiter:${portal}:pause:${method.toLowerCase()}`,
+    oauthTokens: (portal) => `${p}:oauth:${portal}`,
+    oauthRefreshLock: (portal) => `${p}:oauth:${portal}:lock`,
+    userDirectory: (portal) => `${p}:directory:${portal}`,
+    roundRobin: (group) => `${p}:rr:${group}`,
+    busyOperators: `${p}:operators:busy`,
+  };
+}
