@@ -28,14 +28,7 @@ export type LegResult =
 
 /** The client side of an outbound call (or the inbound caller), as seen from Asterisk. */
 export type ClientResult =
-  | "answered"
-  | "busy"
-  | "noanswer"
-  | "unavailable"
-  | "congestion"
-  | "badNumber"
-  | "cancelled"
-  | "failed";
+  "answered" | "busy" | "noanswer" | "unavailable" | "congestion" | "badNumber" | "cancelled" | "failed";
 
 export interface Leg {
   /** ARI channel id of the leg (unique per leg; a skipped operator gets a synthetic `skip:<ext>:<n>` id). */
@@ -148,7 +141,13 @@ export type CallEvent =
   /** The client is now talking with this (answered) leg. */
   | { type: "conversationStarted"; at: string; legId: string }
   | { type: "conversationEnded"; at: string; legId: string; reason: "hangup" | "transferred" }
-  | { type: "transferred"; at: string; kind: "blind" | "attended"; fromExtension: string; toExtension: string }
+  | {
+      type: "transferred";
+      at: string;
+      kind: "blind" | "attended";
+      fromExtension: string;
+      toExtension: string;
+    }
   | { type: "clientAnswered"; at: string }
   | { type: "ivrInput"; at: string; digits: string; extension?: string }
   | { type: "ivrMissed"; at: string; extension: string }

@@ -17,7 +17,10 @@ export class ConfigError extends Error {
  * object they land in, so camelCase keys can be set from env (`ITGRIX__HTTP__ADMINPASSWORD`). Values
  * are parsed as JSON when they look like JSON (numbers, booleans, objects), else kept as strings.
  */
-export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+export function applyEnvOverrides(
+  raw: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): Record<string, unknown> {
   const out = structuredClone(raw);
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith("ITGRIX__") || value === undefined) continue;

@@ -201,7 +201,11 @@ export const configSchema = z
     }
     for (const [number, d] of Object.entries(cfg.routing.dids)) {
       if (!(d.group in cfg.routing.groups)) {
-        ctx.addIssue({ code: "custom", path: ["routing", "dids", number, "group"], message: `unknown group "${d.group}"` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["routing", "dids", number, "group"],
+          message: `unknown group "${d.group}"`,
+        });
       }
     }
     const rules = [
@@ -212,7 +216,11 @@ export const configSchema = z
       try {
         new RegExp(pattern);
       } catch {
-        ctx.addIssue({ code: "custom", path: ["numbers", list, i, "pattern"], message: "not a valid regular expression" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["numbers", list, i, "pattern"],
+          message: "not a valid regular expression",
+        });
       }
     }
   });

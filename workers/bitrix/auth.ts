@@ -1,0 +1,37 @@
+import type { BitrixError } from "./errors.ts";
+
+/** Where requests go and which token they carry; implemented per auth mode (webhook, oauth, offline). */
+export interface Credentials {
+  /** Base URL the method name is appended to (`…/rest/1/secret/` or `…/rest/`). Never logged as is. */
+  baseUrl: string;
+  /** Access token sent as the `auth` parameter; none for a webhook. */
+  token?: string;
+}
+
+export type AuthState = "ok" | "refreshing" | "failed";
+
+export interface AuthProvider {
+  readonly mode: "webhook" | "oauth" | "offline";
+  /** Portal id used in Redis keys (the host of the REST URL). */
+  readonly portal: string;
+  credentials(): Promise<Credentials>;
+  /**
+   * The portal rejected `usedToken` (401 expired_token / invalid_token). Resolves when another attempt
+   * is worth making (token refreshed, next offline token chosen); throws `AuthFailed` otherwise.
+   */
+  onTokenRejected(usedToken: string | undefined, error: BitrixError): Promise<void>;
+  state(): AuthState;
+  close(): void;
+}
+
+export function portalOf(url: string): string {
+  try {
+    return new URL(url).host || "portal";
+  } catch {
+    return "portal";
+  }
+}
+
+export function withTrailingSlash(url: string): string {
+  return url.endsWith("/") ? url : `${url}/`;
+}
