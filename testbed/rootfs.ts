@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { hostDebianMirror } from "./aptMirror.ts";
 import { ensureHostPackage } from "./hostPackages.ts";
 import { mountChrootFilesystems, unmountAllUnder } from "./mounts.ts";
+import { chrootPath } from "./chrootPath.ts";
 import { runChecked, say } from "./run.ts";
 import { ROOTFS_MARKER, ROOTFS_VERSION, type TestbedSettings } from "./settings.ts";
 
@@ -87,8 +88,8 @@ function finishChroot(dir: string): void {
   if (!existsSync(join(dir, "usr/sbin/asterisk"))) throw new Error(`${dir} has no Asterisk`);
   const present = ASTERISK_DIRS.map((d) => join(dir, d)).filter((d) => existsSync(d));
   runChecked("chown", ["-R", "root:root", ...present]);
-  for (const sub of ["var/run/asterisk", "var/spool/asterisk/recording", "tmp/itgrix-sipp"]) {
-    mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ["/var/run/asterisk", "/var/spool/asterisk/recording", "/tmp/itgrix-sipp"]) {
+    mkdirSync(chrootPath(dir, sub), { recursive: true });
   }
   const version = runChecked("chroot", [dir, "/usr/sbin/asterisk", "-V"]).trim();
   const marker = { version: ROOTFS_VERSION, asterisk: version, builtAt: new Date().toISOString() };

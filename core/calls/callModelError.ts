@@ -7,7 +7,9 @@ export type CallModelErrorCode =
   /** callStarted (or an event) for a state of another call. */
   | "callIdMismatch"
   /** A leg event for a leg that was never dialled, while the call is still going on. */
-  | "unknownLeg";
+  | "unknownLeg"
+  /** foldCallEvents was given no events and no initial state. */
+  | "noEvents";
 
 /**
  * A CallEvent that cannot be applied. It means the producer (the app, the bench, re-processing) built
@@ -18,7 +20,7 @@ export class CallModelError extends Error {
 
   constructor(
     readonly code: CallModelErrorCode,
-    readonly eventType: CallEventType,
+    readonly eventType: CallEventType | undefined,
     message: string,
   ) {
     super(message);

@@ -3,7 +3,7 @@
  *
  * The app turns ARI events into CallEvents (domain facts it observed or caused) and folds them with
  * `applyCallEvent` (core/calls/reducer.ts) into a CallState that it keeps in Redis. Workers read the
- * CallState and derive every CRM decision from it with the pure functions of core/calls/decisions.ts.
+ * CallState and derive every CRM decision from it with the pure functions of core/calls/decisions/.
  * The bench and re-processing build the same CallEvents, so all paths meet in one reducer.
  *
  * Times are ISO-8601 strings with milliseconds (UTC, `new Date().toISOString()`), so a state survives

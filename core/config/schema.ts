@@ -94,6 +94,8 @@ export const configSchema = z
         /** Admin endpoints (re-processing, …) require HTTP Basic with these credentials. */
         adminUser: z.string().min(1).default("admin"),
         adminPassword: z.string().optional(),
+        /** Require the admin credentials for `GET /status` too (off: monitoring polls it without login). */
+        statusAuth: z.boolean().default(false),
         /** Public base URL of this API as the portal sees it (for RECORD_URL links and event handlers). */
         publicUrl: z.string().url().optional(),
         /** Key for signing expiring recording links. */
@@ -117,6 +119,8 @@ export const configSchema = z
         batchMaxCommands: z.number().int().min(1).max(50).default(50),
         /** How long the micro-batcher waits for more commands before sending a batch that is not full. */
         batchWaitMs: z.number().int().min(0).default(50),
+        /** Per-method execution-time budget per 10 minutes (OPERATION_TIME_LIMIT); slowed down above 80 %. */
+        operatingLimitSec: z.number().positive().default(480),
         retry: z
           .object({
             baseDelayMs: z.number().int().positive().default(500),
@@ -141,6 +145,8 @@ export const configSchema = z
         registerInternal: z.boolean().default(false),
         /** How often the user directory (user.get UF_PHONE_INNER) is refreshed. */
         directoryRefreshSec: z.number().int().positive().default(300),
+        /** An unknown extension refreshes the directory at most this often. */
+        directoryMissRefreshSec: z.number().int().positive().default(30),
         /** Delivery of recordings: upload the file, or hand the portal a signed link to this API. */
         recordDelivery: z.enum(["upload", "url"]).default("upload"),
       })
@@ -185,6 +191,12 @@ export const configSchema = z
       .object({
         /** Lifecycle jobs handled at once per worker process. */
         concurrency: z.number().int().positive().default(200),
+        /** Reconcile attempts of one call that end in a delivery failure before it is recorded as failed. */
+        jobAttempts: z.number().int().positive().default(8),
+        /** First retry delay after a delivery failure; doubles per attempt (with jitter, capped at 10 min). */
+        jobBackoffMs: z.number().int().positive().default(2_000),
+        /** Lock of a job and of a call while a worker handles it; a dead worker's jobs come back after it. */
+        jobLockMs: z.number().int().min(1000).default(30_000),
       })
       .prefault({}),
     log: z.object({ level: z.string().default("info") }).prefault({}),

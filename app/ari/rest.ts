@@ -1,0 +1,145 @@
+import type { AriBridge, AriChannel, AriEndpoint, AriLiveRecording } from "./types.ts";
+
+/** An ARI REST call that failed, with the HTTP status kept (ari-client loses it). 0 = network error. */
+export class AriHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly method: string,
+    readonly path: string,
+    message: string,
+  ) {
+    super(`ARI ${method} ${path} -> ${status || "network error"}: ${message}`);
+    this.name = "AriHttpError";
+  }
+}
+
+/** A 404 means the channel/bridge is already gone: expected in hangup races. */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof AriHttpError && err.status === 404;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+export interface OriginateParams {
+  endpoint: string;
+  channelId: string;
+  app: string;
+  appArgs: string;
+  originator?: string;
+  callerId?: string;
+  timeoutSec: number;
+  variables?: Record<string, string>;
+}
+
+/**
+ * ARI REST over `fetch`: every endpoint the app needs (including ring/progress/variables that
+ * ari-client lacks), with status codes preserved in AriHttpError.
+ */
+export class AriRest {
+  private readonly base: string;
+  private readonly auth: string;
+
+  constructor(
+    url: string,
+    user: string,
+    password: string,
+    private readonly timeoutMs = 10_000,
+  ) {
+    this.base = url.replace(/\/+$/, "") + "/ari";
+    this.auth = "Basic " + Buffer.from(`${user}:${password}`).toString("base64");
+  }
+
+  async request<T = unknown>(method: string, path: string, query: Query = {}, body?: unknown): Promise<T> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    const qs = params.toString();
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}${path}${qs ? `?${qs}` : ""}`, {
+        method,
+        headers: { authorization: this.auth, ...(body ? { "content-type": "application/json" } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new AriHttpError(0, method, path, (err as Error).message);
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { message?: string }).message ?? text;
+      } catch {
+        /* plain-text error body */
+      }
+      throw new AriHttpError(res.status, method, path, message);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  listChannels(): Promise<AriChannel[]> {
+    return this.request("GET", "/channels");
+  }
+  getChannel(id: string): Promise<AriChannel> {
+    return this.request("GET", `/channels/${enc(id)}`);
+  }
+  async getVariable(id: string, variable: string): Promise<string | undefined> {
+    const r = await this.request<{ value?: string }>("GET", `/channels/${enc(id)}/variable`, { variable });
+    return r.value;
+  }
+  setVariable(id: string, variable: string, value: string): Promise<void> {
+    return this.request("POST", `/channels/${enc(id)}/variable`, { variable, value });
+  }
+  originate(p: OriginateParams): Promise<AriChannel> {
+    const query: Query = {
+      endpoint: p.endpoint,
+      app: p.app,
+      appArgs: p.appArgs,
+      channelId: p.channelId,
+      originator: p.originator,
+      callerId: p.callerId,
+      timeout: p.timeoutSec,
+    };
+    return this.request("POST", "/channels", query, { variables: p.variables ?? {} });
+  }
+  answer(id: string): Promise<void> {
+    return this.request("POST", `/channels/${enc(id)}/answer`);
+  }
+  ring(id: string): Promise<void> {
+    return this.request("POST", `/channels/${enc(id)}/ring`);
+  }
+  ringStop(id: string): Promise<void> {
+    return this.request("DELETE", `/channels/${enc(id)}/ring`);
+  }
+  hangup(id: string, reason = "normal"): Promise<void> {
+    return this.request("DELETE", `/channels/${enc(id)}`, { reason });
+  }
+  play(id: string, media: string, playbackId?: string): Promise<unknown> {
+    return this.request("POST", `/channels/${enc(id)}/play`, { media, playbackId });
+  }
+  listBridges(): Promise<AriBridge[]> {
+    return this.request("GET", "/bridges");
+  }
+  createBridge(bridgeId: string, type = "mixing"): Promise<AriBridge> {
+    return this.request("POST", "/bridges", { type, bridgeId, name: bridgeId });
+  }
+  addToBridge(bridgeId: string, channels: string[]): Promise<void> {
+    return this.request("POST", `/bridges/${enc(bridgeId)}/addChannel`, { channel: channels.join(",") });
+  }
+  destroyBridge(bridgeId: string): Promise<void> {
+    return this.request("DELETE", `/bridges/${enc(bridgeId)}`);
+  }
+  recordBridge(bridgeId: string, name: string, format: string): Promise<AriLiveRecording> {
+    return this.request("POST", `/bridges/${enc(bridgeId)}/record`, { name, format, ifExists: "overwrite" });
+  }
+  getEndpoint(tech: string, resource: string): Promise<AriEndpoint> {
+    return this.request("GET", `/endpoints/${enc(tech)}/${enc(resource)}`);
+  }
+  subscribe(app: string, eventSource: string): Promise<void> {
+    return this.request("POST", `/applications/${enc(app)}/subscription`, { eventSource });
+  }
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}

@@ -1,0 +1,35 @@
+import express, { type Express, type RequestHandler } from "express";
+import type { Queue } from "bullmq";
+import { requireAdmin } from "./adminAuth.ts";
+import { bitrixEventsRouter } from "./bitrixEventsRoute.ts";
+import { callsRouter } from "./callsRoutes.ts";
+import { errorResponder, requestLog } from "./requestLog.ts";
+import { statusHandler } from "./statusRoute.ts";
+import type { HttpDeps } from "./types.ts";
+
+export interface HttpApp {
+  app: Express;
+  /** Guards admin endpoints; later routers (re-processing, `/pbx/read_call`) mount behind it. */
+  requireAdmin: RequestHandler;
+}
+
+/** The routes of the itgrix HTTP API, without listening (tests and startHttpServer share it). */
+export function createHttpApp(deps: HttpDeps, lifecycleQueue: Queue | undefined): HttpApp {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+  const admin = requireAdmin(deps.config, deps.logger);
+
+  app.use(requestLog(deps.logger));
+  const status = statusHandler(deps, lifecycleQueue);
+  if (deps.config.http.statusAuth) app.get("/status", admin, status);
+  else app.get("/status", status);
+  app.use(bitrixEventsRouter(deps));
+  app.use("/calls", admin, callsRouter(deps));
+  deps.mountRoutes?.(app, admin);
+  app.use((_req, res) => {
+    res.status(404).json({ error: "not found" });
+  });
+  app.use(errorResponder(deps.logger));
+  return { app, requireAdmin: admin };
+}

@@ -1,0 +1,63 @@
+import { hostname } from "node:os";
+import { Redis } from "ioredis";
+import { ConfigError, loadConfig } from "../core/config/loadConfig.ts";
+import type { Config } from "../core/config/schema.ts";
+import { createLogger } from "../core/logging/logger.ts";
+import { Metrics } from "../core/metrics/metrics.ts";
+import { redisKeys } from "../core/redis/keys.ts";
+import { startCallControl } from "./callControl.ts";
+import { createAppStatus } from "./status/appStatus.ts";
+
+/** `npm run app`: the Stasis application `itgrix` with its HTTP API. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`itgrix app: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger("app", config.log.level);
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const keys = redisKeys(config.redis.prefix);
+  const metrics = new Metrics(redis, keys);
+  const status = createAppStatus();
+  const control = startCallControl({ config, redis, logger, status });
+
+  const { startHttpServer } = await import("./http/server.ts");
+  const http = await startHttpServer({
+    config,
+    redis,
+    keys,
+    metrics,
+    appStatus: status,
+    logger,
+    lifecycleQueue: control.queue,
+  });
+
+  const component = `app:${hostname()}:${process.pid}`;
+  const heartbeat = setInterval(() => void metrics.heartbeat(component, { ...status }), 5000);
+  void metrics.heartbeat(component, { ...status });
+  control.adapter.on("disconnected", () => void metrics.count("errors.ari.reconnect"));
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    clearInterval(heartbeat);
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    await http.close().catch(() => undefined);
+    await control.stop().catch((err: Error) => logger.error({ err: err.message }, "stop failed"));
+    await redis.quit().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+void main();

@@ -1,0 +1,47 @@
+import type { AriChannel } from "../ari/types.ts";
+import type { CallControl } from "../calls/control.ts";
+import { nowIso, type CallContext } from "../calls/context.ts";
+import { endCall, record } from "../calls/engine.ts";
+import { startIvr } from "../ivr/ivr.ts";
+import { startGroupHunt } from "./hunt.ts";
+
+/** The call id is Asterisk's linkedid; a trunk's inbound channel is the first of its call. */
+export function callIdOf(channel: AriChannel): string {
+  return channel.channelvars?.["CHANNEL(linkedid)"] || channel.id;
+}
+
+/** `Stasis(itgrix,inbound,<DID>)`: a client calls a line; ring its group (or run its IVR). */
+export function startInbound(ctx: CallContext, channel: AriChannel, did: string): void {
+  const callId = callIdOf(channel);
+  ctx.controls.bindSync(channel.id, callId);
+  void ctx.serial.run(callId, async () => {
+    const ctl: CallControl = {
+      callId,
+      direction: "inbound",
+      clientChannelId: channel.id,
+      clientAnswered: false,
+      clientNumber: channel.caller.number,
+      lineNumber: did,
+      legs: {},
+      aux: [],
+      legSeq: 0,
+    };
+    await ctx.controls.save(ctl, channel.id);
+    await record(ctx, ctl, {
+      type: "callStarted",
+      at: nowIso(),
+      callId,
+      direction: "inbound",
+      clientNumber: channel.caller.number,
+      lineNumber: did,
+      clientChannelId: channel.id,
+    });
+    ctx.logger.info({ callId, did, from: channel.caller.number }, "inbound call");
+    const line = ctx.config.routing.dids[did];
+    if (line?.ivr) return startIvr(ctx, ctl, line.ivr, line.group);
+    const group = line?.group ?? ctx.config.routing.defaultGroup;
+    if (!group) return endCall(ctx, ctl, { clientResult: "noanswer", hangupBy: "system" });
+    await ctx.rest.ring(channel.id).catch(() => undefined);
+    await startGroupHunt(ctx, ctl, group);
+  });
+}

@@ -1,0 +1,54 @@
+import type { CallState, Leg } from "../types.ts";
+import type { UserDirectory } from "./userDirectory.ts";
+
+export interface ResponsibleUser {
+  userId: number;
+  reason: "answered" | "rung" | "origin" | "default";
+}
+
+export interface ResponsibleUserOptions {
+  /** `crm.defaultUserId`: used when no CRM user answered, rang or placed the call. */
+  defaultUserId?: number;
+}
+
+/**
+ * The CRM user the call is finished for (the `finish` stage):
+ * 1. the last CRM user who answered — by conversation start; conversations with extensions that are
+ *    not CRM users (a Support group) are skipped, so a transfer to Support keeps the last CRM user who
+ *    talked (the customization the MISSION puts in the "call finished" hook is the default here);
+ * 2. else the last CRM user rung — legs that were dialled (rang or not), not skipped, by dialledAt;
+ * 3. else, for outbound and internal calls, the user of the extension that placed the call;
+ * 4. else `defaultUserId`; else undefined.
+ */
+export function responsibleUser(
+  call: CallState,
+  directory: UserDirectory,
+  options: ResponsibleUserOptions = {},
+): ResponsibleUser | undefined {
+  const talked = [...call.conversations].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  const answered = lastUserOf(talked, directory);
+  if (answered !== undefined) return { userId: answered, reason: "answered" };
+
+  const rung = lastUserOf(legsByDialTime(call.legs.filter((leg) => !leg.skipped)), directory);
+  if (rung !== undefined) return { userId: rung, reason: "rung" };
+
+  if (call.direction !== "inbound" && call.originExtension !== undefined) {
+    const origin = directory.userIdByExtension(call.originExtension);
+    if (origin !== undefined) return { userId: origin, reason: "origin" };
+  }
+  if (options.defaultUserId !== undefined) return { userId: options.defaultUserId, reason: "default" };
+  return undefined;
+}
+
+/** Legs in the order they were dialled (stable: equal times keep the recorded order). */
+export function legsByDialTime(legs: readonly Leg[]): Leg[] {
+  return [...legs].sort((a, b) => Date.parse(a.dialledAt) - Date.parse(b.dialledAt));
+}
+
+function lastUserOf(items: readonly { extension: string }[], directory: UserDirectory): number | undefined {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const userId = directory.userIdByExtension(items[i]!.extension);
+    if (userId !== undefined) return userId;
+  }
+  return undefined;
+}

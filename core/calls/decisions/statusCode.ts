@@ -1,0 +1,58 @@
+import type { CallState } from "../types.ts";
+
+/** What happened to a call, as far as Bitrix24's STATUS_CODE is concerned. */
+export type CallOutcome =
+  | "answered"
+  | "missed"
+  | "clientBusy"
+  | "clientNoAnswer"
+  | "operatorCancelled"
+  | "clientUnavailable"
+  | "congestion"
+  | "badNumber"
+  | "failed";
+
+/**
+ * THE mapping of outcomes to `telephony.externalcall.finish` STATUS_CODE. 304 is what starts Bitrix24's
+ * missed-call automation, so every unanswered inbound call is 304.
+ */
+export const STATUS_CODE_BY_OUTCOME = {
+  answered: "200",
+  missed: "304",
+  clientBusy: "486",
+  clientNoAnswer: "304",
+  operatorCancelled: "603-S",
+  clientUnavailable: "480",
+  congestion: "503",
+  badNumber: "404",
+  failed: "OTHER",
+} as const satisfies Record<CallOutcome, string>;
+
+export type StatusCode = (typeof STATUS_CODE_BY_OUTCOME)[CallOutcome];
+
+/** STATUS_CODE for `finish`. */
+export function statusCode(call: CallState): StatusCode {
+  return STATUS_CODE_BY_OUTCOME[callOutcome(call)];
+}
+
+/**
+ * Inbound and internal calls: answered when any conversation happened (also a zero-length one), else
+ * missed — a caller who hung up while ringing or in the IVR included.
+ * Outbound calls: answered (clientResult answered or any conversation), then what the network said
+ * (busy, unavailable, congestion, bad number), then the operator giving up before the client answered
+ * (clientResult cancelled, or hangupBy operator — also over a "noanswer"), then no answer; anything
+ * else (failed, unknown) is "failed".
+ */
+export function callOutcome(call: CallState): CallOutcome {
+  const talked = call.conversations.length > 0;
+  if (call.direction !== "outbound") return talked ? "answered" : "missed";
+  const result = call.clientResult;
+  if (talked || result === "answered") return "answered";
+  if (result === "busy") return "clientBusy";
+  if (result === "unavailable") return "clientUnavailable";
+  if (result === "congestion") return "congestion";
+  if (result === "badNumber") return "badNumber";
+  if (result === "cancelled" || call.hangupBy === "operator") return "operatorCancelled";
+  if (result === "noanswer") return "clientNoAnswer";
+  return "failed";
+}

@@ -1,0 +1,268 @@
+/**
+ * The `/status` document, built by a pure function from what the probes found, so that every rule
+ * ("no worker seen" is an error, an old waiting job a warning, …) is unit-tested without servers.
+ * Monitoring picks fields with jq; a value that could not be measured is `null`, never a guess.
+ */
+
+/** The outcome of one time-boxed probe. */
+export type Probe<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** What the call-control process knows about itself (structurally the app's AppStatus). */
+export interface AppView {
+  state: "starting" | "running" | "reconnecting" | "stopping";
+  ariConnected: boolean;
+  ariConnectedSince?: string;
+  ariReconnects: number;
+  activeCalls: number;
+  lastResyncAt?: string;
+}
+
+export interface QueueSnapshot {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  completed: number;
+  /** When the oldest waiting job became ready to run (ms), if any job waits. */
+  oldestWaitingReadyAt?: number;
+}
+
+export interface StatusInputs {
+  now: number;
+  process: { pid: number; uptimeSec: number; version: string };
+  app: AppView;
+  redis: { reachable: boolean; latencyMs: number | null; error?: string };
+  queue: Probe<QueueSnapshot>;
+  /** Heartbeats seen recently, by component name (`worker:<host>:<pid>`, …). */
+  heartbeats: Probe<Record<string, Record<string, unknown>>>;
+  /** Counters summed over the last hour (`calls.processed`, `errors.<CODE>`, …). */
+  lastHour: Probe<Record<string, number>>;
+  failedTotal: Probe<number>;
+}
+
+export type CrmAuth = "ok" | "refreshing" | "failed";
+
+export interface StatusReport {
+  status: "ok" | "warning" | "error";
+  problems: string[];
+  generatedAt: string;
+  app: { state: AppView["state"]; pid: number; uptimeSec: number; version: string };
+  ari: { connected: boolean; since: string | null; reconnects: number; lastResyncAt: string | null };
+  redis: { reachable: boolean; latencyMs: number | null };
+  queues: {
+    lifecycle: {
+      waiting: number | null;
+      active: number | null;
+      delayed: number | null;
+      failed: number | null;
+      completed: number | null;
+      oldestWaitingAgeSec: number | null;
+    };
+  };
+  workers: { seen: number | null; list: { id: string; lastSeenSec: number; inFlight: number | null }[] };
+  crm: {
+    reachable: boolean | null;
+    auth: CrmAuth | null;
+    lastSuccessAt: string | null;
+    lastErrorCode: string | null;
+  };
+  calls: {
+    activeNow: number;
+    processedLastHour: number | null;
+    failedLastHour: number | null;
+    failedTotal: number | null;
+  };
+  errorsLastHour: Record<string, number>;
+}
+
+export const STATUS_THRESHOLDS = {
+  /** A lifecycle job waiting longer than this means the workers do not keep up (or none runs). */
+  oldestWaitingWarnSec: 60,
+};
+
+const WORKER_PREFIX = "worker:";
+
+/** Error codes that mean the portal could not be reached at all (as opposed to answering with an error). */
+const UNREACHABLE_CODES = /^(NETWORK|TIMEOUT|ECONN\w*|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|HTTP_5\d\d|5\d\d)$/;
+
+export function buildStatusReport(input: StatusInputs): StatusReport {
+  const queue = lifecycleQueue(input);
+  const workers = workerList(input);
+  const crm = aggregateCrm(input.heartbeats.ok ? workerInfos(input.heartbeats.value) : []);
+  const counters = input.lastHour.ok ? input.lastHour.value : undefined;
+  const report: Omit<StatusReport, "status" | "problems"> = {
+    generatedAt: new Date(input.now).toISOString(),
+    app: { state: input.app.state, ...input.process },
+    ari: {
+      connected: input.app.ariConnected,
+      since: input.app.ariConnectedSince ?? null,
+      reconnects: input.app.ariReconnects,
+      lastResyncAt: input.app.lastResyncAt ?? null,
+    },
+    redis: { reachable: input.redis.reachable, latencyMs: input.redis.latencyMs },
+    queues: { lifecycle: queue },
+    workers,
+    crm,
+    calls: {
+      activeNow: input.app.activeCalls,
+      processedLastHour: counters ? (counters["calls.processed"] ?? 0) : null,
+      failedLastHour: counters ? (counters["calls.failed"] ?? 0) : null,
+      failedTotal: input.failedTotal.ok ? input.failedTotal.value : null,
+    },
+    errorsLastHour: counters ? errorsByCode(counters) : {},
+  };
+  const found = findProblems(input, report);
+  const status = found.some((p) => p.level === "error") ? "error" : found.length > 0 ? "warning" : "ok";
+  return { status, problems: found.map((p) => p.text), ...report };
+}
+
+function lifecycleQueue(input: StatusInputs): StatusReport["queues"]["lifecycle"] {
+  if (!input.queue.ok) {
+    return {
+      waiting: null,
+      active: null,
+      delayed: null,
+      failed: null,
+      completed: null,
+      oldestWaitingAgeSec: null,
+    };
+  }
+  const { oldestWaitingReadyAt, ...counts } = input.queue.value;
+  const age =
+    oldestWaitingReadyAt === undefined
+      ? 0
+      : Math.max(0, Math.round((input.now - oldestWaitingReadyAt) / 1000));
+  return { ...counts, oldestWaitingAgeSec: age };
+}
+
+function workerInfos(
+  heartbeats: Record<string, Record<string, unknown>>,
+): [string, Record<string, unknown>][] {
+  return Object.entries(heartbeats)
+    .filter(([id]) => id.startsWith(WORKER_PREFIX))
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
+function workerList(input: StatusInputs): StatusReport["workers"] {
+  if (!input.heartbeats.ok) return { seen: null, list: [] };
+  const list = workerInfos(input.heartbeats.value).map(([id, info]) => ({
+    id,
+    lastSeenSec: typeof info.at === "number" ? Math.max(0, Math.round((input.now - info.at) / 1000)) : 0,
+    inFlight: typeof info.inFlight === "number" ? info.inFlight : null,
+  }));
+  return { seen: list.length, list };
+}
+
+/** `errors.QUERY_LIMIT_EXCEEDED` → `QUERY_LIMIT_EXCEEDED`; zero counts are left out. */
+export function errorsByCode(counters: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, n] of Object.entries(counters).sort(([a], [b]) => a.localeCompare(b))) {
+    if (name.startsWith("errors.") && n > 0) out[name.slice("errors.".length)] = n;
+  }
+  return out;
+}
+
+/** The `crm` block of a worker heartbeat (workers/delivery stats); `authState` is the workers' name for `auth`. */
+interface CrmHeartbeat {
+  auth?: unknown;
+  authState?: unknown;
+  reachable?: unknown;
+  lastSuccessAt?: unknown;
+  lastErrorAt?: unknown;
+  lastErrorCode?: unknown;
+}
+
+/**
+ * One CRM view from the workers' heartbeats. Auth is the worst state any worker reports (tokens are
+ * shared, so one worker failing is everyone's problem soon); reachability is what the most recent
+ * success or error says, unless workers report it outright.
+ */
+export function aggregateCrm(workers: [string, Record<string, unknown>][]): StatusReport["crm"] {
+  const crms = workers
+    .map(([, info]) => info.crm)
+    .filter((c): c is CrmHeartbeat => typeof c === "object" && c !== null);
+  const auths = crms.map((c) => c.auth ?? c.authState);
+  const auth: CrmAuth | null = auths.includes("failed")
+    ? "failed"
+    : auths.includes("refreshing")
+      ? "refreshing"
+      : auths.includes("ok")
+        ? "ok"
+        : null;
+  const lastSuccess = latest(crms.map((c) => toMs(c.lastSuccessAt)));
+  const withError = crms
+    .filter((c) => typeof c.lastErrorCode === "string" && c.lastErrorCode !== "")
+    .sort((a, b) => (toMs(b.lastErrorAt) ?? 0) - (toMs(a.lastErrorAt) ?? 0));
+  const lastErrorCode = (withError[0]?.lastErrorCode as string | undefined) ?? null;
+  const lastError = latest(withError.map((c) => toMs(c.lastErrorAt)));
+  return {
+    reachable: crmReachable(crms, lastSuccess, lastError, lastErrorCode),
+    auth,
+    lastSuccessAt: lastSuccess === undefined ? null : new Date(lastSuccess).toISOString(),
+    lastErrorCode,
+  };
+}
+
+function crmReachable(
+  crms: CrmHeartbeat[],
+  lastSuccess: number | undefined,
+  lastError: number | undefined,
+  lastErrorCode: string | null,
+): boolean | null {
+  const reported = crms.map((c) => c.reachable).filter((r): r is boolean => typeof r === "boolean");
+  if (reported.length > 0) return reported.includes(true);
+  const errorIsNewer =
+    lastErrorCode !== null && (lastSuccess === undefined || (lastError ?? 0) > lastSuccess);
+  if (errorIsNewer) return !UNREACHABLE_CODES.test(lastErrorCode);
+  return lastSuccess === undefined ? null : true;
+}
+
+function toMs(value: unknown): number | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  if (typeof value === "string") {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+  return undefined;
+}
+
+function latest(values: (number | undefined)[]): number | undefined {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length > 0 ? Math.max(...known) : undefined;
+}
+
+interface Problem {
+  level: "warning" | "error";
+  text: string;
+}
+
+function findProblems(input: StatusInputs, report: Omit<StatusReport, "status" | "problems">): Problem[] {
+  const problems: Problem[] = [];
+  const add = (level: Problem["level"], text: string) => problems.push({ level, text });
+  if (!input.redis.reachable)
+    add("error", `Redis unreachable${input.redis.error ? ` (${input.redis.error})` : ""}`);
+  if (input.app.state === "starting") add("warning", "app is starting");
+  if (input.app.state === "stopping") add("warning", "app is stopping");
+  if (!input.app.ariConnected) add(input.app.state === "starting" ? "warning" : "error", "ARI disconnected");
+  if (input.redis.reachable) {
+    for (const [name, probe] of Object.entries({
+      "lifecycle queue": input.queue,
+      heartbeats: input.heartbeats,
+      metrics: input.lastHour,
+      "failed calls": input.failedTotal,
+    })) {
+      if (!probe.ok) add("warning", `${name} probe failed: ${probe.error}`);
+    }
+  }
+  const age = report.queues.lifecycle.oldestWaitingAgeSec;
+  if (age !== null && age > STATUS_THRESHOLDS.oldestWaitingWarnSec) {
+    add("warning", `oldest waiting lifecycle job is ${age} s old`);
+  }
+  if (report.workers.seen === 0) add("error", "no worker seen in the last 30 s");
+  if (report.crm.auth === "failed") add("error", "CRM auth failed");
+  if (report.crm.auth === "refreshing") add("warning", "CRM auth refreshing");
+  if (report.crm.reachable === false) add("error", `CRM unreachable (${report.crm.lastErrorCode})`);
+  const failed = report.calls.failedLastHour;
+  if (failed !== null && failed > 0) add("warning", `${failed} call(s) failed in the last hour`);
+  return problems;
+}

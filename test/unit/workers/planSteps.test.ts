@@ -1,0 +1,325 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { emptyJournal, type StepJournal } from "../../../workers/calls/journal.ts";
+import { planSteps } from "../../../workers/calls/planSteps.ts";
+import { METHOD } from "../../../workers/calls/commands.ts";
+import { Timeline, config, directory } from "./callBuilder.ts";
+
+const CALL = "1741000000.42";
+const BX = "externalCall.abc.1741000000";
+
+function registered(shown: number[], extra: Partial<StepJournal> = {}): StepJournal {
+  return {
+    ...emptyJournal(CALL),
+    bxCallId: BX,
+    registeredFor: 2,
+    register: { intentAt: "t", doneAt: "t" },
+    cardsShownTo: shown,
+    ...extra,
+  };
+}
+
+function finished(extra: Partial<StepJournal> = {}): StepJournal {
+  return registered([], {
+    finish: { intentAt: "t", doneAt: "t", statusCode: "200", duration: 20, userId: 3 },
+    ...extra,
+  });
+}
+
+const ringAll = () => new Timeline().dial(1, "101", "102", "103");
+
+describe("planSteps: a live inbound ring-all call", () => {
+  it("given three operators ringing and nothing in the CRM, then register (SHOW=0) and one show to all three, interactive", () => {
+    const plan = planSteps(ringAll().state(), emptyJournal(CALL), directory, config());
+    assert.equal(plan.groups.length, 1);
+    const [group] = plan.groups;
+    assert.equal(group!.lane, "interactive");
+    assert.equal(group!.callId, CALL);
+    assert.deepEqual(
+      group!.commands.map((c) => c.method),
+      [METHOD.register, METHOD.show],
+    );
+    assert.deepEqual(group!.commands[0]!.params, {
+      USER_ID: 2,
+      PHONE_NUMBER: "+74951234567",
+      TYPE: 2,
+      EXTERNAL_CALL_ID: CALL,
+      LINE_NUMBER: "74950000000",
+      CALL_START_DATE: "2025-03-03T09:00:00+00:00",
+      CRM_CREATE: 1,
+      SHOW: 0,
+    });
+    assert.deepEqual(group!.commands[1]!.params, {
+      CALL_ID: { $ref: 0, path: ["CALL_ID"] },
+      USER_ID: [2, 3, 4],
+    });
+  });
+
+  it("given crm.createLeads off, then CRM_CREATE is 0", () => {
+    const plan = planSteps(
+      ringAll().state(),
+      emptyJournal(CALL),
+      directory,
+      config({ crm: { createLeads: false } }),
+    );
+    assert.equal(plan.groups[0]!.commands[0]!.params.CRM_CREATE, 0);
+  });
+
+  it("given the cards are shown, when 102 answers, then one hide for the losers and no show", () => {
+    const call = ringAll().answer(5, "102").state();
+    const plan = planSteps(call, registered([2, 3, 4]), directory, config());
+    assert.equal(plan.groups.length, 1);
+    assert.equal(plan.groups[0]!.lane, "interactive");
+    assert.deepEqual(plan.groups[0]!.commands, [
+      { method: METHOD.hide, params: { CALL_ID: BX, USER_ID: [2, 4] } },
+    ]);
+  });
+
+  it("given the journal matches the audience, then nothing is sent and the planner waits for the end", () => {
+    const call = ringAll().answer(5, "102").state();
+    const plan = planSteps(call, registered([3]), directory, config());
+    assert.deepEqual(plan.groups, []);
+    assert.equal(plan.waitFor, "callEnd");
+  });
+
+  it("given a new operator is rung later, then a show with only the addition", () => {
+    const call = ringAll().dial(4, "104").state();
+    const plan = planSteps(call, registered([2, 3, 4]), directory, config());
+    assert.deepEqual(plan.groups[0]!.commands, [
+      { method: METHOD.show, params: { CALL_ID: BX, USER_ID: [5] } },
+    ]);
+  });
+
+  it("given the caller is still in the IVR and nobody was rung, then it waits for an operator", () => {
+    const call = new Timeline().ivr(1, "1").state();
+    const plan = planSteps(call, emptyJournal(CALL), directory, config());
+    assert.deepEqual(plan.groups, []);
+    assert.equal(plan.waitFor, "operator");
+  });
+});
+
+describe("planSteps: the end of a call", () => {
+  it("given an answered call ends, then hide the remaining card and finish with the answerer, talk time and 200, bulk", () => {
+    const call = ringAll().answer(5, "102").endLeg(5, "101", "answeredElsewhere").end(65).state();
+    const plan = planSteps(call, registered([3]), directory, config());
+    assert.equal(plan.groups.length, 1);
+    const [group] = plan.groups;
+    assert.equal(group!.lane, "bulk");
+    assert.deepEqual(group!.commands, [
+      { method: METHOD.hide, params: { CALL_ID: BX, USER_ID: [3] } },
+      {
+        method: METHOD.finish,
+        params: { CALL_ID: BX, USER_ID: 3, DURATION: 60, STATUS_CODE: "200", ADD_TO_CHAT: 1 },
+      },
+    ]);
+  });
+
+  it("given nobody answered, then finish 304 for the last user rung, with no hide when no card is shown", () => {
+    const call = ringAll().end(30).state();
+    const plan = planSteps(call, registered([]), directory, config({ crm: { addToChat: false } }));
+    assert.deepEqual(plan.groups[0]!.commands, [
+      {
+        method: METHOD.finish,
+        params: { CALL_ID: BX, USER_ID: 4, DURATION: 0, STATUS_CODE: "304", ADD_TO_CHAT: 0 },
+      },
+    ]);
+  });
+
+  it("given the call is over before it was registered, then register and finish in ONE group, finish citing register, no card", () => {
+    const call = ringAll().answer(5, "103").end(15).state();
+    const plan = planSteps(call, emptyJournal(CALL), directory, config());
+    assert.equal(plan.groups.length, 1);
+    const [group] = plan.groups;
+    assert.equal(group!.lane, "bulk");
+    assert.deepEqual(
+      group!.commands.map((c) => c.method),
+      [METHOD.register, METHOD.finish],
+    );
+    assert.equal(group!.commands[0]!.params.USER_ID, 4);
+    assert.equal(group!.commands[0]!.params.SHOW, 0);
+    assert.deepEqual(group!.commands[1]!.params, {
+      CALL_ID: { $ref: 0, path: ["CALL_ID"] },
+      USER_ID: 4,
+      DURATION: 10,
+      STATUS_CODE: "200",
+      ADD_TO_CHAT: 1,
+    });
+  });
+
+  it("given an IVR call over with no CRM user and no default user, then the call fails with NO_USER", () => {
+    const call = new Timeline().ivr(1, "9").end(10).state();
+    const plan = planSteps(call, emptyJournal(CALL), directory, config());
+    assert.equal(plan.fail?.code, "NO_USER");
+  });
+
+  it("given the same call and crm.defaultUserId, then it is registered and finished for the default user, 304", () => {
+    const call = new Timeline().ivr(1, "9").end(10).state();
+    const plan = planSteps(call, emptyJournal(CALL), directory, config({ crm: { defaultUserId: 1 } }));
+    const [register, finish] = plan.groups[0]!.commands;
+    assert.equal(register!.params.USER_ID, 1);
+    assert.equal(finish!.params.USER_ID, 1);
+    assert.equal(finish!.params.STATUS_CODE, "304");
+  });
+});
+
+describe("planSteps: card modes", () => {
+  it("given mode answer, while ringing, then register without any show", () => {
+    const plan = planSteps(
+      ringAll().state(),
+      emptyJournal(CALL),
+      directory,
+      config({ crm: { cardMode: "answer" } }),
+    );
+    assert.deepEqual(
+      plan.groups[0]!.commands.map((c) => c.method),
+      [METHOD.register],
+    );
+  });
+
+  it("given mode answer, when 103 answers, then a single show to 103", () => {
+    const call = ringAll().answer(5, "103").state();
+    const plan = planSteps(call, registered([]), directory, config({ crm: { cardMode: "answer" } }));
+    assert.deepEqual(plan.groups[0]!.commands, [
+      { method: METHOD.show, params: { CALL_ID: BX, USER_ID: [4] } },
+    ]);
+  });
+
+  it("given mode off for user 3 (by id) and for extension 103, then only user 2 sees the card", () => {
+    const cfg = config({ crm: { cardModeByUser: { "3": "off", "103": "off" } } });
+    const plan = planSteps(ringAll().state(), emptyJournal(CALL), directory, cfg);
+    assert.deepEqual(plan.groups[0]!.commands[1]!.params.USER_ID, [2]);
+  });
+
+  it("given mode off for everyone, then register only and no card command at any time", () => {
+    const cfg = config({ crm: { cardMode: "off" } });
+    const live = planSteps(ringAll().answer(3, "101").state(), registered([]), directory, cfg);
+    assert.deepEqual(live.groups, []);
+  });
+});
+
+describe("planSteps: calls outside the CRM", () => {
+  it("given an internal call, then it is skipped", () => {
+    const call = new Timeline(CALL, "internal", "101").dial(1, "102").state();
+    const plan = planSteps(call, emptyJournal(CALL), directory, config());
+    assert.deepEqual(plan.groups, []);
+    assert.match(plan.skip ?? "", /internal/);
+  });
+
+  it("given crm.registerInternal, then an internal call is registered as outgoing for the caller", () => {
+    const call = new Timeline(CALL, "internal", "101").dial(1, "102").state();
+    const plan = planSteps(call, emptyJournal(CALL), directory, config({ crm: { registerInternal: true } }));
+    const register = plan.groups[0]!.commands[0]!;
+    assert.equal(register.params.TYPE, 1);
+    assert.equal(register.params.USER_ID, 2);
+  });
+
+  it("given a failed or skipped journal, then nothing at all", () => {
+    const call = ringAll().state();
+    const failed = {
+      ...emptyJournal(CALL),
+      failed: { reason: "x", code: "ERROR_CORE", at: "t", step: "register" as const },
+    };
+    assert.deepEqual(planSteps(call, failed, directory, config()), { groups: [] });
+    const skipped = { ...emptyJournal(CALL), skipped: { reason: "x", at: "t" } };
+    assert.deepEqual(planSteps(call, skipped, directory, config()), { groups: [] });
+  });
+});
+
+describe("planSteps: outbound", () => {
+  it("given an outbound call from 105 ringing the client, then register TYPE 1 for user 6 without a card", () => {
+    const call = new Timeline(CALL, "outbound", "105").state();
+    const plan = planSteps(call, emptyJournal(CALL), directory, config());
+    const [register] = plan.groups[0]!.commands;
+    assert.equal(register!.params.TYPE, 1);
+    assert.equal(register!.params.USER_ID, 6);
+    assert.equal(plan.groups[0]!.commands.length, 1);
+  });
+
+  it("given the client was busy, then finish 486 for the caller", () => {
+    const call = new Timeline(CALL, "outbound", "105").end(5, { clientResult: "busy" }).state();
+    const plan = planSteps(call, emptyJournal(CALL), directory, config());
+    const finish = plan.groups[0]!.commands[1]!;
+    assert.equal(finish.params.STATUS_CODE, "486");
+    assert.equal(finish.params.USER_ID, 6);
+  });
+});
+
+describe("planSteps: the recording", () => {
+  const answeredAndEnded = (rec?: string) => {
+    const t = ringAll().answer(5, "102");
+    if (rec !== undefined) t.recording(5, rec || undefined);
+    return t.end(25).state();
+  };
+
+  it("given a finished call with a done wav recording, then attachRecord with FILENAME, bulk", () => {
+    const plan = planSteps(answeredAndEnded("itgrix/1741000000.42.wav"), finished(), directory, config());
+    assert.deepEqual(plan.groups, [
+      {
+        callId: CALL,
+        lane: "bulk",
+        commands: [{ method: METHOD.attachRecord, params: { CALL_ID: BX, FILENAME: "1741000000.42.wav" } }],
+      },
+    ]);
+  });
+
+  it("given the recording is still being written, then it waits for it", () => {
+    const plan = planSteps(answeredAndEnded(""), finished(), directory, config());
+    assert.deepEqual(plan.groups, []);
+    assert.equal(plan.waitFor, "recording");
+  });
+
+  it("given the recording is attached, or there is none, then the call is done", () => {
+    const attached = finished({ record: { intentAt: "t", doneAt: "t", file: "itgrix/x.wav" } });
+    assert.equal(planSteps(answeredAndEnded("itgrix/x.wav"), attached, directory, config()).done, true);
+    assert.equal(planSteps(answeredAndEnded(), finished(), directory, config()).done, true);
+  });
+
+  it("given a recording in a format the portal refuses, then the recording is skipped with a reason", () => {
+    const plan = planSteps(answeredAndEnded("itgrix/x.gsm"), finished(), directory, config());
+    assert.match(plan.recordSkip ?? "", /not wav or mp3/);
+  });
+
+  it("given the recording is ready before finish, then finish goes first and attachRecord waits for it", () => {
+    const plan = planSteps(answeredAndEnded("itgrix/x.wav"), registered([]), directory, config());
+    assert.deepEqual(
+      plan.groups[0]!.commands.map((c) => c.method),
+      [METHOD.finish],
+    );
+  });
+});
+
+describe("planSteps: journal states after a crash", () => {
+  it("given a register intent without an answer while the call is live, then register is simply sent again", () => {
+    const journal = { ...emptyJournal(CALL), register: { intentAt: "t" } };
+    const plan = planSteps(ringAll().state(), journal, directory, config());
+    assert.equal(plan.groups[0]!.commands[0]!.method, METHOD.register);
+    assert.equal(plan.check, undefined);
+  });
+
+  it("given a register intent without an answer and the call is over, then the statistics are asked first, nothing is sent", () => {
+    const journal = {
+      ...emptyJournal(CALL),
+      register: { intentAt: "t" },
+      finish: { intentAt: "t", statusCode: "200", duration: 10, userId: 4 },
+    };
+    const plan = planSteps(ringAll().answer(5, "103").end(15).state(), journal, directory, config());
+    assert.deepEqual(plan.groups, []);
+    assert.equal(plan.check, "statistic");
+  });
+
+  it("given a finish intent without an answer, then finish is planned again (the reconciler checks 'Call is not found')", () => {
+    const journal = registered([], { finish: { intentAt: "t", statusCode: "200", duration: 10, userId: 4 } });
+    const plan = planSteps(ringAll().answer(5, "103").end(15).state(), journal, directory, config());
+    assert.deepEqual(
+      plan.groups[0]!.commands.map((c) => c.method),
+      [METHOD.finish],
+    );
+  });
+
+  it("given an attachRecord intent without its upload, then attachRecord is sent again (it replaces)", () => {
+    const journal = finished({ record: { intentAt: "t", file: "itgrix/x.wav" } });
+    const t = ringAll().answer(5, "102").recording(5, "itgrix/x.wav").end(25);
+    const plan = planSteps(t.state(), journal, directory, config());
+    assert.equal(plan.groups[0]!.commands[0]!.method, METHOD.attachRecord);
+  });
+});

@@ -1,0 +1,51 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { renderPjsipConf } from "./pjsipConfig.ts";
+import type { TestbedSettings } from "./settings.ts";
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Seconds between OPTIONS pings to operator phones (see testbed/README.md "Endpoint states"). */
+export const QUALIFY_FREQUENCY = 0;
+
+function repoFile(path: string): string {
+  return readFileSync(join(REPO, path), "utf8");
+}
+
+/** Replaces one `key = value` line of an ini file, failing loudly if the template no longer has it. */
+function setIniValue(text: string, key: string, value: string): string {
+  const pattern = new RegExp(`^(${key}\\s*=\\s*).*$`, "m");
+  if (!pattern.test(text)) throw new Error(`template has no "${key} =" line`);
+  return text.replace(pattern, `$1${value}`);
+}
+
+/** The files the testbed puts into the chroot's /etc/asterisk, rendered for its test ports. */
+export function renderAsteriskConfig(settings: TestbedSettings): Map<string, string> {
+  let http = repoFile("ari-config/http.conf");
+  http = setIniValue(http, "bindaddr", "127.0.0.1");
+  http = setIniValue(http, "bindport", String(settings.ariPort));
+  const ari = setIniValue(repoFile("ari-config/ari.conf"), "password", settings.ariPassword);
+  if (!ari.includes(`[${settings.ariUser}]`)) throw new Error(`ari-config/ari.conf has no [${settings.ariUser}] user`);
+  return new Map([
+    ["http.conf", http],
+    ["ari.conf", ari],
+    ["extensions_itgrix.conf", repoFile("dialplan/extensions_itgrix.conf")],
+    ["extensions.conf", repoFile("testbed/asterisk/extensions.conf")],
+    ["modules.conf", repoFile("testbed/asterisk/modules.conf")],
+    ["rtp.conf", repoFile("testbed/asterisk/rtp.conf")],
+    ["pjsip.conf", renderPjsipConf({ sipPort: settings.sipPort, qualifyFrequency: QUALIFY_FREQUENCY })],
+  ]);
+}
+
+/** Writes the rendered files into the chroot; returns the names of the files that changed. */
+export function installAsteriskConfig(settings: TestbedSettings): string[] {
+  const changed: string[] = [];
+  for (const [name, content] of renderAsteriskConfig(settings)) {
+    const path = join(settings.rootfs, "etc/asterisk", name);
+    if (existsSync(path) && readFileSync(path, "utf8") === content) continue;
+    writeFileSync(path, content);
+    changed.push(name);
+  }
+  return changed;
+}

@@ -1,0 +1,74 @@
+import { Redis } from "ioredis";
+import { CallStore } from "../../core/calls/callStore.ts";
+import type { Config } from "../../core/config/schema.ts";
+import type { Logger } from "../../core/logging/logger.ts";
+import { Metrics } from "../../core/metrics/metrics.ts";
+import { redisKeys } from "../../core/redis/keys.ts";
+import { createDelivery, type Delivery } from "../delivery/index.ts";
+import { UserDirectoryCache } from "../directory/userDirectory.ts";
+import { CallLocks } from "./callLock.ts";
+import { JournalStore } from "./journal.ts";
+import { startLifecycleConsumer, type LifecycleConsumer } from "./lifecycleConsumer.ts";
+import { CallReconciler } from "./reconcileCall.ts";
+
+/**
+ * Composition root of one worker process: Redis connections, delivery, directory, reconciler and the
+ * BullMQ consumer. `workers/main.ts` adds config loading, heartbeat and signals; tests use it as is.
+ */
+export interface CallWorker {
+  readonly consumer: LifecycleConsumer;
+  readonly delivery: Delivery;
+  readonly directory: UserDirectoryCache;
+  readonly metrics: Metrics;
+  /** Stops taking jobs, lets the ones in flight finish, closes delivery and connections. */
+  close(): Promise<void>;
+}
+
+export async function startCallWorker(config: Config, logger: Logger): Promise<CallWorker> {
+  const keys = redisKeys(config.redis.prefix);
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const bullConnection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const metrics = new Metrics(redis, keys);
+  const delivery = createDelivery({ config, redis, keys, logger, metrics });
+  const directory = new UserDirectoryCache({
+    config,
+    delivery,
+    redis,
+    redisKey: keys.userDirectory(delivery.client.auth.portal),
+    logger,
+  });
+  await directory.start();
+  const reconciler = new CallReconciler({
+    config,
+    redis,
+    keys,
+    calls: new CallStore(redis, keys),
+    journals: new JournalStore(redis, keys),
+    locks: new CallLocks(redis, keys, config.workers.jobLockMs),
+    delivery,
+    uploader: delivery.client,
+    directory,
+    metrics,
+    logger,
+  });
+  const consumer = startLifecycleConsumer({
+    connection: bullConnection,
+    prefix: config.redis.prefix,
+    concurrency: config.workers.concurrency,
+    lockDurationMs: config.workers.jobLockMs,
+    reconciler,
+    logger,
+  });
+  return {
+    consumer,
+    delivery,
+    directory,
+    metrics,
+    close: async () => {
+      directory.stop();
+      await consumer.close();
+      await delivery.close();
+      await Promise.all([bullConnection.quit(), redis.quit()]).catch(() => undefined);
+    },
+  };
+}

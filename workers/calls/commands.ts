@@ -1,0 +1,96 @@
+import type { CallState } from "../../core/calls/types.ts";
+import type { CrmCommand, ParamValue, ResultRef } from "../delivery/types.ts";
+
+/** Bitrix24 methods the call reconciler uses (the portal matches method names case-insensitively). */
+export const METHOD = {
+  register: "telephony.externalcall.register",
+  show: "telephony.externalcall.show",
+  hide: "telephony.externalcall.hide",
+  finish: "telephony.externalcall.finish",
+  attachRecord: "telephony.externalcall.attachrecord",
+  statistic: "voximplant.statistic.get",
+} as const;
+
+export type StepMethod = (typeof METHOD)[keyof typeof METHOD];
+
+export function sameMethod(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** Bitrix24 TYPE: 2 incoming, 1 outgoing (an internal call is registered as the caller's outgoing call). */
+export function callType(call: CallState): number {
+  return call.direction === "inbound" ? 2 : 1;
+}
+
+/** ISO-8601 with an explicit offset and no milliseconds, the form the portal documents. */
+export function portalDate(iso: string): string {
+  return new Date(iso).toISOString().replace(/\.\d{3}Z$/, "+00:00");
+}
+
+export interface RegisterInput {
+  userId: number;
+  phoneNumber: string;
+  createLeads: boolean;
+}
+
+export function registerCommand(call: CallState, input: RegisterInput): CrmCommand {
+  return {
+    method: METHOD.register,
+    params: {
+      USER_ID: input.userId,
+      PHONE_NUMBER: input.phoneNumber,
+      TYPE: callType(call),
+      EXTERNAL_CALL_ID: call.callId,
+      LINE_NUMBER: call.lineNumber,
+      CALL_START_DATE: portalDate(call.startedAt),
+      CRM_CREATE: input.createLeads ? 1 : 0,
+      SHOW: 0,
+    },
+  };
+}
+
+/** The call's Bitrix24 CALL_ID: a known one, or a reference to the register earlier in the group. */
+export type CallIdParam = string | ResultRef;
+
+export function refToRegister(index: number): ResultRef {
+  return { $ref: index, path: ["CALL_ID"] };
+}
+
+export function cardCommand(kind: "show" | "hide", callId: CallIdParam, userIds: number[]): CrmCommand {
+  return { method: METHOD[kind], params: { CALL_ID: callId, USER_ID: userIds } };
+}
+
+export interface FinishInput {
+  userId: number;
+  duration: number;
+  statusCode: string;
+  addToChat: boolean;
+}
+
+export function finishCommand(callId: CallIdParam, input: FinishInput): CrmCommand {
+  return {
+    method: METHOD.finish,
+    params: {
+      CALL_ID: callId,
+      USER_ID: input.userId,
+      DURATION: input.duration,
+      STATUS_CODE: input.statusCode,
+      ADD_TO_CHAT: input.addToChat ? 1 : 0,
+    },
+  };
+}
+
+export function attachRecordCommand(callId: string, fileName: string): CrmCommand {
+  return { method: METHOD.attachRecord, params: { CALL_ID: callId, FILENAME: fileName } };
+}
+
+export function statisticCommand(externalCallId: string): CrmCommand {
+  return { method: METHOD.statistic, params: { FILTER: { EXTERNAL_CALL_ID: externalCallId } } };
+}
+
+/** USER_ID of a show/hide/register/finish command as a list of numbers. */
+export function userIdsOf(command: CrmCommand): number[] {
+  const raw: ParamValue | undefined = command.params.USER_ID;
+  const list = Array.isArray(raw) ? raw : [raw];
+  return list.map((v) => Number(v)).filter((n) => Number.isInteger(n) && n > 0);
+}

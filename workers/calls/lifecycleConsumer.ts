@@ -1,0 +1,85 @@
+import { DelayedError, Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import { LIFECYCLE_QUEUE, type LifecycleJob } from "../../core/jobs/lifecycle.ts";
+import type { Logger } from "../../core/logging/logger.ts";
+import type { CallReconciler, ReconcileOutcome } from "./reconcileCall.ts";
+
+/**
+ * The BullMQ consumer of lifecycle jobs. A job only names a call: the reconciler does the rest. The
+ * job is acknowledged (the processor returns) only after the reconciler has written the journal; a
+ * call locked by another worker, or a delivery failure, puts the job back as delayed.
+ */
+export interface LifecycleConsumerOptions {
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  /** BullMQ job lock; a job of a dead worker is taken up again after about this long. */
+  lockDurationMs?: number;
+  reconciler: Pick<CallReconciler, "reconcile">;
+  logger: Logger;
+  random?: () => number;
+}
+
+export interface LifecycleConsumer {
+  readonly worker: Worker<LifecycleJob>;
+  /** Jobs being processed right now. */
+  inFlight(): number;
+  /** Stops taking jobs, waits for the ones in flight. */
+  close(): Promise<void>;
+}
+
+export function startLifecycleConsumer(options: LifecycleConsumerOptions): LifecycleConsumer {
+  const random = options.random ?? Math.random;
+  let inFlight = 0;
+
+  async function process(job: Job<LifecycleJob>, token?: string): Promise<ReconcileOutcome> {
+    const { callId } = job.data;
+    inFlight++;
+    let outcome: ReconcileOutcome;
+    try {
+      outcome = await options.reconciler.reconcile(callId);
+    } finally {
+      inFlight--;
+    }
+    const delayMs = delayOf(outcome, random);
+    if (delayMs === undefined) {
+      options.logger.debug({ callId, job: job.id, outcome: outcome.status }, "lifecycle job done");
+      return outcome;
+    }
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    throw new DelayedError();
+  }
+
+  const worker = new Worker<LifecycleJob>(LIFECYCLE_QUEUE, process, {
+    connection: options.connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency,
+    // a job only says "reconcile call X": running it again after a crash is harmless
+    maxStalledCount: 10,
+    ...(options.lockDurationMs
+      ? { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs }
+      : {}),
+  });
+  worker.on("failed", (job, err) => {
+    options.logger.error(
+      { callId: job?.data.callId, job: job?.id, err: err.message },
+      "lifecycle job failed",
+    );
+  });
+  worker.on("error", (err) => {
+    options.logger.error({ err: err.message }, "lifecycle worker error");
+  });
+
+  return {
+    worker,
+    inFlight: () => inFlight,
+    close: () => worker.close(),
+  };
+}
+
+/** When the job should come back: soon for a held lock, after a backoff for a delivery failure. */
+function delayOf(outcome: ReconcileOutcome, random: () => number): number | undefined {
+  if (outcome.status === "locked") return 100 + Math.floor(random() * 200);
+  if (outcome.status === "retry") return outcome.delayMs;
+  return undefined;
+}

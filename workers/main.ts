@@ -1,0 +1,61 @@
+import { hostname } from "node:os";
+import { ConfigError, loadConfig } from "../core/config/loadConfig.ts";
+import type { Config } from "../core/config/schema.ts";
+import { createLogger } from "../core/logging/logger.ts";
+import { startCallWorker } from "./calls/callWorker.ts";
+
+/**
+ * `npm run workers`: one worker process. Any number of them may run against the same Redis; they
+ * share the queue, the per-call locks, the journals, the directory snapshot and the rate limiter.
+ */
+
+const HEARTBEAT_MS = 5_000;
+
+function fail(message: string): never {
+  process.stderr.write(`itgrix workers: bad configuration: ${message}\n`);
+  process.exit(1);
+}
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  if (!config.bitrix.auth) fail("bitrix.auth: required, the workers need the portal");
+  const logger = createLogger("workers", config.log.level);
+  const worker = await startCallWorker(config, logger);
+  const component = `worker:${hostname()}:${process.pid}`;
+  const beat = (): Promise<void> =>
+    worker.metrics.heartbeat(component, {
+      inFlight: worker.consumer.inFlight(),
+      directoryUsers: worker.directory.size,
+      crm: worker.delivery.stats(),
+    });
+  await beat();
+  const heartbeat = setInterval(() => void beat(), HEARTBEAT_MS);
+  logger.info({ component, concurrency: config.workers.concurrency }, "workers started");
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping: no new jobs, finishing the ones in flight");
+    clearInterval(heartbeat);
+    await worker.close();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`itgrix workers: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
