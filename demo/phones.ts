@@ -17,8 +17,13 @@ export interface CallEnd {
   endedAt: number;
 }
 
+/** The trunk's caller ports (testbed/pjsipConfig.ts TRUNK_CALLER_PORTS). */
+const CALLER_PORTS = Array.from({ length: 10 }, (_, i) => 15070 + i);
+
 export class DemoPhones {
   private client?: { behaviour: ClientBehaviour; handle: PhoneHandle };
+  private readonly portsInUse = new Set<number>();
+  private nextPort = 0;
 
   private constructor(private readonly sipp: Sipp) {}
 
@@ -49,25 +54,55 @@ export class DemoPhones {
     return this.sipp.stopAll();
   }
 
-  private inbound(call: PlannedCall): Promise<CallResult> {
-    return this.sipp.placeCall({
-      from: call.clientNumber.replace(/^\+/, ""),
-      to: call.did!,
-      talkMs: call.talkMs,
-      hangupBeforeAnswerMs: call.hangupAfterRingMs ?? 60_000,
-      ...(call.ivrDigits ? { dtmf: call.ivrDigits, dtmfDelayMs: 1500 } : {}),
-    });
+  /**
+   * Places an inbound call from the next free trunk caller port. A port taken by another process
+   * (sipp cannot bind, its log stays empty) is skipped and the next one tried.
+   */
+  private async inbound(call: PlannedCall): Promise<CallResult> {
+    for (let attempt = 0; attempt < CALLER_PORTS.length; attempt++) {
+      const port = this.takePort();
+      if (port === undefined) break;
+      try {
+        const result = await this.sipp.placeCall({
+          from: call.clientNumber.replace(/^\+/, ""),
+          to: call.did!,
+          callerPort: port,
+          talkMs: call.talkMs,
+          hangupBeforeAnswerMs: call.hangupAfterRingMs ?? 60_000,
+          ...(call.ivrDigits ? { dtmf: call.ivrDigits, dtmfDelayMs: 1500 } : {}),
+        });
+        if (!sippFailed(result)) return result;
+      } finally {
+        this.portsInUse.delete(port);
+      }
+    }
+    throw new Error("sipp could not place the call: every trunk caller port (15070-15079) is taken");
+  }
+
+  private takePort(): number | undefined {
+    for (let i = 0; i < CALLER_PORTS.length; i++) {
+      const port = CALLER_PORTS[(this.nextPort + i) % CALLER_PORTS.length]!;
+      if (!this.portsInUse.has(port)) {
+        this.nextPort = (this.nextPort + i + 1) % CALLER_PORTS.length;
+        this.portsInUse.add(port);
+        return port;
+      }
+    }
+    return undefined;
   }
 
   private async outbound(call: PlannedCall): Promise<CallResult> {
     await this.useClient(call.clientBehaviour ?? "answer");
-    return this.sipp.placeOperatorCall({
+    const result = await this.sipp.placeOperatorCall({
       fromExtension: Number(call.operator),
       to: call.clientNumber,
       talkMs: Math.max(call.talkMs, 1000),
       // Longer than routing.outboundRingTimeoutSec, so the PBX (not the operator) gives up on the client.
       hangupBeforeAnswerMs: 30_000,
     });
+    if (sippFailed(result))
+      throw new Error(`sipp could not place the call from ${call.operator} (port taken?)`);
+    return result;
   }
 
   private async useClient(behaviour: ClientBehaviour): Promise<void> {
@@ -92,6 +127,11 @@ export function uasBehaviour(b: PhoneBehaviour): UasBehaviour {
     case "blindTransfer":
       return { blindTransfer: { answerAfterMs: b.afterMs, afterMs: b.transferAfterMs, to: b.to } };
   }
+}
+
+/** sipp that could not even send the INVITE (e.g. its port is taken) leaves an empty log. */
+export function sippFailed(r: CallResult): boolean {
+  return !r.answered && r.statusCode === 0 && r.log.length === 0;
 }
 
 export function outcomeOf(r: CallResult): string {

@@ -11,7 +11,10 @@ import { snapshot } from "./state/snapshot.ts";
 
 const configSchema = z.object({
   plan: z.enum(["standard", "enterprise", "box"]).optional(),
-  rateLimit: z.object({ burst: z.number().positive(), drainPerSec: z.number().min(0) }).nullable().optional(),
+  rateLimit: z
+    .object({ burst: z.number().positive(), drainPerSec: z.number().min(0) })
+    .nullable()
+    .optional(),
   operatingLimitSec: z.number().positive().nullable().optional(),
   commandCostMs: z.number().min(0).optional(),
   maxConcurrent: z.number().int().min(0).nullable().optional(),
@@ -77,15 +80,27 @@ const routes: Record<string, Route> = {
 };
 
 /** /_emulator/… — the control API used by tests, the demo and the benchmark. */
-export async function handleControl(runtime: Runtime, req: IncomingMessage, res: ServerResponse, path: string, query: string) {
+export async function handleControl(
+  runtime: Runtime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: string,
+) {
   const name = path.replace(/^\/_emulator\/?/, "").replace(/\/$/, "");
   const route = routes[`${req.method ?? "GET"} ${name}`];
-  if (!route) return sendJson(res, 404, { error: "NOT_FOUND", error_description: `No control endpoint ${req.method} ${path}` });
+  if (!route)
+    return sendJson(res, 404, {
+      error: "NOT_FOUND",
+      error_description: `No control endpoint ${req.method} ${path}`,
+    });
   try {
     sendJson(res, 200, await route(runtime, req, query));
   } catch (error) {
-    if (error instanceof z.ZodError) return sendJson(res, 400, { error: "INVALID_REQUEST", error_description: error.message });
-    if (error instanceof RestError) return sendJson(res, error.status, { error: error.code, error_description: error.description });
+    if (error instanceof z.ZodError)
+      return sendJson(res, 400, { error: "INVALID_REQUEST", error_description: error.message });
+    if (error instanceof RestError)
+      return sendJson(res, error.status, { error: error.code, error_description: error.description });
     sendJson(res, 500, { error: "INTERNAL_SERVER_ERROR", error_description: String(error) });
   }
 }

@@ -17,7 +17,8 @@ export const invalidArgument = (description: string): RestError =>
 export const wrongAuthType = (): RestError =>
   new RestError(403, "WRONG_AUTH_TYPE", "Current authorization type is denied for this method");
 
-export const methodNotFound = (): RestError => new RestError(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
+export const methodNotFound = (): RestError =>
+  new RestError(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
 
 export const notFound = (): RestError => new RestError(400, "NOT_FOUND", "Not found");
 

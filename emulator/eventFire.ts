@@ -64,7 +64,15 @@ function authBlock(runtime: Runtime, appId: string, userId: number | null): Reco
   const access = runtime.tokens.mintAccess(appId, userId);
   const expires_in = app?.accessTokenTtlSec ?? 3600;
   const expires = Math.floor((access.expiresAt ?? 0) / 1000);
-  return { access_token: access.token, expires, expires_in, scope: oauthScope, ...base, status: "L", user_id: userId };
+  return {
+    access_token: access.token,
+    expires,
+    expires_in,
+    scope: oauthScope,
+    ...base,
+    status: "L",
+    user_id: userId,
+  };
 }
 
 async function post(runtime: Runtime, binding: EventBinding, index: number, event: string, data: object) {
@@ -109,14 +117,24 @@ export async function fireEvent(runtime: Runtime, input: FireInput): Promise<Fir
   const bound = runtime.state.bindings.filter((b) => b.event === input.event);
   const appId = bound[0]?.appId ?? runtime.state.seed.apps[0]?.clientId ?? "";
   const data =
-    input.event === "ONEXTERNALCALLSTART" ? callStartData(runtime, input.data, appId) : callbackData(input.data);
+    input.event === "ONEXTERNALCALLSTART"
+      ? callStartData(runtime, input.data, appId)
+      : callbackData(input.data);
   const online = input.offline ? [] : bound.filter((b) => !b.offline);
   const offlineApps = new Set(bound.filter((b) => b.offline).map((b) => b.appId));
   if (input.offline && offlineApps.size === 0) offlineApps.add(appId);
   for (const app of offlineApps) enqueue(runtime, app, input.event, data);
-  const deliveries = await Promise.all(online.map((b) => post(runtime, b, runtime.state.bindings.indexOf(b), input.event, data)));
+  const deliveries = await Promise.all(
+    online.map((b) => post(runtime, b, runtime.state.bindings.indexOf(b), input.event, data)),
+  );
   const delivered = deliveries.filter((d) => d.status === 200).length;
-  runtime.state.events.push({ event: input.event, at: runtime.clock.now(), data, deliveries, queuedOffline: offlineApps.size });
+  runtime.state.events.push({
+    event: input.event,
+    at: runtime.clock.now(),
+    data,
+    deliveries,
+    queuedOffline: offlineApps.size,
+  });
   const result: FireResult = { delivered, failed: deliveries.length - delivered, queued: offlineApps.size };
   if ("CALL_ID" in data && typeof data.CALL_ID === "string") result.CALL_ID = data.CALL_ID;
   return result;

@@ -36,7 +36,8 @@ function rateLimitOf(): EmulatorOptions["rateLimit"] {
   const burst = number("rate-burst", values["rate-burst"]);
   const drain = number("rate-drain", values["rate-drain"]);
   if (burst === undefined && drain === undefined) return undefined;
-  if (burst === undefined || drain === undefined) throw new Error("--rate-burst and --rate-drain go together");
+  if (burst === undefined || drain === undefined)
+    throw new Error("--rate-burst and --rate-drain go together");
   return { burst, drainPerSec: drain };
 }
 
@@ -52,7 +53,8 @@ function optionsFromArgs(): EmulatorOptions {
     operatingLimitSec: operating === "off" ? null : number("operating-limit-sec", operating),
     commandCostMs: number("command-cost-ms", values["command-cost-ms"]),
     maxConcurrent: number("max-concurrent", values["max-concurrent"]),
-    webhookTelephony: values["webhook-telephony"] === undefined ? undefined : values["webhook-telephony"] !== "false",
+    webhookTelephony:
+      values["webhook-telephony"] === undefined ? undefined : values["webhook-telephony"] !== "false",
     publicUrl: values["public-url"],
   };
 }

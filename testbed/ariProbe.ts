@@ -48,7 +48,9 @@ export class AriProbe {
       const found = this.events.find(predicate);
       if (found) return found;
       if (this.events.some((e) => e.type === "ApplicationReplaced")) {
-        throw new Error(`another ARI client took over the application "${this.info.ari.app}" (ApplicationReplaced)`);
+        throw new Error(
+          `another ARI client took over the application "${this.info.ari.app}" (ApplicationReplaced)`,
+        );
       }
       const left = deadline - Date.now();
       if (left <= 0) {

@@ -6,9 +6,6 @@ import type { TestbedSettings } from "./settings.ts";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Seconds between OPTIONS pings to operator phones (see testbed/README.md "Endpoint states"). */
-export const QUALIFY_FREQUENCY = 0;
-
 function repoFile(path: string): string {
   return readFileSync(join(REPO, path), "utf8");
 }
@@ -26,7 +23,8 @@ export function renderAsteriskConfig(settings: TestbedSettings): Map<string, str
   http = setIniValue(http, "bindaddr", "127.0.0.1");
   http = setIniValue(http, "bindport", String(settings.ariPort));
   const ari = setIniValue(repoFile("ari-config/ari.conf"), "password", settings.ariPassword);
-  if (!ari.includes(`[${settings.ariUser}]`)) throw new Error(`ari-config/ari.conf has no [${settings.ariUser}] user`);
+  if (!ari.includes(`[${settings.ariUser}]`))
+    throw new Error(`ari-config/ari.conf has no [${settings.ariUser}] user`);
   return new Map([
     ["http.conf", http],
     ["ari.conf", ari],
@@ -34,7 +32,7 @@ export function renderAsteriskConfig(settings: TestbedSettings): Map<string, str
     ["extensions.conf", repoFile("testbed/asterisk/extensions.conf")],
     ["modules.conf", repoFile("testbed/asterisk/modules.conf")],
     ["rtp.conf", repoFile("testbed/asterisk/rtp.conf")],
-    ["pjsip.conf", renderPjsipConf({ sipPort: settings.sipPort, qualifyFrequency: QUALIFY_FREQUENCY })],
+    ["pjsip.conf", renderPjsipConf({ sipPort: settings.sipPort, qualifyFrequency: settings.qualifySeconds })],
   ]);
 }
 

@@ -23,7 +23,9 @@ export function runningAsterisk(settings: TestbedSettings): number | undefined {
 }
 
 export function asteriskCli(settings: TestbedSettings, command: string): string {
-  const result = runQuiet("chroot", [settings.rootfs, "/usr/sbin/asterisk", "-rx", command], { timeoutMs: 30_000 });
+  const result = runQuiet("chroot", [settings.rootfs, "/usr/sbin/asterisk", "-rx", command], {
+    timeoutMs: 30_000,
+  });
   return result.stdout + result.stderr;
 }
 
@@ -56,22 +58,29 @@ async function portTaken(port: number): Promise<boolean> {
 /** Starts Asterisk in the chroot (daemonized, as root) and waits until ARI answers. */
 export async function startAsterisk(settings: TestbedSettings): Promise<number> {
   if (await portTaken(settings.ariPort)) {
-    throw new Error(`port ${settings.ariPort} is already in use by another program (set ITGRIX_TESTBED_ARI_PORT)`);
+    throw new Error(
+      `port ${settings.ariPort} is already in use by another program (set ITGRIX_TESTBED_ARI_PORT)`,
+    );
   }
   mkdirSync(chrootPath(settings.rootfs, "/var/run/asterisk"), { recursive: true });
   mkdirSync(chrootPath(settings.rootfs, "/var/spool/asterisk/recording"), { recursive: true });
   removeFile(chrootPidFile(settings));
-  const started = spawnSync("chroot", [settings.rootfs, "/usr/sbin/asterisk", "-U", "root", "-G", "root", "-F", "-n"], {
-    stdio: "ignore",
-    timeout: 30_000,
-  });
+  const started = spawnSync(
+    "chroot",
+    [settings.rootfs, "/usr/sbin/asterisk", "-U", "root", "-G", "root", "-F", "-n"],
+    {
+      stdio: "ignore",
+      timeout: 30_000,
+    },
+  );
   if (started.status !== 0) throw new Error(`asterisk failed to start (exit ${started.status})`);
   const pid = await waitForPidFile(chrootPidFile(settings), 60_000);
   copyFileSync(chrootPidFile(settings), hostPidFile(settings));
   asteriskCli(settings, "core waitfullybooted");
   const deadline = Date.now() + 60_000;
   while (!(await ariAnswers(settings))) {
-    if (!isAlive(pid)) throw new Error(`asterisk exited during start-up; see ${settings.rootfs}/var/log/asterisk`);
+    if (!isAlive(pid))
+      throw new Error(`asterisk exited during start-up; see ${settings.rootfs}/var/log/asterisk`);
     if (Date.now() > deadline) throw new Error(`ARI did not answer on port ${settings.ariPort} within 60 s`);
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -50,7 +50,8 @@ async function problems(settings: TestbedSettings): Promise<string[]> {
   if (runningAsterisk(settings) === undefined) found.push("asterisk is not running");
   else if (!(await ariAnswers(settings))) found.push(`ARI does not answer on port ${settings.ariPort}`);
   if (runningRedis(settings) === undefined) found.push("the testbed's redis is not running");
-  else if (!(await redisAnswers(settings.redisPort))) found.push(`redis does not answer on ${settings.redisPort}`);
+  else if (!(await redisAnswers(settings.redisPort)))
+    found.push(`redis does not answer on ${settings.redisPort}`);
   return found;
 }
 

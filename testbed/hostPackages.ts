@@ -5,7 +5,14 @@ export function ensureHostPackage(command: string, aptPackage: string): void {
   if (commandExists(command)) return;
   say(`installing ${aptPackage} on the host (apt-get)`);
   const env = ["env", "DEBIAN_FRONTEND=noninteractive"];
-  const first = runQuiet(env[0]!, [env[1]!, "apt-get", "install", "-y", "--no-install-recommends", aptPackage]);
+  const first = runQuiet(env[0]!, [
+    env[1]!,
+    "apt-get",
+    "install",
+    "-y",
+    "--no-install-recommends",
+    aptPackage,
+  ]);
   if (first.status !== 0) {
     runChecked(env[0]!, [env[1]!, "apt-get", "update"]);
     runChecked(env[0]!, [env[1]!, "apt-get", "install", "-y", "--no-install-recommends", aptPackage]);

@@ -13,7 +13,12 @@ export interface TestbedInfo {
 
 export function testbedInfo(settings: TestbedSettings): TestbedInfo {
   return {
-    ari: { url: ariBaseUrl(settings), user: settings.ariUser, password: settings.ariPassword, app: settings.ariApp },
+    ari: {
+      url: ariBaseUrl(settings),
+      user: settings.ariUser,
+      password: settings.ariPassword,
+      app: settings.ariApp,
+    },
     sip: { host: "127.0.0.1", port: settings.sipPort },
     redis: { url: redisUrl(settings) },
     asterisk: {

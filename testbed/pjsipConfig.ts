@@ -66,7 +66,8 @@ export function renderPjsipConf({ sipPort, qualifyFrequency }: PjsipOptions): st
     "type = identify",
     "endpoint = trunk",
   ];
-  for (let p = TRUNK_CALLER_PORTS.first; p <= TRUNK_CALLER_PORTS.last; p++) lines.push(`match = 127.0.0.1:${p}`);
+  for (let p = TRUNK_CALLER_PORTS.first; p <= TRUNK_CALLER_PORTS.last; p++)
+    lines.push(`match = 127.0.0.1:${p}`);
   lines.push("");
   for (const ext of OPERATOR_EXTENSIONS) lines.push(...operatorSections(ext, qualifyFrequency));
   lines.push(

@@ -1,4 +1,13 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { hostDebianMirror } from "./aptMirror.ts";
 import { ensureHostPackage } from "./hostPackages.ts";
@@ -10,7 +19,13 @@ import { ROOTFS_MARKER, ROOTFS_VERSION, type TestbedSettings } from "./settings.
 const PACKAGES = ["asterisk", "asterisk-modules", "sip-tester"];
 const APT_OPTIONS = ["-o", "Acquire::Check-Valid-Until=false"];
 /** Installed by the Debian package as asterisk:asterisk 0640; root may not read them on these hosts. */
-const ASTERISK_DIRS = ["etc/asterisk", "var/lib/asterisk", "var/spool/asterisk", "var/log/asterisk", "usr/share/asterisk"];
+const ASTERISK_DIRS = [
+  "etc/asterisk",
+  "var/lib/asterisk",
+  "var/spool/asterisk",
+  "var/log/asterisk",
+  "usr/share/asterisk",
+];
 
 export function isRootfsReady(root: string): boolean {
   const marker = join(root, ROOTFS_MARKER);

@@ -12,6 +12,8 @@ export interface TestbedSettings {
   ariPort: number;
   sipPort: number;
   redisPort: number;
+  /** OPTIONS ping interval for operator contacts; 0 (default) = off. See testbed/README.md. */
+  qualifySeconds: number;
   ariUser: string;
   ariPassword: string;
   ariApp: string;
@@ -25,7 +27,8 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`${name} is not a port: ${raw}`);
+  if (!Number.isInteger(value) || value < 1 || value > 65535)
+    throw new Error(`${name} is not a port: ${raw}`);
   return value;
 }
 
@@ -39,6 +42,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): TestbedSetti
     ariPort: port(env, "ITGRIX_TESTBED_ARI_PORT", 18088),
     sipPort: port(env, "ITGRIX_TESTBED_SIP_PORT", 15060),
     redisPort: port(env, "ITGRIX_TESTBED_REDIS_PORT", 16379),
+    qualifySeconds: Number(env.ITGRIX_TESTBED_QUALIFY_SEC ?? 0) || 0,
     ariUser: "itgrix",
     ariPassword: "itgrix",
     ariApp: "itgrix",

@@ -4,6 +4,7 @@ import { parseBracketQuery } from "../http/brackets.ts";
 import { parseRestBody, readBody } from "../http/body.ts";
 import { sendJson } from "../http/reply.ts";
 import type { Runtime } from "../runtime.ts";
+import type { RefreshOutcome } from "./tokens.ts";
 
 const scope = "crm,telephony,user,im,call";
 
@@ -15,7 +16,12 @@ function oauthError(res: ServerResponse, status: number, error: string, descript
  * GET (or POST) /oauth/token/?grant_type=refresh_token&client_id&client_secret&refresh_token — the
  * emulator plays oauth.bitrix.info too. The old refresh token stops working at once.
  */
-export async function handleOAuthToken(runtime: Runtime, req: IncomingMessage, res: ServerResponse, query: string) {
+export async function handleOAuthToken(
+  runtime: Runtime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: string,
+) {
   const body = await readBody(req);
   const params = { ...parseBracketQuery(query), ...parseRestBody(body, req.headers["content-type"]) };
   const entry = { method: "oauth.token", at: runtime.clock.now(), status: 0, auth: "oauth" as const };
@@ -28,13 +34,26 @@ export async function handleOAuthToken(runtime: Runtime, req: IncomingMessage, r
   const text = (key: string): string => (typeof params[key] === "string" ? (params[key] as string) : "");
   if (text("grant_type") !== "refresh_token" || !text("client_id") || !text("refresh_token")) {
     entry.status = 400;
-    return oauthError(res, 400, "invalid_request", "grant_type=refresh_token, client_id and refresh_token required");
+    return oauthError(
+      res,
+      400,
+      "invalid_request",
+      "grant_type=refresh_token, client_id and refresh_token required",
+    );
   }
-  const outcome = runtime.tokens.grantRefresh(text("client_id"), text("client_secret"), text("refresh_token"));
+  const outcome = runtime.tokens.grantRefresh(
+    text("client_id"),
+    text("client_secret"),
+    text("refresh_token"),
+  );
   entry.status = outcome.ok ? 200 : outcome.status;
   if (!outcome.ok) return oauthError(res, outcome.status, outcome.error, outcome.description);
+  sendJson(res, 200, tokenResponse(runtime, outcome));
+}
+
+function tokenResponse(runtime: Runtime, outcome: Extract<RefreshOutcome, { ok: true }>) {
   const { access } = outcome;
-  sendJson(res, 200, {
+  return {
     access_token: access.token,
     client_endpoint: `${runtime.publicUrl}/rest/`,
     domain: "oauth.bitrix.info",
@@ -46,7 +65,7 @@ export async function handleOAuthToken(runtime: Runtime, req: IncomingMessage, r
     server_endpoint: `${runtime.publicUrl}/rest/`,
     status: "L",
     user_id: access.userId,
-  });
+  };
 }
 
 export function memberId(runtime: Runtime): string {

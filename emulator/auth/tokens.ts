@@ -43,11 +43,21 @@ export class TokenStore {
         kind: "oauth",
         expiresAt,
       });
-      this.refresh.set(app.refreshToken, { token: app.refreshToken, appId: app.clientId, userId: app.userId });
+      this.refresh.set(app.refreshToken, {
+        token: app.refreshToken,
+        appId: app.clientId,
+        userId: app.userId,
+      });
     }
     const offlineApp = seed.apps[0]?.clientId ?? "offline";
     for (const t of seed.offlineTokens) {
-      this.access.set(t.token, { token: t.token, appId: offlineApp, userId: t.userId, kind: "offline", expiresAt: null });
+      this.access.set(t.token, {
+        token: t.token,
+        appId: offlineApp,
+        userId: t.userId,
+        kind: "offline",
+        expiresAt: null,
+      });
     }
   }
 
@@ -62,7 +72,13 @@ export class TokenStore {
   mintAccess(appId: string, userId: number): AccessToken {
     const app = this.apps.get(appId);
     const ttl = (app?.accessTokenTtlSec ?? 3600) * 1000;
-    const access: AccessToken = { token: newToken(), appId, userId, kind: "oauth", expiresAt: this.clock.now() + ttl };
+    const access: AccessToken = {
+      token: newToken(),
+      appId,
+      userId,
+      kind: "oauth",
+      expiresAt: this.clock.now() + ttl,
+    };
     this.access.set(access.token, access);
     return access;
   }
@@ -70,7 +86,8 @@ export class TokenStore {
   /** The fault `expireTokens`: every OAuth access token issued so far is expired from now on. */
   expireAll(): void {
     const now = this.clock.now();
-    for (const token of this.access.values()) if (token.kind === "oauth") token.expiresAt = Math.min(token.expiresAt ?? now, now);
+    for (const token of this.access.values())
+      if (token.kind === "oauth") token.expiresAt = Math.min(token.expiresAt ?? now, now);
   }
 
   grantRefresh(clientId: string, clientSecret: string, refreshToken: string): RefreshOutcome {

@@ -30,14 +30,16 @@ function bind(params: ParamObject, ctx: MethodContext): MethodOutput {
   if (!KNOWN_EVENTS.has(event)) throw new RestError(400, "ERROR_EVENT_NOT_FOUND", "Event not found");
   const offline = str(param(params, "event_type"))?.toLowerCase() === "offline";
   const handler = str(param(params, "handler")) ?? "";
-  if (!offline && !/^https?:\/\//i.test(handler)) throw new RestError(400, "ERROR_CORE", "Handler is invalid");
+  if (!offline && !/^https?:\/\//i.test(handler))
+    throw new RestError(400, "ERROR_CORE", "Handler is invalid");
   const authType = int(param(params, "auth_type")) ?? 0;
   if ((offline || (authType !== 0 && authType !== ctx.auth.userId)) && !isAdmin(ctx)) {
     throw new RestError(403, "ACCESS_DENIED", "Access denied");
   }
   const { bindings } = ctx.runtime.state;
   const appId = ctx.auth.appId ?? "";
-  const same = (b: (typeof bindings)[number]) => b.appId === appId && b.event === event && b.handler === handler;
+  const same = (b: (typeof bindings)[number]) =>
+    b.appId === appId && b.event === event && b.handler === handler;
   if (bindings.some((b) => same(b) && b.offline === offline)) {
     throw new RestError(400, "ERROR_CORE", "Handler already binded");
   }
@@ -48,7 +50,12 @@ function bind(params: ParamObject, ctx: MethodContext): MethodOutput {
 function getBindings(_params: ParamObject, ctx: MethodContext): MethodOutput {
   const mine = ctx.runtime.state.bindings.filter((b) => b.appId === (ctx.auth.appId ?? ""));
   return {
-    result: mine.map((b) => ({ event: b.event, handler: b.handler, auth_type: String(b.auth_type), offline: b.offline ? 1 : 0 })),
+    result: mine.map((b) => ({
+      event: b.event,
+      handler: b.handler,
+      auth_type: String(b.auth_type),
+      offline: b.offline ? 1 : 0,
+    })),
   };
 }
 

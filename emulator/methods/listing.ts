@@ -71,7 +71,9 @@ export function matchesFilter(record: Record<string, unknown>, filter: ParamObje
     if (wanted.length === 0) wanted.push("");
     const negative = op.startsWith("!");
     const values = candidates(record, field);
-    const hit = negative ? values.every((v) => compare(op, v, wanted)) : values.some((v) => compare(op, v, wanted));
+    const hit = negative
+      ? values.every((v) => compare(op, v, wanted))
+      : values.some((v) => compare(op, v, wanted));
     if (!hit) return false;
   }
   return true;
@@ -84,7 +86,8 @@ function sortRecords<T extends Record<string, unknown>>(items: T[], order: Param
   return [...items].sort((a, b) => {
     const x = a[key];
     const y = b[key];
-    const diff = typeof x === "number" && typeof y === "number" ? x - y : String(x ?? "").localeCompare(String(y ?? ""));
+    const diff =
+      typeof x === "number" && typeof y === "number" ? x - y : String(x ?? "").localeCompare(String(y ?? ""));
     return diff * sign;
   });
 }

@@ -15,7 +15,8 @@ export function int(value: ParamValue | undefined): number | undefined {
 
 export function num(value: ParamValue | undefined): number | undefined {
   if (typeof value === "number") return value;
-  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
+  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))
+    return Number(value);
   return undefined;
 }
 

@@ -18,8 +18,14 @@ export interface BatchRun {
   figures: OperatingFigures | null;
 }
 
-const lengthExceeded = { error: "ERROR_BATCH_LENGTH_EXCEEDED", error_description: "Max batch length exceeded" };
-const notAllowed = { error: "ERROR_BATCH_METHOD_NOT_ALLOWED", error_description: "Method is not allowed for batch usage" };
+const lengthExceeded = {
+  error: "ERROR_BATCH_LENGTH_EXCEEDED",
+  error_description: "Max batch length exceeded",
+};
+const notAllowed = {
+  error: "ERROR_BATCH_METHOD_NOT_ALLOWED",
+  error_description: "Method is not allowed for batch usage",
+};
 
 export function batchCommands(params: ParamObject): [string, string][] {
   const cmd = param(params, "cmd");
@@ -29,11 +35,18 @@ export function batchCommands(params: ParamObject): [string, string][] {
 
 function splitCommand(raw: string): { method: string; query: string } {
   const q = raw.indexOf("?");
-  return q < 0 ? { method: raw.trim(), query: "" } : { method: raw.slice(0, q).trim(), query: raw.slice(q + 1) };
+  return q < 0
+    ? { method: raw.trim(), query: "" }
+    : { method: raw.slice(0, q).trim(), query: raw.slice(q + 1) };
 }
 
 function record(sections: BatchSections, key: string, outcome: CommandOutcome): void {
-  sections.time[key] = timeBlock(outcome.startMs, outcome.finishMs, outcome.finishMs - outcome.startMs, outcome.figures);
+  sections.time[key] = timeBlock(
+    outcome.startMs,
+    outcome.finishMs,
+    outcome.finishMs - outcome.startMs,
+    outcome.figures,
+  );
   if (!outcome.ok) {
     sections.error[key] = { error: outcome.error.code, error_description: outcome.error.description };
     return;

@@ -22,7 +22,12 @@ interface RestRequest {
   route: RestRoute;
 }
 
-function credentialsOf(route: RestRoute, params: ParamObject, query: ParamObject, req: IncomingMessage): Credentials {
+function credentialsOf(
+  route: RestRoute,
+  params: ParamObject,
+  query: ParamObject,
+  req: IncomingMessage,
+): Credentials {
   if (route.kind === "webhook") return { kind: "webhook", userId: route.userId, secret: route.secret };
   return { kind: "token", token: tokenFrom(params, query, req.headers) };
 }
@@ -30,7 +35,10 @@ function credentialsOf(route: RestRoute, params: ParamObject, query: ParamObject
 function paramsOf(request: RestRequest): { params: ParamObject; query: ParamObject } {
   const query = parseBracketQuery(request.query);
   try {
-    return { params: { ...query, ...parseRestBody(request.body, request.req.headers["content-type"]) }, query };
+    return {
+      params: { ...query, ...parseRestBody(request.body, request.req.headers["content-type"]) },
+      query,
+    };
   } catch (error) {
     if (error instanceof BodyParseError) throw new RestError(400, "INVALID_REQUEST", error.message);
     throw error;
@@ -39,7 +47,8 @@ function paramsOf(request: RestRequest): { params: ParamObject; query: ParamObje
 
 async function processRest(runtime: Runtime, exchange: Exchange, request: RestRequest): Promise<void> {
   const { route } = request;
-  if (route.kind === "upload") return handleUpload(runtime, exchange, request.req, request.body, request.query);
+  if (route.kind === "upload")
+    return handleUpload(runtime, exchange, request.req, request.body, request.query);
   await sleep(runtime.faults.latencyMs);
   if (runtime.faults.roll5xx()) throw new RestError(500, "INTERNAL_SERVER_ERROR", "Internal server error");
   const { params, query } = paramsOf(request);
@@ -72,13 +81,20 @@ function logEntry(runtime: Runtime, route: RestRoute | null, path: string): Requ
 }
 
 /** A REST request: faults, then the rate limit (a rejected request adds nothing), then the queue. */
-export async function handleRest(runtime: Runtime, req: IncomingMessage, res: ServerResponse, path: string, query: string) {
+export async function handleRest(
+  runtime: Runtime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: string,
+) {
   const route = parseRestRoute(path);
   const exchange = new Exchange(runtime, res, logEntry(runtime, route, path));
   const body = await readBody(req);
   if (stoppedByFaults(runtime, exchange)) return;
   if (!route) return exchange.failure(methodNotFound());
-  if (!runtime.bucket.tryTake(effectiveRateLimit(runtime.config))) return exchange.failure(queryLimitExceeded());
+  if (!runtime.bucket.tryTake(effectiveRateLimit(runtime.config)))
+    return exchange.failure(queryLimitExceeded());
   const release = await runtime.gate.acquire();
   try {
     await processRest(runtime, exchange, { req, body, query, route });

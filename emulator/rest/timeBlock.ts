@@ -11,7 +11,12 @@ export interface TimeBlock extends OperatingFigures {
 }
 
 /** The `time` block of every REST response (and of every batch command in result_time). */
-export function timeBlock(startMs: number, finishMs: number, processingMs: number, figures: OperatingFigures): TimeBlock {
+export function timeBlock(
+  startMs: number,
+  finishMs: number,
+  processingMs: number,
+  figures: OperatingFigures,
+): TimeBlock {
   return {
     start: startMs / 1000,
     finish: finishMs / 1000,

@@ -7,7 +7,13 @@ import type { Runtime } from "../runtime.ts";
 import type { Exchange } from "./reply.ts";
 
 /** Second step of attachRecord with FILENAME only: multipart POST with the field `file` to uploadUrl. */
-export function handleUpload(runtime: Runtime, exchange: Exchange, req: IncomingMessage, body: Buffer, query: string) {
+export function handleUpload(
+  runtime: Runtime,
+  exchange: Exchange,
+  req: IncomingMessage,
+  body: Buffer,
+  query: string,
+) {
   const token = String(parseBracketQuery(query).token ?? "");
   const uploadId = token.startsWith("telephony|") ? token.slice("telephony|".length) : "";
   const pending = runtime.uploads.get(uploadId);
@@ -19,7 +25,11 @@ export function handleUpload(runtime: Runtime, exchange: Exchange, req: Incoming
   const name = file.filename || pending.fileName;
   if (!/\.(wav|mp3)$/i.test(name)) throw coreError("Wrong file extension. Only wav and mp3 are allowed");
   runtime.uploads.delete(uploadId);
-  const fileId = storeRecording(runtime, pending.callId, { fileName: pending.fileName, size: file.data.length, via: "upload" });
+  const fileId = storeRecording(runtime, pending.callId, {
+    fileName: pending.fileName,
+    size: file.data.length,
+    via: "upload",
+  });
   exchange.entry.auth = "none";
   exchange.success({ result: { FILE_ID: fileId } }, null);
 }

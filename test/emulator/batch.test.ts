@@ -18,7 +18,10 @@ describe("batch", () => {
     const { result, result_error } = reply.body.result;
     assert.equal(Object.keys(result).length, 50);
     assert.deepEqual(Object.keys(result_error), ["u50", "u51"]);
-    assert.deepEqual(result_error.u50, { error: "ERROR_BATCH_LENGTH_EXCEEDED", error_description: "Max batch length exceeded" });
+    assert.deepEqual(result_error.u50, {
+      error: "ERROR_BATCH_LENGTH_EXCEEDED",
+      error_description: "Max batch length exceeded",
+    });
   });
 
   it("register + finish in one batch through $result[key][CALL_ID]", async () => {
@@ -79,13 +82,21 @@ describe("batch", () => {
 
   it("works form-encoded through a webhook and logs one request with its commands", async () => {
     const cmd = encodeURIComponent("user.get?FILTER[UF_PHONE_INNER]=101");
-    const reply = await portal.form(`${HOOK}/BATCH`, `halt=0&cmd[one]=${cmd}&cmd[two]=${encodeURIComponent("crm.lead.list")}`);
+    const reply = await portal.form(
+      `${HOOK}/BATCH`,
+      `halt=0&cmd[one]=${cmd}&cmd[two]=${encodeURIComponent("crm.lead.list")}`,
+    );
     assert.equal(reply.body.result.result.one[0].ID, "2");
     assert.equal(reply.body.result.result.two.length, 2);
     const { requests } = await portal.state();
     assert.equal(requests.length, 1);
     assert.deepEqual(
-      { method: requests[0].method, batchSize: requests[0].batchSize, commands: requests[0].commands, auth: requests[0].auth },
+      {
+        method: requests[0].method,
+        batchSize: requests[0].batchSize,
+        commands: requests[0].commands,
+        auth: requests[0].auth,
+      },
       { method: "batch", batchSize: 2, commands: ["user.get", "crm.lead.list"], auth: "webhook" },
     );
   });

@@ -31,7 +31,11 @@ beforeEach(async () => {
   received = [];
   await portal.reset();
   for (const b of (await portal.app("event.get")).body.result) {
-    await portal.app("event.unbind", { event: b.event, handler: b.handler, event_type: b.offline ? "offline" : "online" });
+    await portal.app("event.unbind", {
+      event: b.event,
+      handler: b.handler,
+      event_type: b.offline ? "offline" : "online",
+    });
   }
 });
 
@@ -39,9 +43,14 @@ const fire = (body: Record<string, unknown>) => portal.control("POST", "events/f
 
 describe("event.bind / get / unbind", () => {
   it("binds, lists and unbinds handlers; unknown events and webhooks are refused", async () => {
-    assert.equal((await portal.app("event.bind", { event: "OnExternalCallStart", handler: handlerUrl })).body.result, true);
+    assert.equal(
+      (await portal.app("event.bind", { event: "OnExternalCallStart", handler: handlerUrl })).body.result,
+      true,
+    );
     const listed = (await portal.app("event.get")).body.result;
-    assert.deepEqual(listed, [{ event: "ONEXTERNALCALLSTART", handler: handlerUrl, auth_type: "0", offline: 0 }]);
+    assert.deepEqual(listed, [
+      { event: "ONEXTERNALCALLSTART", handler: handlerUrl, auth_type: "0", offline: 0 },
+    ]);
     const unknown = await portal.app("event.bind", { event: "ONNOTHING", handler: handlerUrl });
     assert.equal(unknown.body.error, "ERROR_EVENT_NOT_FOUND");
     const viaHook = await portal.hook("event.bind", { event: "ONEXTERNALCALLSTART", handler: handlerUrl });
@@ -54,7 +63,10 @@ describe("event.bind / get / unbind", () => {
 describe("firing ONEXTERNALCALLSTART", () => {
   it("registers the call first, then POSTs form-encoded data[...] and auth[...] to the handler", async () => {
     await portal.app("event.bind", { event: "ONEXTERNALCALLSTART", handler: handlerUrl });
-    const fired = await fire({ event: "ONEXTERNALCALLSTART", data: { USER_ID: 4, PHONE_NUMBER: "+74951000001" } });
+    const fired = await fire({
+      event: "ONEXTERNALCALLSTART",
+      data: { USER_ID: 4, PHONE_NUMBER: "+74951000001" },
+    });
     assert.equal(fired.body.delivered, 1);
     assert.match(fired.body.CALL_ID, /^externalCall\./);
     assert.equal(received.length, 1);
@@ -70,13 +82,23 @@ describe("firing ONEXTERNALCALLSTART", () => {
     assert.ok(payload.auth?.access_token);
     const [call] = (await portal.state()).calls;
     assert.deepEqual([call.CALL_ID, call.TYPE, call.USER_ID], [fired.body.CALL_ID, 1, 4]);
-    const finish = await portal.app("telephony.externalcall.finish", { CALL_ID: fired.body.CALL_ID, USER_ID: 4, DURATION: 3 });
+    const finish = await portal.app("telephony.externalcall.finish", {
+      CALL_ID: fired.body.CALL_ID,
+      USER_ID: 4,
+      DURATION: 3,
+    });
     assert.equal(finish.status, 200);
   });
 
   it("a handler answering non-200 counts as not delivered (no retries)", async () => {
-    await portal.app("event.bind", { event: "ONEXTERNALCALLSTART", handler: handlerUrl.replace("/b24", "/fail") });
-    const fired = await fire({ event: "ONEXTERNALCALLSTART", data: { USER_ID: 4, PHONE_NUMBER: "+74951000001" } });
+    await portal.app("event.bind", {
+      event: "ONEXTERNALCALLSTART",
+      handler: handlerUrl.replace("/b24", "/fail"),
+    });
+    const fired = await fire({
+      event: "ONEXTERNALCALLSTART",
+      data: { USER_ID: 4, PHONE_NUMBER: "+74951000001" },
+    });
     assert.deepEqual([fired.body.delivered, fired.body.failed], [0, 1]);
     assert.equal(received.length, 1);
   });
@@ -99,7 +121,10 @@ describe("firing ONEXTERNALCALLSTART", () => {
 describe("offline events", () => {
   it("queue for event.offline.get when bound offline or fired with offline:true", async () => {
     await portal.app("event.bind", { event: "ONEXTERNALCALLSTART", event_type: "offline" });
-    const fired = await fire({ event: "ONEXTERNALCALLSTART", data: { USER_ID: 2, PHONE_NUMBER: "+74951000003" } });
+    const fired = await fire({
+      event: "ONEXTERNALCALLSTART",
+      data: { USER_ID: 2, PHONE_NUMBER: "+74951000003" },
+    });
     assert.deepEqual([fired.body.delivered, fired.body.queued], [0, 1]);
     const peek = await portal.app("event.offline.get", { clear: 0 });
     assert.equal(peek.body.result.events.length, 1);

@@ -12,7 +12,11 @@ const faults = (body: Record<string, unknown>) => portal.control("POST", "faults
 describe("fault injection", () => {
   it("errorRate5xx=1 answers 500 before anything runs", async () => {
     await faults({ errorRate5xx: 1 });
-    const reply = await portal.app("telephony.externalcall.register", { USER_ID: 2, PHONE_NUMBER: "+7495", TYPE: 2 });
+    const reply = await portal.app("telephony.externalcall.register", {
+      USER_ID: 2,
+      PHONE_NUMBER: "+7495",
+      TYPE: 2,
+    });
     assert.equal(reply.status, 500);
     assert.equal(reply.body.error, "INTERNAL_SERVER_ERROR");
     assert.equal((await portal.state()).calls.length, 0);

@@ -33,7 +33,13 @@ describe("telephony.externalcall.finish", () => {
   it("returns the statistics record and hides the card from everyone", async () => {
     const callId = await portal.register({ PHONE_NUMBER: "+74951000001", EXTERNAL_CALL_ID: "ast-9" });
     await portal.app("telephony.externalcall.show", { CALL_ID: callId, USER_ID: [3, 4] });
-    const reply = await finish({ CALL_ID: callId, USER_PHONE_INNER: "103", DURATION: 42, COST: 1.5, VOTE: 4 });
+    const reply = await finish({
+      CALL_ID: callId,
+      USER_PHONE_INNER: "103",
+      DURATION: 42,
+      COST: 1.5,
+      VOTE: 4,
+    });
     const stat = reply.body.result;
     assert.equal(stat.CALL_ID, callId);
     assert.equal(stat.EXTERNAL_CALL_ID, "ast-9");
@@ -47,7 +53,9 @@ describe("telephony.externalcall.finish", () => {
     const [call] = (await portal.state()).calls;
     assert.equal(call.state, "finished");
     assert.deepEqual(call.cardShownTo, []);
-    const hides = call.cardLog.filter((e: { action: string }) => e.action === "hide").map((e: { userId: number }) => e.userId);
+    const hides = call.cardLog
+      .filter((e: { action: string }) => e.action === "hide")
+      .map((e: { userId: number }) => e.userId);
     assert.deepEqual(hides.sort(), [2, 3, 4]);
     assert.equal(call.finish.DURATION, 42);
     assert.ok(call.finish.finishedAt >= call.registeredAt);
@@ -64,9 +72,15 @@ describe("telephony.externalcall.finish", () => {
   });
 
   it("creates the CRM call activity with the contract's fields", async () => {
-    const callId = await portal.register({ PHONE_NUMBER: "+74951000003", TYPE: 1, CALL_START_DATE: "2026-03-07T10:20:30+03:00" });
+    const callId = await portal.register({
+      PHONE_NUMBER: "+74951000003",
+      TYPE: 1,
+      CALL_START_DATE: "2026-03-07T10:20:30+03:00",
+    });
     const stat = (await finish({ CALL_ID: callId, USER_ID: 5, DURATION: 60 })).body.result;
-    const list = await portal.app("crm.activity.list", { filter: { ORIGIN_ID: `VI_${callId}`, PROVIDER_ID: "VOXIMPLANT_CALL" } });
+    const list = await portal.app("crm.activity.list", {
+      filter: { ORIGIN_ID: `VI_${callId}`, PROVIDER_ID: "VOXIMPLANT_CALL" },
+    });
     assert.equal(list.body.total, 1);
     const activity = list.body.result[0];
     assert.equal(activity.ID, String(stat.CRM_ACTIVITY_ID));
@@ -127,7 +141,9 @@ describe("voximplant.statistic.get", () => {
     assert.deepEqual(before.body.result, []);
     assert.equal(before.body.total, 0);
     await finish({ CALL_ID: callId, USER_ID: 2, DURATION: 9 });
-    const byExternal = await portal.app("voximplant.statistic.get", { FILTER: { EXTERNAL_CALL_ID: "crash-1" } });
+    const byExternal = await portal.app("voximplant.statistic.get", {
+      FILTER: { EXTERNAL_CALL_ID: "crash-1" },
+    });
     assert.equal(byExternal.body.result[0].CALL_ID, callId);
     const byCallId = await portal.app("voximplant.statistic.get", { FILTER: { CALL_ID: callId } });
     assert.equal(byCallId.body.result[0].CALL_DURATION, 9);
@@ -137,8 +153,10 @@ describe("voximplant.statistic.get", () => {
 describe("show and hide", () => {
   it("take one id or an array, default to the registering user and keep an ordered log", async () => {
     const callId = await portal.register({ SHOW: 0 });
-    const show = (params: Record<string, unknown>) => portal.app("telephony.externalcall.show", { CALL_ID: callId, ...params });
-    const hide = (params: Record<string, unknown>) => portal.app("telephony.externalcall.hide", { CALL_ID: callId, ...params });
+    const show = (params: Record<string, unknown>) =>
+      portal.app("telephony.externalcall.show", { CALL_ID: callId, ...params });
+    const hide = (params: Record<string, unknown>) =>
+      portal.app("telephony.externalcall.hide", { CALL_ID: callId, ...params });
     assert.equal((await show({ USER_ID: [3, 4, 5] })).body.result, true);
     assert.equal((await hide({ USER_ID: 4 })).body.result, true);
     await show({});

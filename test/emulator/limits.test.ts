@@ -20,7 +20,10 @@ describe("leaky bucket", () => {
   it("rejects with 503 QUERY_LIMIT_EXCEEDED past the burst; rejected requests add nothing", async () => {
     const portal = await start({ rateLimit: { burst: 5, drainPerSec: 1 } });
     const first = await statuses(portal, 5);
-    assert.deepEqual(first.map((r) => r.status), [200, 200, 200, 200, 200]);
+    assert.deepEqual(
+      first.map((r) => r.status),
+      [200, 200, 200, 200, 200],
+    );
     const rejected = await statuses(portal, 10);
     assert.ok(rejected.every((r) => r.status === 503));
     assert.deepEqual(
@@ -30,7 +33,11 @@ describe("leaky bucket", () => {
     assert.ok(rejected[0]?.body.time, "errors carry the time block too");
     await portal.advanceClock(1000);
     const afterDrain = await statuses(portal, 2);
-    assert.deepEqual(afterDrain.map((r) => r.status), [200, 503], "one drained slot, not eaten by the rejections");
+    assert.deepEqual(
+      afterDrain.map((r) => r.status),
+      [200, 503],
+      "one drained slot, not eaten by the rejections",
+    );
   });
 
   it("a batch of 10 commands counts as one request", async () => {
@@ -73,7 +80,9 @@ describe("operating-time limit", () => {
 
   it("counts each batch command toward its own method; the batch itself answers 200", async () => {
     const portal = await start({ operatingLimitSec: 0.05, commandCostMs: 30 });
-    const reply = await portal.app("batch", { cmd: { a: "user.get", b: "user.get", c: "user.get", d: "crm.lead.list" } });
+    const reply = await portal.app("batch", {
+      cmd: { a: "user.get", b: "user.get", c: "user.get", d: "crm.lead.list" },
+    });
     assert.equal(reply.status, 200);
     const { result, result_error, result_time } = reply.body.result;
     assert.equal(result_error.c.error, "OPERATION_TIME_LIMIT");

@@ -10,7 +10,8 @@ let filesUrl = "";
 before(async () => {
   portal = await Portal.start();
   files = createServer((req, res) => {
-    if (req.url === "/rec/ok.mp3") res.writeHead(200, { "content-type": "audio/mpeg" }).end(Buffer.alloc(1234));
+    if (req.url === "/rec/ok.mp3")
+      res.writeHead(200, { "content-type": "audio/mpeg" }).end(Buffer.alloc(1234));
     else res.writeHead(404).end("missing");
   });
   await new Promise<void>((resolve) => files.listen(0, "127.0.0.1", resolve));
@@ -48,7 +49,10 @@ describe("telephony.externalcall.attachRecord", () => {
       [{ FILENAME: "a.ogg", FILE_CONTENT: "AAAA" }, "Wrong file extension. Only wav and mp3 are allowed"],
       [{ FILENAME: "", FILE_CONTENT: "AAAA" }, "File name is empty"],
       [{ FILENAME: "a.wav", FILE_CONTENT: "" }, "File content is empty."],
-      [{ FILENAME: "a.wav", FILE_CONTENT: "not base64!" }, "File content is not properly encoded. Base64 encoding is expected."],
+      [
+        { FILENAME: "a.wav", FILE_CONTENT: "not base64!" },
+        "File content is not properly encoded. Base64 encoding is expected.",
+      ],
     ];
     for (const [params, description] of cases) {
       const reply = await attach({ CALL_ID, ...params });
@@ -58,12 +62,24 @@ describe("telephony.externalcall.attachRecord", () => {
 
   it("stores base64 content, and a second attach replaces the current file", async () => {
     const CALL_ID = await finishedCall();
-    const first = await attach({ CALL_ID, FILENAME: "a.mp3", FILE_CONTENT: Buffer.alloc(10).toString("base64") });
+    const first = await attach({
+      CALL_ID,
+      FILENAME: "a.mp3",
+      FILE_CONTENT: Buffer.alloc(10).toString("base64"),
+    });
     assert.ok(first.body.result.FILE_ID > 0);
-    const second = await attach({ CALL_ID, FILENAME: "b.wav", FILE_CONTENT: Buffer.alloc(20).toString("base64") });
+    const second = await attach({
+      CALL_ID,
+      FILENAME: "b.wav",
+      FILE_CONTENT: Buffer.alloc(20).toString("base64"),
+    });
     const state = await portal.state();
     assert.deepEqual(
-      state.calls[0].records.map((r: { fileName: string; size: number; via: string }) => [r.fileName, r.size, r.via]),
+      state.calls[0].records.map((r: { fileName: string; size: number; via: string }) => [
+        r.fileName,
+        r.size,
+        r.via,
+      ]),
       [
         ["a.mp3", 10, "base64"],
         ["b.wav", 20, "base64"],

@@ -8,7 +8,12 @@ after(() => portal.close());
 beforeEach(() => portal.reset());
 
 const register = (params: Record<string, unknown>) =>
-  portal.app("telephony.externalcall.register", { USER_ID: 2, PHONE_NUMBER: "+74959999999", TYPE: 2, ...params });
+  portal.app("telephony.externalcall.register", {
+    USER_ID: 2,
+    PHONE_NUMBER: "+74959999999",
+    TYPE: 2,
+    ...params,
+  });
 
 async function expectCoreError(params: Record<string, unknown>, description: string) {
   const reply = await register(params);
@@ -23,20 +28,30 @@ describe("telephony.externalcall.register validation", () => {
   it("refuses an inactive user (22) and an unknown one", async () => {
     await expectCoreError({ USER_ID: 22 }, "User is not found or is not active");
     await expectCoreError({ USER_ID: 999 }, "User is not found or is not active");
-    await expectCoreError({ USER_ID: undefined, USER_PHONE_INNER: "121" }, "User is not found or is not active");
+    await expectCoreError(
+      { USER_ID: undefined, USER_PHONE_INNER: "121" },
+      "User is not found or is not active",
+    );
   });
   it("refuses TYPE outside 1..5", async () => {
     await expectCoreError({ TYPE: 0 }, "Unknown TYPE");
     await expectCoreError({ TYPE: 6 }, "Unknown TYPE");
   });
   it("checks CALL_START_DATE is ISO-8601", () =>
-    expectCoreError({ CALL_START_DATE: "07.03.2026 10:20" }, "CALL_START_DATE should be in the ISO-8601 format"));
+    expectCoreError(
+      { CALL_START_DATE: "07.03.2026 10:20" },
+      "CALL_START_DATE should be in the ISO-8601 format",
+    ));
   it("refuses a phone number with nothing but letters", async () => {
     await expectCoreError({ PHONE_NUMBER: "anonymous" }, "Unsupported phone number format");
     await expectCoreError({ PHONE_NUMBER: "" }, "Unsupported phone number format");
   });
   it("strips letters from PHONE_NUMBER and resolves USER_PHONE_INNER", async () => {
-    const reply = await register({ USER_ID: undefined, USER_PHONE_INNER: "105", PHONE_NUMBER: "tel+74951234567" });
+    const reply = await register({
+      USER_ID: undefined,
+      USER_PHONE_INNER: "105",
+      PHONE_NUMBER: "tel+74951234567",
+    });
     assert.equal(reply.status, 200);
     const call = (await portal.state()).calls[0];
     assert.equal(call.PHONE_NUMBER, "+74951234567");
@@ -54,7 +69,8 @@ describe("telephony.externalcall.register results", () => {
     assert.equal(call.cardLog[0].action, "show");
     assert.equal(call.EXTERNAL_CALL_ID, "1700000000.1");
     assert.equal(call.LINE_NUMBER, "74950000000");
-    for (const key of ["CALL_START_DATE", "TYPE", "registeredAt", "finish", "records"]) assert.ok(key in call, key);
+    for (const key of ["CALL_START_DATE", "TYPE", "registeredAt", "finish", "records"])
+      assert.ok(key in call, key);
   });
 
   it("SHOW=0 shows nothing", async () => {
@@ -79,7 +95,9 @@ describe("telephony.externalcall.register results", () => {
     const result = reply.body.result;
     assert.equal(result.CRM_ENTITY_TYPE, "LEAD");
     assert.equal(result.CRM_CREATED_LEAD, result.CRM_ENTITY_ID);
-    assert.deepEqual(result.CRM_CREATED_ENTITIES, [{ ENTITY_TYPE: "LEAD", ENTITY_ID: result.CRM_CREATED_LEAD }]);
+    assert.deepEqual(result.CRM_CREATED_ENTITIES, [
+      { ENTITY_TYPE: "LEAD", ENTITY_ID: result.CRM_CREATED_LEAD },
+    ]);
     const lead = await portal.app("crm.lead.get", { id: result.CRM_CREATED_LEAD });
     assert.equal(lead.body.result.PHONE[0].VALUE, "+79990001122");
   });
@@ -98,8 +116,9 @@ describe("telephony.externalcall.register results", () => {
   });
 
   it("explicit CRM_ENTITY_TYPE/ID wins over phone matching", async () => {
-    const result = (await register({ PHONE_NUMBER: "+74951000001", CRM_ENTITY_TYPE: "COMPANY", CRM_ENTITY_ID: 21 }))
-      .body.result;
+    const result = (
+      await register({ PHONE_NUMBER: "+74951000001", CRM_ENTITY_TYPE: "COMPANY", CRM_ENTITY_ID: 21 })
+    ).body.result;
     assert.deepEqual([result.CRM_ENTITY_TYPE, result.CRM_ENTITY_ID], ["COMPANY", 21]);
   });
 });

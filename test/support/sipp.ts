@@ -127,7 +127,8 @@ async function startPhone(name: string, port: number, extension: string, behavio
       for (;;) {
         const now = stats();
         if (predicate(now)) return now;
-        if (Date.now() > deadline) throw new Error(`${name}: condition not met in ${timeoutMs} ms: ${JSON.stringify(now)}`);
+        if (Date.now() > deadline)
+          throw new Error(`${name}: condition not met in ${timeoutMs} ms: ${JSON.stringify(now)}`);
         if (!proc.isRunning()) throw new Error(`${name}: sipp exited: ${proc.lastStderr}`);
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -153,16 +154,26 @@ const callerPortsInUse = new Set<number>();
 function pickCallerPort(requested?: number): number {
   if (requested !== undefined) {
     if (requested < TRUNK_CALLER_PORTS.first || requested > TRUNK_CALLER_PORTS.last) {
-      throw new Error(`callerPort ${requested} is outside ${TRUNK_CALLER_PORTS.first}-${TRUNK_CALLER_PORTS.last}`);
+      throw new Error(
+        `callerPort ${requested} is outside ${TRUNK_CALLER_PORTS.first}-${TRUNK_CALLER_PORTS.last}`,
+      );
     }
     return requested;
   }
-  for (let p = TRUNK_CALLER_PORTS.first; p <= TRUNK_CALLER_PORTS.last; p++) if (!callerPortsInUse.has(p)) return p;
+  for (let p = TRUNK_CALLER_PORTS.first; p <= TRUNK_CALLER_PORTS.last; p++)
+    if (!callerPortsInUse.has(p)) return p;
   throw new Error("all trunk caller ports 15070-15079 are busy");
 }
 
-async function runUac(name: string, port: number, from: string, to: string, options: CallOptions): Promise<CallResult> {
-  if (options.dtmf && !/^[0-9*#A-D]*$/.test(options.dtmf)) throw new Error(`bad DTMF digits: ${options.dtmf}`);
+async function runUac(
+  name: string,
+  port: number,
+  from: string,
+  to: string,
+  options: CallOptions,
+): Promise<CallResult> {
+  if (options.dtmf && !/^[0-9*#A-D]*$/.test(options.dtmf))
+    throw new Error(`bad DTMF digits: ${options.dtmf}`);
   const { root, address } = await pbx();
   const answerTimeoutMs = options.hangupBeforeAnswerMs ?? 60_000;
   const talkMs = options.talkMs ?? options.hangupAfterMs ?? options.maxTalkMs ?? 120_000;

@@ -41,7 +41,9 @@ export async function getTestbed(): Promise<TestbedInfo> {
   const lines = (result.stdout ?? "").trim().split("\n");
   const last = lines[lines.length - 1] ?? "";
   if (result.status !== 0) {
-    throw new Error(`the testbed is down (${last || result.stderr.trim()}); start it with: npm run testbed -- up`);
+    throw new Error(
+      `the testbed is down (${last || result.stderr.trim()}); start it with: npm run testbed -- up`,
+    );
   }
   cached = parseInfo(last, "testbed status");
   return cached;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -10,6 +10,18 @@ import { join } from "node:path";
 const IN_CHROOT_DIR = "/tmp/itgrix-sipp";
 const running = new Set<SippProcess>();
 let sequence = 0;
+let pruned = false;
+
+/** Scenario, log and error files stay for debugging a failed test; drop those older than a day. */
+function pruneOldFiles(dir: string): void {
+  if (pruned) return;
+  pruned = true;
+  const cutoff = Date.now() - 24 * 3600_000;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).mtimeMs < cutoff) rmSync(path, { force: true });
+  }
+}
 
 export interface SippStart {
   root: string;
@@ -25,6 +37,26 @@ export interface SippStart {
   maxSeconds?: number;
 }
 
+function sippArgs(start: SippStart, id: string): string[] {
+  return [
+    start.root,
+    "sipp",
+    ...(start.remote ? [start.remote] : []),
+    "-sf", `${IN_CHROOT_DIR}/${id}.xml`,
+    "-i", "127.0.0.1",
+    "-bind_local",
+    "-p", String(start.localPort),
+    "-nostdin",
+    // Auto-200 for in-dialog INFO/NOTIFY/OPTIONS/UPDATE the scenario does not expect (e.g. a
+    // NOTIFY arriving while sipp is still answering the previous one) instead of aborting the call.
+    "-aa",
+    "-trace_logs", "-log_file", `${IN_CHROOT_DIR}/${id}.log`,
+    "-trace_err", "-error_file", `${IN_CHROOT_DIR}/${id}.errors`,
+    ...(start.maxSeconds ? ["-timeout", `${start.maxSeconds}s`] : []),
+    ...start.extraArgs,
+  ]; // prettier-ignore
+}
+
 export class SippProcess {
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
@@ -36,24 +68,12 @@ export class SippProcess {
     const id = `${start.name}-${process.pid}-${++sequence}`;
     const hostDir = join(start.root, IN_CHROOT_DIR);
     mkdirSync(hostDir, { recursive: true });
+    pruneOldFiles(hostDir);
     writeFileSync(join(hostDir, `${id}.xml`), start.scenarioXml);
     this.logPath = join(hostDir, `${id}.log`);
     this.errorPath = join(hostDir, `${id}.errors`);
     rmSync(this.logPath, { force: true });
-    const args = [
-      start.root,
-      "sipp",
-      ...(start.remote ? [start.remote] : []),
-      "-sf", `${IN_CHROOT_DIR}/${id}.xml`,
-      "-i", "127.0.0.1",
-      "-bind_local",
-      "-p", String(start.localPort),
-      "-nostdin",
-      "-trace_logs", "-log_file", `${IN_CHROOT_DIR}/${id}.log`,
-      "-trace_err", "-error_file", `${IN_CHROOT_DIR}/${id}.errors`,
-      ...(start.maxSeconds ? ["-timeout", `${start.maxSeconds}s`] : []),
-      ...start.extraArgs,
-    ]; // prettier-ignore
+    const args = sippArgs(start, id);
     this.child = spawn("chroot", args, { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     this.child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));

@@ -83,7 +83,8 @@ export function renderUas(behaviour: UasBehaviour, extension: string, pbx: PbxAd
       TRANSFER_TO: to,
     });
   }
-  const talk = behaviour.talkMs === undefined ? "" : `timeout="${positiveMs(behaviour.talkMs)}" ontimeout="hangup"`;
+  const talk =
+    behaviour.talkMs === undefined ? "" : `timeout="${positiveMs(behaviour.talkMs)}" ontimeout="hangup"`;
   return fill(template("uas-answer.xml"), {
     ...base,
     ANSWER_AFTER_MS: positiveMs(behaviour.answerAfterMs),

@@ -15,8 +15,11 @@ const MAX_VALUES = 20;
 export function findByComm(params: ParamObject, ctx: MethodContext): MethodOutput {
   const type = str(param(params, "type"))?.toUpperCase();
   if (!type) throw textError("Communication type is not defined");
-  if (type !== "PHONE" && type !== "EMAIL") throw textError(`Communication type '${type}' is not supported in current context`);
-  const values = list(param(params, "values")).map((v) => str(v) ?? "").filter((v) => v !== "");
+  if (type !== "PHONE" && type !== "EMAIL")
+    throw textError(`Communication type '${type}' is not supported in current context`);
+  const values = list(param(params, "values"))
+    .map((v) => str(v) ?? "")
+    .filter((v) => v !== "");
   if (values.length === 0) throw textError("Communication values is not defined");
   if (values.length > MAX_VALUES) throw textError(`Too many communication values (max ${MAX_VALUES})`);
   const entityType = str(param(params, "entity_type"))?.toUpperCase() as CrmKind | undefined;

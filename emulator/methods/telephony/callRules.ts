@@ -17,7 +17,8 @@ export function requestedUser(params: ParamObject): { id?: number; inner?: strin
 }
 
 export function resolveUser(state: PortalState, wanted: { id?: number; inner?: string }): UserRecord {
-  const user = wanted.id !== undefined ? state.activeUser(wanted.id) : state.activeUserByInner(wanted.inner ?? "");
+  const user =
+    wanted.id !== undefined ? state.activeUser(wanted.id) : state.activeUserByInner(wanted.inner ?? "");
   if (!user) throw coreError("User is not found or is not active");
   return user;
 }

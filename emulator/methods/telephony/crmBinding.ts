@@ -30,7 +30,12 @@ export function bindCrm(state: PortalState, req: BindingRequest): CrmBinding {
   const none: CrmBinding = { type: null, id: null, createdLead: null, internal: req.internal };
   if (req.internal) return none;
   const explicitType = req.explicitType?.toUpperCase() as CrmKind | undefined;
-  if (explicitType && KINDS.includes(explicitType) && req.explicitId && state.crm[explicitType].has(req.explicitId)) {
+  if (
+    explicitType &&
+    KINDS.includes(explicitType) &&
+    req.explicitId &&
+    state.crm[explicitType].has(req.explicitId)
+  ) {
     return { ...none, type: explicitType, id: req.explicitId };
   }
   const match = crmMatches(state, req.phone)[0];

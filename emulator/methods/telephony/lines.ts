@@ -14,7 +14,13 @@ function findLine(state: PortalState, appId: string | null, number: string) {
  */
 export function ensureLine(state: PortalState, appId: string | null, number: string): void {
   if (findLine(state, appId, number)) return;
-  state.lines.push({ ID: state.nextId("line", 0), NUMBER: number, NAME: number, CRM_AUTO_CREATE: "N", appId });
+  state.lines.push({
+    ID: state.nextId("line", 0),
+    NUMBER: number,
+    NAME: number,
+    CRM_AUTO_CREATE: "N",
+    appId,
+  });
 }
 
 export function lineAutoCreates(state: PortalState, appId: string | null, number: string): boolean {

@@ -21,7 +21,9 @@ function registerResult(call: CallRecord): Record<string, unknown> {
   const result: Record<string, unknown> = {
     CALL_ID: call.CALL_ID,
     CRM_CREATED_LEAD: call.CRM_CREATED_LEAD,
-    CRM_CREATED_ENTITIES: call.CRM_CREATED_LEAD ? [{ ENTITY_TYPE: "LEAD", ENTITY_ID: call.CRM_CREATED_LEAD }] : [],
+    CRM_CREATED_ENTITIES: call.CRM_CREATED_LEAD
+      ? [{ ENTITY_TYPE: "LEAD", ENTITY_ID: call.CRM_CREATED_LEAD }]
+      : [],
   };
   if (call.CRM_ENTITY_TYPE) {
     result.CRM_ENTITY_TYPE = call.CRM_ENTITY_TYPE;
@@ -96,7 +98,14 @@ export function registerCall(params: ParamObject, ctx: MethodContext): MethodOut
   const v = validate(params, ctx);
   const line = str(param(params, "LINE_NUMBER")) ?? "";
   const externalId = str(param(params, "EXTERNAL_CALL_ID")) ?? "";
-  const key = reRegistrationKey({ appId: ctx.auth.appId, phone: v.phone, type: v.type, userId: v.user.ID, line, externalId });
+  const key = reRegistrationKey({
+    appId: ctx.auth.appId,
+    phone: v.phone,
+    type: v.type,
+    userId: v.user.ID,
+    line,
+    externalId,
+  });
   const previous = state.calls.get(state.callKeys.get(key) ?? "");
   if (previous && previous.state === "registered" && v.now - previous.registeredAt < REREGISTER_WINDOW_MS) {
     return { result: registerResult(previous) };

@@ -15,7 +15,7 @@ describe("inbound calls on the real Asterisk", () => {
 
   test("given 101 answers, when a client calls the sales DID, then the call is answered, talked and ended by the client", async () => {
     const op = await startOperator({ extension: 101, behaviour: { answerAfterMs: 500 } });
-    const result = await placeCall({ from: "74951234567", to: "4950000001", talkMs: 1500, expectAnswer: true });
+    const result = await placeCall({ from: "74951234567", to: "4950000001", talkMs: 1500, expectAnswer: true, callerPort: 15075 });
     assert.equal(result.hungUpBy, "caller");
     const call = await app.waitForCall((c) => ended(c) && c.lineNumber === "4950000001");
     assert.equal(call.direction, "inbound");

@@ -1,0 +1,189 @@
+import { parseArgs } from "node:util";
+import { allRuns, jsonLine, renderReport, type BenchReport } from "./report.ts";
+import { runBench, type RunResult, type RunSpec } from "./run.ts";
+import { BenchStack } from "./stack.ts";
+
+/**
+ * `npm run bench -- --calls 10,100,1000 [--json]`: replays generated calls into the workers against
+ * the Bitrix24 emulator (standard plan) and compares with the original connector's published figures.
+ * Progress goes to stderr; the table to stdout; with --json the last stdout line is the JSON summary.
+ * Exit code 1 when any call is missing or duplicated (or a run failed).
+ */
+
+const USAGE = `usage: npm run bench -- [options]
+  --calls 10,100,1000       call counts of the throughput runs
+  --json                    print the JSON summary as the last line
+  --no-slow                 skip the slow-portal run (parallel vs sequential batches)
+  --slow-calls N            calls of the slow-portal run (200)
+  --slow-latency-ms N       extra latency per request in the slow-portal run (2500)
+  --slow-parallel N         bitrix.parallelBatches of the parallel side (8)
+  --no-workers              skip the 1-vs-4 worker processes run
+  --workers-calls N         calls of the worker-processes run (1000)
+  --processes N             worker processes of the throughput runs (1)
+  --parallel N              bitrix.parallelBatches of the throughput runs (the config default)
+  --recordings SHARE        share of talked calls with a recording to upload (0.1)
+  --no-recordings           no recordings at all
+  --command-cost-ms N       the emulator's server time per command (20)
+  --seed N                  call mix seed (42)
+  --timeout-sec N           give up on a run after this long (300)
+  --keep                    keep the run directory (configs, worker logs, spool)`;
+
+interface Options {
+  calls: number[];
+  json: boolean;
+  slow: boolean;
+  slowCalls: number;
+  slowLatencyMs: number;
+  slowParallel: number;
+  workersRun: boolean;
+  workersCalls: number;
+  processes: number;
+  parallel: number | undefined;
+  recordingShare: number;
+  commandCostMs: number;
+  seed: number;
+  timeoutSec: number;
+  keep: boolean;
+}
+
+function positive(name: string, raw: string | undefined, fallback: number, allowZero = false): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0))
+    throw new Error(`--${name}: not a valid number: ${raw}`);
+  return value;
+}
+
+export function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      calls: { type: "string" },
+      json: { type: "boolean" },
+      "no-slow": { type: "boolean" },
+      "slow-calls": { type: "string" },
+      "slow-latency-ms": { type: "string" },
+      "slow-parallel": { type: "string" },
+      "no-workers": { type: "boolean" },
+      "workers-calls": { type: "string" },
+      processes: { type: "string" },
+      parallel: { type: "string" },
+      recordings: { type: "string" },
+      "no-recordings": { type: "boolean" },
+      "command-cost-ms": { type: "string" },
+      seed: { type: "string" },
+      "timeout-sec": { type: "string" },
+      keep: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const calls = (values.calls ?? "10,100,1000").split(",").map((c) => positive("calls", c.trim(), 0));
+  const share = values["no-recordings"] ? 0 : positive("recordings", values.recordings, 0.1, true);
+  if (share > 1) throw new Error("--recordings: a share between 0 and 1");
+  return {
+    calls,
+    json: values.json ?? false,
+    slow: !values["no-slow"],
+    slowCalls: positive("slow-calls", values["slow-calls"], 200),
+    slowLatencyMs: positive("slow-latency-ms", values["slow-latency-ms"], 2500),
+    slowParallel: positive("slow-parallel", values["slow-parallel"], 8),
+    workersRun: !values["no-workers"],
+    workersCalls: positive("workers-calls", values["workers-calls"], 1000),
+    processes: positive("processes", values.processes, 1),
+    parallel: values.parallel === undefined ? undefined : positive("parallel", values.parallel, 4),
+    recordingShare: share,
+    commandCostMs: positive("command-cost-ms", values["command-cost-ms"], 20, true),
+    seed: positive("seed", values.seed, 42, true),
+    timeoutSec: positive("timeout-sec", values["timeout-sec"], 300),
+    keep: values.keep ?? false,
+  };
+}
+
+async function runAll(stack: BenchStack, o: Options): Promise<BenchReport> {
+  const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
+  const base = {
+    seed: o.seed,
+    recordingShare: o.recordingShare,
+    commandCostMs: o.commandCostMs,
+    timeoutSec: o.timeoutSec,
+    log: progress,
+  };
+  const run = async (spec: Omit<RunSpec, keyof typeof base>): Promise<RunResult> => {
+    const result = await runBench(stack, { ...base, ...spec });
+    progress(
+      `${spec.name}: ${result.verified}/${result.calls} verified in ${result.seconds} s, ${result.requests} requests, ` +
+        `${result.status503} × 503, end-to-CRM p95 ${result.delayP95Sec} s`,
+    );
+    return result;
+  };
+  const throughput = o.parallel === undefined ? {} : { parallelBatches: o.parallel };
+  const report: BenchReport = { results: [] };
+  for (const calls of o.calls) {
+    report.results.push(
+      await run({ name: `calls-${calls}`, calls, workers: o.processes, bitrix: throughput }),
+    );
+  }
+  if (o.slow) {
+    const slow = { calls: o.slowCalls, workers: 1, latencyMs: o.slowLatencyMs };
+    const parallel = await run({
+      ...slow,
+      name: "slow-parallel",
+      bitrix: { parallelBatches: o.slowParallel },
+    });
+    const sequential = await run({ ...slow, name: "slow-sequential", bitrix: { parallelBatches: 1 } });
+    report.slowPortal = { calls: o.slowCalls, latencyMs: o.slowLatencyMs, parallel, sequential };
+  }
+  if (o.workersRun) {
+    const one = await run({ name: "workers-1", calls: o.workersCalls, workers: 1, bitrix: throughput });
+    const four = await run({ name: "workers-4", calls: o.workersCalls, workers: 4, bitrix: throughput });
+    report.workers = { calls: o.workersCalls, one, four };
+  }
+  return report;
+}
+
+async function main(): Promise<number> {
+  let options: Options;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const stack = await BenchStack.create();
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`bench: ${signal}, stopping everything\n`);
+    void stack.stopAll().finally(() => process.exit(130));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const report = await runAll(stack, options);
+    process.stdout.write(`${renderReport(report)}\n`);
+    if (options.json) process.stdout.write(`${jsonLine(report)}\n`);
+    const broken = allRuns(report).filter((r) => r.missing > 0 || r.duplicates > 0);
+    return broken.length > 0 ? 1 : 0;
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  } finally {
+    await stack.stopAll();
+    if (options.keep) process.stderr.write(`bench: run directory kept: ${stack.runDir}\n`);
+    else await stack.removeRunDir();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,172 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../emulator/server.ts";
+import { startRedis, type TestRedis } from "../test/support/redisServer.ts";
+import type { SeedUser } from "./expectations.ts";
+
+/**
+ * The benchmark's stack: one private redis-server, an in-process Bitrix24 emulator per run, and worker
+ * processes (`node --import tsx workers/main.ts`, each in its own process group with its log in the run
+ * directory). Everything started here is stopped here: `stopAll` at the end and on SIGINT, and a
+ * synchronous SIGKILL of the workers if the process exits any other way.
+ */
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+/** The incoming webhook of the emulator's default seed. */
+const WEBHOOK_PATH = "/rest/1/demo-webhook-secret/";
+
+export interface WorkerProcess {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  /** Highest VmHWM seen (kB): the process's peak resident set. */
+  peakRssKb: number;
+}
+
+export class BenchStack {
+  redis: TestRedis | undefined;
+  readonly emulators = new Set<RunningEmulator>();
+  readonly workers = new Set<WorkerProcess>();
+  private constructor(readonly runDir: string) {}
+
+  static async create(): Promise<BenchStack> {
+    const stack = new BenchStack(await mkdtemp(join(tmpdir(), "itgrix-bench-")));
+    process.once("exit", () => stack.killNow());
+    return stack;
+  }
+
+  async redisUrl(): Promise<string> {
+    this.redis ??= await startRedis();
+    return this.redis.url;
+  }
+
+  async emulator(options: EmulatorOptions): Promise<RunningEmulator> {
+    const emulator = await startEmulator({ port: 0, plan: "standard", ...options });
+    this.emulators.add(emulator);
+    return emulator;
+  }
+
+  async closeEmulator(emulator: RunningEmulator): Promise<void> {
+    this.emulators.delete(emulator);
+    await emulator.close();
+  }
+
+  /** A spool directory for this run (recordings are written under it). */
+  async spoolDir(name: string): Promise<string> {
+    const dir = join(this.runDir, name, "spool");
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Writes the workers' configuration file for one run and returns its path. */
+  async writeConfig(name: string, config: Record<string, unknown>): Promise<string> {
+    const file = join(this.runDir, name, "itgrix.bench.json");
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
+    return file;
+  }
+
+  startWorkers(name: string, count: number, configFile: string): WorkerProcess[] {
+    const started: WorkerProcess[] = [];
+    for (let i = 1; i <= count; i++) {
+      const logFile = join(this.runDir, name, `worker-${i}.log`);
+      const fd = openSync(logFile, "a");
+      const child = spawn(process.execPath, ["--import", "tsx", "workers/main.ts"], {
+        cwd: REPO,
+        env: { ...process.env, ITGRIX_CONFIG: configFile },
+        detached: true,
+        stdio: ["ignore", fd, fd],
+      });
+      closeSync(fd);
+      const worker = { name: `${name}/worker-${i}`, child, logFile, peakRssKb: 0 };
+      this.workers.add(worker);
+      started.push(worker);
+    }
+    return started;
+  }
+
+  /** Updates each worker's peak RSS from /proc (VmHWM is the kernel's own high-water mark). */
+  sampleRss(workers: Iterable<WorkerProcess>): void {
+    for (const w of workers) w.peakRssKb = Math.max(w.peakRssKb, peakRssKbOf(w.child.pid));
+  }
+
+  /** SIGTERM (the workers finish what is in flight), SIGKILL after `graceMs`. */
+  async stopWorkers(workers: Iterable<WorkerProcess>, graceMs = 10_000): Promise<void> {
+    const list = [...workers];
+    this.sampleRss(list);
+    await Promise.all(list.map((w) => stopProcess(w.child, graceMs)));
+    for (const w of list) this.workers.delete(w);
+  }
+
+  async stopAll(): Promise<void> {
+    await this.stopWorkers([...this.workers]);
+    await Promise.all([...this.emulators].map((e) => this.closeEmulator(e)));
+    await this.redis?.stop();
+    this.redis = undefined;
+  }
+
+  async removeRunDir(): Promise<void> {
+    await rm(this.runDir, { recursive: true, force: true });
+  }
+
+  /** Last resort from a synchronous `exit` handler. */
+  killNow(): void {
+    for (const w of this.workers) signalGroup(w.child, "SIGKILL");
+  }
+}
+
+export function webhookUrlOf(emulator: RunningEmulator): string {
+  return `${emulator.url}${WEBHOOK_PATH}`;
+}
+
+/** The users of the emulator's default seed (the bench's CRM directory). */
+export function seedUsers(): SeedUser[] {
+  const seed = JSON.parse(readFileSync(join(REPO, "emulator/seeds/callcentre.json"), "utf8")) as {
+    users: SeedUser[];
+  };
+  return seed.users;
+}
+
+function peakRssKbOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status) ?? /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0; // exited, or no /proc
+  }
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
+  if (!isRunning(child)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => signalGroup(child, "SIGKILL"), graceMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    signalGroup(child, "SIGTERM");
+  });
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || !isRunning(child)) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * The whole product for one end-to-end test file: the Bitrix24 emulator (random port), the Stasis
+ * app in-process (call control + HTTP API on a free port) against the testbed's Asterisk, one call
+ * worker, a Redis key prefix of its own on the testbed's Redis, and sipp operator phones.
+ *
+ *   const stack = await startStack({ groups, dids, cardMode: "ring", operators: { 110: { answerAfterMs: 500 } } });
+ *   await placeCall({ from: "74951000001", to: "4951110001", talkMs: 2000 });
+ *   const call = await waitForCrmCall(stack, { phone: "74951000001" });
+ *   await stack.stop();
+ */
+import { randomUUID } from "node:crypto";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { startCallControl, type CallControlHandle } from "../../app/callControl.ts";
+import { startHttpServer, type HttpServer } from "../../app/http/server.ts";
+import { createAppStatus, type AppStatus } from "../../app/status/appStatus.ts";
+import { CallStore } from "../../core/calls/callStore.ts";
+import type { CallState } from "../../core/calls/types.ts";
+import { parseConfig } from "../../core/config/loadConfig.ts";
+import type { CardMode, Config } from "../../core/config/schema.ts";
+import { LIFECYCLE_QUEUE } from "../../core/jobs/lifecycle.ts";
+import { createLogger } from "../../core/logging/logger.ts";
+import { Metrics } from "../../core/metrics/metrics.ts";
+import { redisKeys, type RedisKeys } from "../../core/redis/keys.ts";
+import { startEmulator, type RunningEmulator } from "../../emulator/server.ts";
+import { startCallWorker, type CallWorker } from "../../workers/calls/callWorker.ts";
+import { waitForExclusiveAri } from "./e2eAriGuard.ts";
+import { crmCalls, samePhone, type CrmCall } from "./e2eCrm.ts";
+import { startOperator, stopAll, type PhoneHandle, type UasBehaviour } from "./sipp.ts";
+import { getTestbed, type TestbedInfo } from "./testbed.ts";
+
+export type { CrmCall } from "./e2eCrm.ts";
+
+export interface StackGroup {
+  strategy?: "ringall" | "sequential" | "roundrobin";
+  members: (string | number)[];
+  ringTimeoutSec?: number;
+  groupTimeoutSec?: number;
+  overflow?: string;
+}
+
+export interface StackDid {
+  group: string;
+  ivr?: { prompt?: string; digitTimeoutSec?: number; maxDigits?: number; extensionRingTimeoutSec?: number };
+}
+
+export interface StackOptions {
+  groups: Record<string, StackGroup>;
+  /** DID → group (and IVR). */
+  dids: Record<string, StackDid>;
+  cardMode?: CardMode;
+  /** Bridge recording into the testbed's recording spool, attached by the worker. Default off. */
+  recording?: boolean;
+  /** Operator phones started with the stack (more with `stack.operator()`). */
+  operators?: Record<number, UasBehaviour>;
+  /** Further config sections, merged one level deep over the stack's (e.g. `{ crm: { registerInternal: true } }`). */
+  config?: Record<string, Record<string, unknown>>;
+}
+
+export interface Stack {
+  readonly config: Config;
+  readonly testbed: TestbedInfo;
+  readonly emulator: RunningEmulator;
+  readonly prefix: string;
+  readonly keys: RedisKeys;
+  readonly redis: Redis;
+  readonly status: AppStatus;
+  /** Port of the app's HTTP API (changes after a restart). */
+  readonly httpPort: number;
+  /** (Re)starts the phone of `extension` with `behaviour` (a running phone of it is stopped first). */
+  operator(extension: number, behaviour: UasBehaviour): Promise<PhoneHandle>;
+  phone(extension: number): PhoneHandle;
+  stopOperator(extension: number): Promise<void>;
+  /** Stops the app as a crash would look to Asterisk (websocket gone); Redis and the calls stay. */
+  stopApp(): Promise<void>;
+  /** Starts the app again on the same prefix; resolves after it connected and resynchronised. */
+  startApp(): Promise<void>;
+  crmCalls(): Promise<CrmCall[]>;
+  /** The app's call models in Redis. */
+  appCalls(): Promise<CallState[]>;
+  /** Lifecycle jobs not yet handled by a worker. */
+  pendingJobs(): Promise<number>;
+  /** Stops sipp, app, worker and emulator and deletes the prefix's keys. */
+  stop(): Promise<void>;
+}
+
+const WEBHOOK_PATH = "/rest/1/demo-webhook-secret/";
+
+function buildConfig(tb: TestbedInfo, emulatorUrl: string, prefix: string, options: StackOptions): Config {
+  const groups = Object.fromEntries(
+    Object.entries(options.groups).map(([name, g]) => [name, { ...g, members: g.members.map(String) }]),
+  );
+  const members = Object.values(groups).flatMap((g) => g.members);
+  const base: Record<string, Record<string, unknown>> = {
+    ari: { url: tb.ari.url, user: tb.ari.user, password: tb.ari.password, app: tb.ari.app, reconnectMaxDelayMs: 1000 },
+    redis: { url: tb.redis.url, prefix },
+    http: { port: 0 },
+    bitrix: {
+      auth: { type: "webhook", webhookUrl: `${emulatorUrl}${WEBHOOK_PATH}` },
+      plan: "box",
+      batchWaitMs: 5,
+      requestTimeoutMs: 5_000,
+      retry: { baseDelayMs: 100, maxDelayMs: 1000, maxAttempts: 5 },
+    },
+    crm: { cardMode: options.cardMode ?? "ring" },
+    routing: {
+      operators: [...new Set([...members, ...Object.keys(options.operators ?? {})])],
+      groups,
+      dids: options.dids,
+      outboundRingTimeoutSec: 20,
+    },
+    recording: { enabled: options.recording ?? false, spoolDir: tb.asterisk.recordingDir },
+    workers: { concurrency: 50, jobBackoffMs: 200 },
+    log: { level: process.env.LOG_LEVEL ?? "silent" },
+  };
+  for (const [section, values] of Object.entries(options.config ?? {})) base[section] = { ...base[section], ...values };
+  return parseConfig(base);
+}
+
+interface RunningApp {
+  control: CallControlHandle;
+  http: HttpServer;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const testbed = await getTestbed();
+  await waitForExclusiveAri();
+  const prefix = `t-e2e-${randomUUID().slice(0, 8)}`;
+  const emulator = await startEmulator({ port: 0, plan: "box" });
+  const config = buildConfig(testbed, emulator.url, prefix, options);
+  const logger = createLogger("e2e", config.log.level);
+  const keys = redisKeys(prefix);
+  const redis = new Redis(testbed.redis.url, { maxRetriesPerRequest: null });
+  const metrics = new Metrics(redis, keys);
+  const status = createAppStatus();
+  const queue = new Queue(LIFECYCLE_QUEUE, { connection: redis.duplicate(), prefix });
+  const phones = new Map<number, PhoneHandle>();
+  let app: RunningApp | undefined;
+  let worker: CallWorker | undefined;
+
+  const startApp = async (): Promise<void> => {
+    const control = startCallControl({ config, redis, logger, status });
+    try {
+      await control.adapter.waitConnected(20_000);
+      await control.ready;
+      const http = await startHttpServer({ config, redis, keys, metrics, appStatus: status, logger, lifecycleQueue: control.queue });
+      app = { control, http };
+    } catch (err) {
+      await control.stop().catch(() => undefined);
+      throw err;
+    }
+  };
+  const stopApp = async (): Promise<void> => {
+    const running = app;
+    app = undefined;
+    if (!running) return;
+    await running.http.close().catch(() => undefined);
+    await running.control.stop();
+  };
+  const stopOperator = async (extension: number): Promise<void> => {
+    const phone = phones.get(extension);
+    phones.delete(extension);
+    await phone?.stop();
+  };
+
+  const stack: Stack = {
+    config,
+    testbed,
+    emulator,
+    prefix,
+    keys,
+    redis,
+    status,
+    get httpPort() {
+      if (!app) throw new Error("the app is stopped");
+      return app.http.port;
+    },
+    async operator(extension, behaviour) {
+      await stopOperator(extension);
+      const phone = await startOperator({ extension, behaviour });
+      phones.set(extension, phone);
+      return phone;
+    },
+    phone(extension) {
+      const phone = phones.get(extension);
+      if (!phone) throw new Error(`no phone started for ${extension}`);
+      return phone;
+    },
+    stopOperator,
+    stopApp,
+    startApp,
+    crmCalls: () => crmCalls(emulator.url),
+    async appCalls() {
+      const store = new CallStore(redis, keys);
+      const found = await redis.keys(keys.call("*"));
+      const states = await Promise.all(found.map((k) => store.get(k.slice(keys.call("").length))));
+      return states.filter((s): s is CallState => s !== undefined);
+    },
+    async pendingJobs() {
+      const counts = await queue.getJobCounts("waiting", "active", "delayed", "prioritized", "waiting-children");
+      return Object.values(counts).reduce((a, b) => a + b, 0);
+    },
+    async stop() {
+      await stopAll().catch(() => undefined);
+      phones.clear();
+      await stopApp().catch(() => undefined);
+      await worker?.close().catch(() => undefined);
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close().catch(() => undefined);
+      const left = await redis.keys(`${prefix}:*`).catch(() => [] as string[]);
+      if (left.length) await redis.del(...left).catch(() => undefined);
+      await redis.quit().catch(() => undefined);
+      await emulator.close();
+    },
+  };
+
+  try {
+    worker = await startCallWorker(config, logger);
+    await startApp();
+    for (const [ext, behaviour] of Object.entries(options.operators ?? {})) await stack.operator(Number(ext), behaviour);
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  return stack;
+}
+
+export interface WaitForCrmCallOptions {
+  timeoutMs?: number;
+  /** Also wait until this many records are attached (default 0). */
+  records?: number;
+}
+
+/**
+ * Polls the emulator until a call matching `match` is finished (and its records attached), then
+ * returns it. `{ phone }` matches PHONE_NUMBER by the last 10 digits. The error names what the
+ * emulator held, so a failing test shows what was received instead.
+ */
+export async function waitForCrmCall(
+  stack: Pick<Stack, "crmCalls">,
+  match: ((call: CrmCall) => boolean) | { phone: string },
+  options: WaitForCrmCallOptions | number = {},
+): Promise<CrmCall> {
+  const { timeoutMs = 30_000, records = 0 } = typeof options === "number" ? { timeoutMs: options } : options;
+  const predicate = typeof match === "function" ? match : (c: CrmCall) => samePhone(c.PHONE_NUMBER, match.phone);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const calls = await stack.crmCalls();
+    const found = calls.filter(predicate);
+    const done = found.find((c) => c.state === "finished" && c.records.length >= records);
+    if (done) return done;
+    if (Date.now() > deadline) {
+      const what = typeof match === "function" ? "the predicate" : `phone ${match.phone}`;
+      const brief = calls.map((c) => ({ ...c, cardLog: c.cardLog.map((e) => `${e.action} ${e.userId}`) }));
+      throw new Error(`no finished CRM call for ${what} (records ≥ ${records}) in ${timeoutMs} ms; emulator has: ${JSON.stringify(brief)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** All CRM calls matching (finished or not) — to check that a call is there exactly once. */
+export async function crmCallsMatching(stack: Pick<Stack, "crmCalls">, phone: string): Promise<CrmCall[]> {
+  return (await stack.crmCalls()).filter((c) => samePhone(c.PHONE_NUMBER, phone));
+}
+
+/** Waits until every lifecycle job published so far has been handled by the worker. */
+export async function waitForWorkerIdle(stack: Pick<Stack, "pendingJobs">, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await stack.pendingJobs()) > 0) {
+    if (Date.now() > deadline) throw new Error(`lifecycle jobs still pending after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
