@@ -163,7 +163,7 @@ export function renderReport(report: BenchReport): string {
   if (report.workers) parts.push("", "Worker processes sharing one limiter", workersTable(report.workers));
   const runs = [...report.results, ...slowRuns(report), ...workerRuns(report)];
   const problems = problemLines(runs);
-  if (problems.length > 0) parts.push("", "Problems:", ...problems);
+  if (problems.length > 0) parts.push("", "Problems and refusals:", ...problems);
   return parts.join("\n");
 }
 

@@ -113,7 +113,7 @@ export async function runBench(stack: BenchStack, spec: RunSpec): Promise<RunRes
       spoolDir,
       calls.flatMap((c) => (c.recordingFile ? [c.recordingFile] : [])),
     );
-    const bitrix = {
+    const bitrix: Record<string, unknown> = {
       auth: { type: "webhook", webhookUrl: webhookUrlOf(emulator) },
       plan: "standard",
       ...spec.bitrix,

@@ -141,6 +141,8 @@ export interface RequestStats {
   status429: number;
   /** Other non-2xx answers. */
   otherErrors: number;
+  /** Which requests the portal refused with 503 (method → count). */
+  status503ByMethod: Record<string, number>;
 }
 
 export function requestStats(requests: readonly EmulatorRequest[]): RequestStats {
@@ -152,12 +154,16 @@ export function requestStats(requests: readonly EmulatorRequest[]): RequestStats
     status503: 0,
     status429: 0,
     otherErrors: 0,
+    status503ByMethod: {},
   };
   for (const r of requests) {
     stats.requests++;
-    if (r.status === 503) stats.status503++;
-    else if (r.status === 429) stats.status429++;
-    else if (r.status < 200 || r.status >= 300) stats.otherErrors++;
+    if (r.status === 503) {
+      stats.status503++;
+      stats.status503ByMethod[r.method] = (stats.status503ByMethod[r.method] ?? 0) + 1;
+    }
+    if (r.status === 429) stats.status429++;
+    else if (r.status !== 503 && (r.status < 200 || r.status >= 300)) stats.otherErrors++;
     if (r.status < 200 || r.status >= 300) continue;
     if (r.method === "batch") stats.batches++;
     if (r.method === "upload") stats.uploads++;

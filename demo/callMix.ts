@@ -203,7 +203,7 @@ function planCall(seq: number, scenario: ScenarioName, random: () => number, dir
         "night",
         30_000,
         { userIds: users("110", "111"), statusCode: "304", durationSec: missed },
-        { hangupAfterRingMs: 3000, label: "night ringall, caller hangs up while ringing" },
+        { hangupAfterRingMs: 3000, label: "night ringall, caller abandons" },
       );
     case "rejectSkipped":
       return inbound("vip", talkMs, {

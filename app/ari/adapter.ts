@@ -134,6 +134,10 @@ export class AriAdapter extends EventEmitter<AdapterEvents> {
   }
 
   private dispatch(raw: unknown): void {
+    if ((raw as { type?: string }).type === "ApplicationReplaced") {
+      // Another process connected with the same app name and took it over (one websocket per app).
+      this.opts.logger.error({ app: this.opts.app }, "ARI application taken over by another connection");
+    }
     const event = asAriEvent(raw);
     if (!event) return;
     if (event.type === "StasisEnd" || event.type === "ChannelDestroyed") this.forgetInstance(event.channel.id);

@@ -41,38 +41,27 @@ export function applyEnvOverrides(
   return out;
 }
 
-const KNOWN_KEYS = [
-  "adminUser",
-  "adminPassword",
-  "publicUrl",
-  "signingKey",
-  "applicationToken",
-  "rateLimit",
-  "requestTimeoutMs",
-  "parallelBatches",
-  "batchMaxCommands",
-  "batchWaitMs",
-  "createLeads",
-  "addToChat",
-  "defaultUserId",
-  "cardMode",
-  "registerInternal",
-  "defaultRegion",
-  "reconnectMaxDelayMs",
-  "webhookUrl",
-  "restUrl",
-  "oauthUrl",
-  "clientId",
-  "clientSecret",
-  "accessToken",
-  "refreshToken",
-  "tokenFiles",
-  "spoolDir",
-  "recordDelivery",
-];
+/** Every key name the schema knows, so env names (upper case) map back to camelCase keys. */
+const SCHEMA_KEYS: readonly string[] = [...collectSchemaKeys(configSchema)];
+
+function collectSchemaKeys(schema: unknown, out = new Set<string>()): Set<string> {
+  const def = (schema as { _zod?: { def?: Record<string, unknown> } })?._zod?.def;
+  if (!def) return out;
+  if (def.type === "object") {
+    for (const [key, child] of Object.entries(def.shape as Record<string, unknown>)) {
+      out.add(key);
+      collectSchemaKeys(child, out);
+    }
+  }
+  const options = (def.options as unknown[] | undefined) ?? [];
+  for (const inner of [def.innerType, def.in, def.out, def.element, def.valueType, ...options]) {
+    if (inner) collectSchemaKeys(inner, out);
+  }
+  return out;
+}
 
 function camelKey(lower: string): string {
-  return KNOWN_KEYS.find((k) => k.toLowerCase() === lower) ?? lower;
+  return SCHEMA_KEYS.find((k) => k.toLowerCase() === lower) ?? lower;
 }
 
 function parseEnvValue(value: string): unknown {

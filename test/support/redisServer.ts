@@ -50,7 +50,18 @@ export async function startRedis(): Promise<TestRedis> {
     const port = await freePort();
     const child = spawn(
       bin,
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "notice"],
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--loglevel",
+        "notice",
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     try {

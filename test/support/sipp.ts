@@ -14,7 +14,7 @@ import {
   operatorUacPort,
   operatorUasPort,
 } from "../../testbed/pjsipConfig.ts";
-import { SippProcess, stopAllSipp, waitUntilBound } from "../../testbed/sipp/runner.ts";
+import { SippProcess, stopAllSipp, udpPortBound, waitUntilBound } from "../../testbed/sipp/runner.ts";
 import { renderUac, renderUas, type PbxAddress, type UasBehaviour } from "../../testbed/sipp/scenarios.ts";
 import { getTestbed } from "./testbed.ts";
 
@@ -160,8 +160,10 @@ function pickCallerPort(requested?: number): number {
     }
     return requested;
   }
-  for (let p = TRUNK_CALLER_PORTS.first; p <= TRUNK_CALLER_PORTS.last; p++)
-    if (!callerPortsInUse.has(p)) return p;
+  for (let p = TRUNK_CALLER_PORTS.first; p <= TRUNK_CALLER_PORTS.last; p++) {
+    // Other processes (another test run, the demo) may be calling too: skip bound ports.
+    if (!callerPortsInUse.has(p) && !udpPortBound(p)) return p;
+  }
   throw new Error("all trunk caller ports 15070-15079 are busy");
 }
 

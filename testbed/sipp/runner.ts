@@ -1,5 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -137,23 +146,49 @@ process.on("exit", () => {
   for (const p of running) p.killNow();
 });
 
-/** True once something listens on UDP `port` (sipp has bound its socket). */
-export function udpPortBound(port: number): boolean {
+/** Inodes of the UDP sockets bound to local `port` (from /proc/net/udp). */
+function udpSocketInodes(port: number): Set<string> {
   const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  const inodes = new Set<string>();
   for (const file of ["/proc/net/udp", "/proc/net/udp6"]) {
     if (!existsSync(file)) continue;
-    const lines = readFileSync(file, "utf8").split("\n").slice(1);
-    if (lines.some((line) => line.trim().split(/\s+/)[1]?.endsWith(`:${hex}`))) return true;
+    for (const line of readFileSync(file, "utf8").split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[1]?.endsWith(`:${hex}`) && fields[9]) inodes.add(fields[9]);
+    }
   }
-  return false;
+  return inodes;
 }
 
+export function udpPortBound(port: number): boolean {
+  return udpSocketInodes(port).size > 0;
+}
+
+/** True when process `pid` itself holds a UDP socket bound to `port`. */
+function boundBy(pid: number, port: number): boolean {
+  const inodes = udpSocketInodes(port);
+  if (inodes.size === 0) return false;
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? "");
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until this sipp has bound its UDP port; fails fast if another program holds the port. */
 export async function waitUntilBound(proc: SippProcess, port: number, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!udpPortBound(port)) {
+  while (proc.pid === undefined || !boundBy(proc.pid, port)) {
     if (!proc.isRunning()) {
       await proc.exited;
-      throw new Error(`sipp on port ${port} exited at start: ${proc.lastStderr || proc.errors()}`);
+      const holder = udpPortBound(port) ? ` (UDP port ${port} is held by another process)` : "";
+      throw new Error(`sipp on port ${port} exited at start${holder}: ${proc.lastStderr || proc.errors()}`);
     }
     if (Date.now() > deadline) throw new Error(`sipp did not bind UDP port ${port} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));

@@ -53,7 +53,9 @@ const TOKEN_CODES = new Set(["expired_token", "invalid_token", "NO_AUTH_FOUND"])
 const MAX_AUTH_RETRIES = 2;
 
 function section<T>(value: unknown): Record<string, T> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, T>) : {};
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, T>)
+    : {};
 }
 
 /**
@@ -88,7 +90,10 @@ export class BitrixClient {
   }
 
   /** Calls one method; `params` are sent as a JSON body. */
-  async callMethod<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<MethodResponse<T>> {
+  async callMethod<T = unknown>(
+    method: string,
+    params: Record<string, unknown> = {},
+  ): Promise<MethodResponse<T>> {
     const body = await this.request(method, params);
     const out: MethodResponse<T> = { result: body.result as T };
     if (typeof body.total === "number") out.total = body.total;
@@ -119,17 +124,31 @@ export class BitrixClient {
     fileName: string,
     data: Buffer | Readable,
   ): Promise<unknown> {
-    const { status, text } = await postMultipart(uploadUrl, fieldName, fileName, data, this.options.requestTimeoutMs);
+    const { status, text } = await postMultipart(
+      uploadUrl,
+      fieldName,
+      fileName,
+      data,
+      this.options.requestTimeoutMs,
+    );
     const body = parseJson(text);
     if (status >= 200 && status < 300 && body && body.error === undefined) return body.result ?? body;
     throw classifyError(status, body as ErrorBody | undefined, "upload");
   }
 
-  private async request(method: string, params: Record<string, unknown>, size?: number): Promise<Record<string, unknown>> {
+  private async request(
+    method: string,
+    params: Record<string, unknown>,
+    size?: number,
+  ): Promise<Record<string, unknown>> {
     for (let authAttempt = 0; ; authAttempt++) {
       const creds = await this.options.auth.credentials();
       try {
-        const body = await this.post(creds.baseUrl + method, creds.token ? { ...params, auth: creds.token } : params, method);
+        const body = await this.post(
+          creds.baseUrl + method,
+          creds.token ? { ...params, auth: creds.token } : params,
+          method,
+        );
         this.authFailed = false;
         return body;
       } catch (err) {
@@ -157,7 +176,11 @@ export class BitrixClient {
     if (Number.isFinite(finish) && finish > 0) this.clockOffsetMs = Math.round(finish * 1000 - Date.now());
   }
 
-  private async post(url: string, payload: Record<string, unknown>, method: string): Promise<Record<string, unknown>> {
+  private async post(
+    url: string,
+    payload: Record<string, unknown>,
+    method: string,
+  ): Promise<Record<string, unknown>> {
     let response: Response;
     let text: string;
     try {
@@ -169,14 +192,17 @@ export class BitrixClient {
       });
       text = await response.text();
     } catch (err) {
-      if (err instanceof Error && err.name === "TimeoutError") throw new RequestTimeout(this.options.requestTimeoutMs);
-      const reason = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : "error";
+      if (err instanceof Error && err.name === "TimeoutError")
+        throw new RequestTimeout(this.options.requestTimeoutMs);
+      const reason =
+        err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : "error";
       throw new NetworkError(`${method}: ${redactUrl(reason)}`);
     }
     const body = parseJson(text);
     this.learnClock(body);
     if (response.ok && body && body.error === undefined) return body;
-    if (response.ok && !body) throw new ServerError("BAD_RESPONSE", `${method}: answer is not JSON`, response.status);
+    if (response.ok && !body)
+      throw new ServerError("BAD_RESPONSE", `${method}: answer is not JSON`, response.status);
     throw classifyError(response.status, body as ErrorBody | undefined, method);
   }
 }

@@ -124,13 +124,21 @@ export function classifyError(status: number, body: ErrorBody | undefined, metho
   const upper = code?.toUpperCase();
   if (upper === "QUERY_LIMIT_EXCEEDED") return new RateLimited(description || undefined, status);
   if (upper === "OPERATION_TIME_LIMIT" || (status === 429 && code === undefined)) {
-    return new OperationTimeLimited(description || "Method is blocked", method, operatingResetAtMs(body), status);
+    return new OperationTimeLimited(
+      description || "Method is blocked",
+      method,
+      operatingResetAtMs(body),
+      status,
+    );
   }
   if (code === "expired_token") return new TokenExpired(description || undefined, status);
-  if (upper !== undefined && AUTH_CODES.has(upper.toLowerCase())) return new AuthFailed(code!, description, status);
+  if (upper !== undefined && AUTH_CODES.has(upper.toLowerCase()))
+    return new AuthFailed(code!, description, status);
   if (upper === "ERROR_METHOD_NOT_FOUND") return new MethodNotFound(description || undefined, status);
-  if (upper === "OVERLOAD_LIMIT") return new BitrixError(code!, description || "Portal blocked", status, false);
-  if (status >= 500) return new ServerError(code ?? `HTTP_${status}`, description || `HTTP ${status}`, status);
+  if (upper === "OVERLOAD_LIMIT")
+    return new BitrixError(code!, description || "Portal blocked", status, false);
+  if (status >= 500)
+    return new ServerError(code ?? `HTTP_${status}`, description || `HTTP ${status}`, status);
   if (status === 401) return new AuthFailed(code ?? "UNAUTHORIZED", description || "HTTP 401", status);
   if (status === 404 && code === undefined) return new MethodNotFound(`HTTP 404`, status);
   return new CommandFailed(code ?? `HTTP_${status}`, description || `HTTP ${status}`, status);

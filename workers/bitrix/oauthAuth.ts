@@ -84,7 +84,8 @@ export function createOAuthAuth(config: OAuthConfig, deps: OAuthDeps): AuthProvi
         timeout: deps.requestTimeoutMs ?? 30_000,
       });
     } catch (err) {
-      if (err instanceof Error && err.name === "TimeoutError") throw new RequestTimeout(deps.requestTimeoutMs ?? 30_000);
+      if (err instanceof Error && err.name === "TimeoutError")
+        throw new RequestTimeout(deps.requestTimeoutMs ?? 30_000);
       throw new NetworkError(`OAuth server unreachable: ${err instanceof Error ? err.name : "error"}`);
     }
     const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
@@ -98,7 +99,8 @@ export function createOAuthAuth(config: OAuthConfig, deps: OAuthDeps): AuthProvi
       return record;
     }
     const code = typeof body.error === "string" ? body.error : `HTTP_${response.status}`;
-    const description = typeof body.error_description === "string" ? body.error_description : "refresh refused";
+    const description =
+      typeof body.error_description === "string" ? body.error_description : "refresh refused";
     if (response.status >= 500) throw new ServerError(code, `OAuth server: ${description}`, response.status);
     throw new AuthFailed(code, `OAuth refresh refused: ${description}`, response.status);
   }
@@ -143,6 +145,12 @@ export function createOAuthAuth(config: OAuthConfig, deps: OAuthDeps): AuthProvi
     },
     async onTokenRejected(usedToken: string | undefined, error: BitrixError): Promise<void> {
       if (error.code !== "expired_token") {
+        // Another worker may have refreshed meanwhile, and the portal may call the old token invalid.
+        const record = await readRecord();
+        if (record && usedToken !== undefined && record.accessToken !== usedToken) {
+          current = record;
+          return;
+        }
         state = "failed";
         throw new AuthFailed(error.code, `access token rejected: ${error.description}`, error.status);
       }

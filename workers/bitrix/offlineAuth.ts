@@ -36,7 +36,11 @@ export function parseTokenFile(text: string): string | undefined {
   return /^\S+$/.test(trimmed) ? trimmed : undefined;
 }
 
-export function createOfflineAuth(restUrl: string, tokenFiles: string[], deps: OfflineDeps = {}): AuthProvider {
+export function createOfflineAuth(
+  restUrl: string,
+  tokenFiles: string[],
+  deps: OfflineDeps = {},
+): AuthProvider {
   const baseUrl = withTrailingSlash(restUrl);
   const recheckMs = deps.recheckMs ?? 1000;
   const files: TokenFile[] = tokenFiles.map((path) => ({ path, stamp: "" }));
@@ -54,7 +58,8 @@ export function createOfflineAuth(restUrl: string, tokenFiles: string[], deps: O
         if (stamp === file.stamp) continue;
         file.stamp = stamp;
         file.token = parseTokenFile(await readFile(file.path, "utf8"));
-        if (file.token === undefined) deps.logger?.warn({ file: file.path }, "offline token file has no token");
+        if (file.token === undefined)
+          deps.logger?.warn({ file: file.path }, "offline token file has no token");
         else deps.logger?.info({ file: file.path }, "offline token file (re)loaded");
       } catch {
         if (file.stamp !== "missing") deps.logger?.warn({ file: file.path }, "offline token file unreadable");
@@ -90,7 +95,11 @@ export function createOfflineAuth(restUrl: string, tokenFiles: string[], deps: O
       await refreshFiles(true);
       if (firstValid() === undefined) {
         state = "failed";
-        throw new AuthFailed(error.code, `every offline token was rejected: ${error.description}`, error.status);
+        throw new AuthFailed(
+          error.code,
+          `every offline token was rejected: ${error.description}`,
+          error.status,
+        );
       }
     },
     state: () => state,

@@ -54,7 +54,11 @@ export function buildQuery(params: Record<string, ParamValue>, writeRef?: RefWri
 }
 
 /** One batch command: `method?query`. */
-export function buildCommand(method: string, params: Record<string, ParamValue>, writeRef?: RefWriter): string {
+export function buildCommand(
+  method: string,
+  params: Record<string, ParamValue>,
+  writeRef?: RefWriter,
+): string {
   const query = buildQuery(params, writeRef);
   return query === "" ? method : `${method}?${query}`;
 }

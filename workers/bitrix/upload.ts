@@ -37,8 +37,10 @@ export async function postMultipart(
     } as RequestInit);
     return { status: response.status, text: await response.text() };
   } catch (err) {
-    if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) throw new RequestTimeout(timeoutMs);
-    const reason = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : "error";
+    if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError"))
+      throw new RequestTimeout(timeoutMs);
+    const reason =
+      err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : "error";
     throw new NetworkError(`upload: ${redactUrl(reason)}`);
   }
 }

@@ -119,7 +119,11 @@ export function groupResults(q: QueuedGroup, response: BatchResponse): CommandRe
     } else {
       results.push({
         ok: false,
-        error: { code: "NO_RESULT", description: "the batch answer has no result for this command", retryable: false },
+        error: {
+          code: "NO_RESULT",
+          description: "the batch answer has no result for this command",
+          retryable: false,
+        },
       });
     }
   });

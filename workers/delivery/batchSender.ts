@@ -87,10 +87,15 @@ export async function sendBatch(groups: QueuedGroup[], deps: SenderDeps): Promis
         failures++;
         waitMs = backoffDelay(failures, settings.baseDelayMs, settings.maxDelayMs, deps.random);
       }
-      const exhausted = failures >= settings.maxAttempts || limitHits >= settings.maxAttempts * LIMIT_HIT_FACTOR;
+      const exhausted =
+        failures >= settings.maxAttempts || limitHits >= settings.maxAttempts * LIMIT_HIT_FACTOR;
       if (exhausted || deps.isClosed()) {
         deps.logger?.error(logFields, exhausted ? "batch retries exhausted" : "batch abandoned at shutdown");
-        throw new DeliveryError(exhausted ? "retries_exhausted" : "closed", error.toInfo(), failures + limitHits);
+        throw new DeliveryError(
+          exhausted ? "retries_exhausted" : "closed",
+          error.toInfo(),
+          failures + limitHits,
+        );
       }
       deps.logger?.warn({ ...logFields, failures, limitHits, waitMs }, "batch failed, retrying");
       await sleep(waitMs);
@@ -114,7 +119,11 @@ function pauseUntil(portalResetAtMs: number | undefined, deps: SenderDeps): numb
  * methods whose `time.operating` is close to the limit (delay grows from 0 at the threshold to the
  * whole remaining window at the limit).
  */
-async function observeCommands(groups: QueuedGroup[], response: BatchResponse, deps: SenderDeps): Promise<void> {
+async function observeCommands(
+  groups: QueuedGroup[],
+  response: BatchResponse,
+  deps: SenderDeps,
+): Promise<void> {
   const { settings } = deps;
   const pauses = new Map<string, number>();
   const now = Date.now();
@@ -124,8 +133,7 @@ async function observeCommands(groups: QueuedGroup[], response: BatchResponse, d
       const error = response.result_error[key] as { error?: unknown } | undefined;
       if (error) {
         const code = typeof error.error === "string" ? error.error : "UNKNOWN";
-        void deps.metrics?.count(`errors.${code}`);
-        deps.onError(code);
+        void deps.metrics?.count(`errors.${code}`); // counted, but not the portal's health (lastErrorCode)
       }
       const time = response.result_time[key];
       const rawReset = Number(time?.operating_reset_at) * 1000;
@@ -143,7 +151,10 @@ async function observeCommands(groups: QueuedGroup[], response: BatchResponse, d
     });
   }
   for (const [method, until] of pauses) {
-    deps.logger?.warn({ method, pauseMs: Math.round(until - now) }, "method near its operating limit, slowing down");
+    deps.logger?.warn(
+      { method, pauseMs: Math.round(until - now) },
+      "method near its operating limit, slowing down",
+    );
     await deps.limiter.pauseMethod(method, until).catch(() => undefined);
   }
 }

@@ -144,7 +144,11 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
           const error =
             err instanceof DeliveryError
               ? err
-              : new DeliveryError("closed", { code: "INTERNAL", description: String(err), retryable: true }, 0);
+              : new DeliveryError(
+                  "closed",
+                  { code: "INTERNAL", description: String(err), retryable: true },
+                  0,
+                );
           batch.forEach((p) => p.reject(error));
         },
       )
@@ -160,7 +164,10 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   function settle(p: Pending, results: CommandResult[]): void {
     const plan = p.limitRounds < settings.maxAttempts * 5 ? planLimitedRetry(p.group, results) : undefined;
     if (!plan) return p.resolve(results);
-    deps.logger?.warn({ callId: p.group.callId, commands: plan.indexes.length }, "commands refused by a limit, re-sending");
+    deps.logger?.warn(
+      { callId: p.group.callId, commands: plan.indexes.length },
+      "commands refused by a limit, re-sending",
+    );
     queue.unshift({
       seq: seq++,
       group: plan.group,
@@ -176,13 +183,21 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     send(group: CommandGroup): Promise<CommandResult[]> {
       if (closing) {
         return Promise.reject(
-          new DeliveryError("closed", { code: "CLOSED", description: "delivery is closing", retryable: true }, 0),
+          new DeliveryError(
+            "closed",
+            { code: "CLOSED", description: "delivery is closing", retryable: true },
+            0,
+          ),
         );
       }
       const invalid = validateGroup(group, bitrix.batchMaxCommands);
       if (invalid) {
         return Promise.reject(
-          new DeliveryError("invalid_group", { code: "INVALID_GROUP", description: invalid, retryable: false }, 0),
+          new DeliveryError(
+            "invalid_group",
+            { code: "INVALID_GROUP", description: invalid, retryable: false },
+            0,
+          ),
         );
       }
       if (group.commands.length === 0) return Promise.resolve([]);
@@ -200,7 +215,11 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         schedule();
       }
       if (timer) clearTimeout(timer);
-      const closed = new DeliveryError("closed", { code: "CLOSED", description: "delivery closed", retryable: true }, 0);
+      const closed = new DeliveryError(
+        "closed",
+        { code: "CLOSED", description: "delivery closed", retryable: true },
+        0,
+      );
       for (const p of queue.splice(0)) p.reject(closed);
       limiter.close();
       client.auth.close();

@@ -10,7 +10,9 @@ export class DeliveryError extends Error {
     readonly lastError: CrmErrorInfo,
     readonly attempts: number,
   ) {
-    super(`delivery failed (${reason}) after ${attempts} attempt(s): ${lastError.code}: ${lastError.description}`);
+    super(
+      `delivery failed (${reason}) after ${attempts} attempt(s): ${lastError.code}: ${lastError.description}`,
+    );
     this.name = "DeliveryError";
   }
 }

@@ -142,7 +142,10 @@ export class ClusterLimiter {
   async pauseMethod(method: string, untilMs: number): Promise<void> {
     const ttl = Math.ceil(untilMs - Date.now());
     if (ttl <= 0) return;
-    this.localPauses.set(method.toLowerCase(), Math.max(untilMs, this.localPauses.get(method.toLowerCase()) ?? 0));
+    this.localPauses.set(
+      method.toLowerCase(),
+      Math.max(untilMs, this.localPauses.get(method.toLowerCase()) ?? 0),
+    );
     await this.options.redis.set(this.options.pauseKey(method), String(Math.ceil(untilMs)), "PX", ttl);
   }
 
@@ -166,7 +169,15 @@ export class ClusterLimiter {
     const capacity = this.shape?.capacity ?? 0;
     const drainPerMs = (this.options.limits?.drainPerSec ?? 1) / 1000;
     const reserve = lane === "interactive" ? 0 : (this.shape?.interactiveReserve ?? 0);
-    const wait = await this.options.redis.eval(BUCKET_SCRIPT, keys.length, ...keys, op, capacity, drainPerMs, reserve);
+    const wait = await this.options.redis.eval(
+      BUCKET_SCRIPT,
+      keys.length,
+      ...keys,
+      op,
+      capacity,
+      drainPerMs,
+      reserve,
+    );
     return Number(wait);
   }
 

@@ -37,7 +37,8 @@ export function planLimitedRetry(group: CommandGroup, results: CommandResult[]):
     const r = results[i];
     if (!r || r.ok) return;
     if (LIMIT_CODES.has(r.error.code)) retry.add(i);
-    else if (r.error.code === "DEPENDENCY_FAILED" && referencesIn(command.params).some((j) => retry.has(j))) retry.add(i);
+    else if (r.error.code === "DEPENDENCY_FAILED" && referencesIn(command.params).some((j) => retry.has(j)))
+      retry.add(i);
   });
   if (retry.size === 0) return undefined;
   const indexes = [...retry].sort((a, b) => a - b);
@@ -68,7 +69,11 @@ export function planLimitedRetry(group: CommandGroup, results: CommandResult[]):
 }
 
 /** The original results with the follow-up's answers put in place. */
-export function mergeRetryResults(results: CommandResult[], plan: RetryPlan, retried: CommandResult[]): CommandResult[] {
+export function mergeRetryResults(
+  results: CommandResult[],
+  plan: RetryPlan,
+  retried: CommandResult[],
+): CommandResult[] {
   const merged = [...results];
   plan.indexes.forEach((original, k) => {
     merged[original] = retried[k]!;

@@ -16,7 +16,8 @@ export interface ResultRef {
   path: string[]; // e.g. ["CALL_ID"]
 }
 
-export type ParamValue = string | number | boolean | null | ResultRef | ParamValue[] | { [k: string]: ParamValue };
+export type ParamValue =
+  string | number | boolean | null | ResultRef | ParamValue[] | { [k: string]: ParamValue };
 
 export interface CrmCommand {
   /** Bitrix24 method, e.g. `telephony.externalcall.register`. */

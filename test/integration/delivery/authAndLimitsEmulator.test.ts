@@ -1,6 +1,5 @@
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { Redis } from "ioredis";
 import { startEmulator } from "../../../emulator/server.ts";
 import { BitrixClient } from "../../../workers/bitrix/client.ts";
 import { createWebhookAuth } from "../../../workers/bitrix/webhookAuth.ts";
@@ -24,10 +23,10 @@ beforeEach(async () => {
   await control(emulator.url, "config", { rateLimit: null, operatingLimitSec: null, commandCostMs: 0 });
 });
 
-const oauth = () => ({
+const oauth = (url = emulator.url) => ({
   type: "oauth",
-  restUrl: `${emulator.url}/rest/`,
-  oauthUrl: `${emulator.url}/oauth/token/`,
+  restUrl: `${url}/rest/`,
+  oauthUrl: `${url}/oauth/token/`,
   clientId: "local.itgrix.demo",
   clientSecret: "demo-client-secret",
   accessToken: "demo-access-token",
@@ -42,11 +41,18 @@ test("given expired tokens and 4 delivery instances at once, then exactly one re
   const others = [1, 2, 3].map(() => deliveryFor(redisServer.url, testConfig({ auth: oauth() }), prefix));
   const all = [first, ...others];
   const results = await Promise.all(
-    all.flatMap((h, w) => Array.from({ length: 5 }, (_, i) => h.delivery.send(finishedCall(`oauth-${w}-${i}`)))),
+    all.flatMap((h, w) =>
+      Array.from({ length: 5 }, (_, i) => h.delivery.send(finishedCall(`oauth-${w}-${i}`))),
+    ),
   );
-  assert.ok(results.every((r) => r.every((c) => c.ok)), JSON.stringify(results.find((r) => !r.every((c) => c.ok))));
+  assert.ok(
+    results.every((r) => r.every((c) => c.ok)),
+    JSON.stringify(results.find((r) => !r.every((c) => c.ok))),
+  );
   const stats = all.map((h) => h.delivery.stats());
-  const record = JSON.parse((await first.redis.get(first.keys.oauthTokens("127.0.0.1:" + emulator.port)))!) as {
+  const record = JSON.parse(
+    (await first.redis.get(first.keys.oauthTokens("127.0.0.1:" + emulator.port)))!,
+  ) as {
     accessToken: string;
     refreshToken: string;
   };
@@ -55,22 +61,29 @@ test("given expired tokens and 4 delivery instances at once, then exactly one re
   assert.equal(state.requests.filter((r) => r.method === "oauth.token").length, 1);
   assert.notEqual(record.refreshToken, "demo-refresh-token", "the new refresh token is persisted");
   assert.ok(stats.every((s) => s.authState === "ok"));
-  for (const s of stats) assert.ok(!JSON.stringify(s).includes(record.accessToken), "a token leaked into stats");
+  for (const s of stats)
+    assert.ok(!JSON.stringify(s).includes(record.accessToken), "a token leaked into stats");
 });
 
 test("given a refresh token already rotated in Redis, then a new instance starts from Redis, not config", async () => {
+  // A portal of its own: refresh tokens rotate for good (an emulator reset keeps the token store).
+  const emulator = await startEmulator({ port: 0, rateLimit: null, operatingLimitSec: null });
   const prefix = `oauthseed_${process.pid}`;
-  const a = deliveryFor(redisServer.url, testConfig({ auth: oauth() }), prefix);
+  const a = deliveryFor(redisServer.url, testConfig({ auth: oauth(emulator.url) }), prefix);
   await a.delivery.send(finishedCall("seed-0"));
   await control(emulator.url, "faults", { expireTokens: true });
   await a.delivery.send(finishedCall("seed-1")); // refresh #1: the config's refresh token is now used up
   await a.close();
   await control(emulator.url, "faults", { expireTokens: true });
-  const b = deliveryFor(redisServer.url, testConfig({ auth: oauth() }), prefix);
+  const b = deliveryFor(redisServer.url, testConfig({ auth: oauth(emulator.url) }), prefix);
   const r = await b.delivery.send(finishedCall("seed-2")); // refresh #2 must use the rotated token
   await b.close();
-  assert.ok(r.every((c) => c.ok), JSON.stringify(r));
   const state = await emulatorState(emulator.url);
+  await emulator.close();
+  assert.ok(
+    r.every((c) => c.ok),
+    JSON.stringify(r),
+  );
   assert.deepEqual(
     state.requests.filter((q) => q.method === "oauth.token").map((q) => q.status),
     [200, 200],
@@ -84,22 +97,33 @@ test("given a method at its operating limit, then it waits for operating_reset_a
   // before the oldest one-minute bucket leaves the 10-minute window.
   const plain = new BitrixClient({ auth: createWebhookAuth(webhookUrl), requestTimeoutMs: 5000 });
   for (let i = 0; i < 10; i++) {
-    await plain.callMethod("telephony.externalcall.register", { USER_ID: 2, PHONE_NUMBER: `+7495600000${i}`, TYPE: 2, SHOW: 0 });
+    await plain.callMethod("telephony.externalcall.register", {
+      USER_ID: 2,
+      PHONE_NUMBER: `+7495600000${i}`,
+      TYPE: 2,
+      SHOW: 0,
+    });
   }
   const now = (await emulatorState(emulator.url)).now;
   const resetAtMs = (Math.floor(now / 60_000) + 10) * 60_000;
   await control(emulator.url, "clock", { advanceMs: resetAtMs - now - 3000 });
 
-  const redis = new Redis(redisServer.url);
-  const h = deliveryFor(redisServer.url, testConfig({ auth: { type: "webhook", webhookUrl }, operatingLimitSec: 1 }));
+  const h = deliveryFor(
+    redisServer.url,
+    testConfig({ auth: { type: "webhook", webhookUrl }, operatingLimitSec: 1 }),
+  );
   const started = Date.now();
   const results = await Promise.all(
-    Array.from({ length: 4 }, (_, i) => h.delivery.send({ ...finishedCall(`op-${i}`), commands: finishedCall(`op-${i}`).commands.slice(0, 1) })),
+    Array.from({ length: 4 }, (_, i) =>
+      h.delivery.send({ ...finishedCall(`op-${i}`), commands: finishedCall(`op-${i}`).commands.slice(0, 1) }),
+    ),
   );
   const waited = Date.now() - started;
   await h.close();
-  await redis.quit();
-  assert.ok(results.every((r) => r.every((c) => c.ok)), JSON.stringify(results));
+  assert.ok(
+    results.every((r) => r.every((c) => c.ok)),
+    JSON.stringify(results),
+  );
   assert.ok(waited >= 2000 && waited < 15_000, `waited ${waited} ms`);
   const state = await emulatorState(emulator.url);
   const batches = state.requests.filter((r) => r.method === "batch");

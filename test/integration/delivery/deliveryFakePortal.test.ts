@@ -57,19 +57,31 @@ function okAll(cmd: Record<string, string>): BatchResponse {
 
 function setup(client: BitrixClient, bitrix: Record<string, unknown> = {}) {
   const config = configSchema.parse({
-    bitrix: { plan: "box", batchWaitMs: 20, parallelBatches: 4, retry: { baseDelayMs: 10, maxDelayMs: 50, maxAttempts: 3 }, ...bitrix },
+    bitrix: {
+      plan: "box",
+      batchWaitMs: 20,
+      parallelBatches: 4,
+      retry: { baseDelayMs: 10, maxDelayMs: 50, maxAttempts: 3 },
+      ...bitrix,
+    },
   });
   return createDelivery({ config, redis, keys: redisKeys(`fake${prefixSeq++}`), client });
 }
 
 function group(callId: string, n: number, lane: "interactive" | "bulk" = "bulk"): CommandGroup {
-  return { callId, lane, commands: Array.from({ length: n }, (_, i) => ({ method: "m.x", params: { CALL: callId, I: i } })) };
+  return {
+    callId,
+    lane,
+    commands: Array.from({ length: n }, (_, i) => ({ method: "m.x", params: { CALL: callId, I: i } })),
+  };
 }
 
 test("given 120 one-command groups, then they go in 3 batches of at most 50, each answered in order", async () => {
   const client = new ScriptedClient(okAll);
   const delivery = setup(client);
-  const results = await Promise.all(Array.from({ length: 120 }, (_, i) => delivery.send(group(`call${i}`, 1))));
+  const results = await Promise.all(
+    Array.from({ length: 120 }, (_, i) => delivery.send(group(`call${i}`, 1))),
+  );
   await delivery.close();
   assert.deepEqual(
     client.batches.map((b) => Object.keys(b).length),
@@ -84,7 +96,10 @@ test("given 120 one-command groups, then they go in 3 batches of at most 50, eac
 
 test("given a group of 51 commands, then send rejects with invalid_group", async () => {
   const delivery = setup(new ScriptedClient(okAll));
-  await assert.rejects(delivery.send(group("big", 51)), (e: unknown) => e instanceof DeliveryError && e.reason === "invalid_group");
+  await assert.rejects(
+    delivery.send(group("big", 51)),
+    (e: unknown) => e instanceof DeliveryError && e.reason === "invalid_group",
+  );
   await delivery.close();
 });
 
@@ -151,7 +166,10 @@ test("given a permanent error of the whole request, then it is not retried", asy
     throw new CommandFailed("ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded", 400);
   });
   const delivery = setup(client);
-  await assert.rejects(delivery.send(group("a", 1)), (e: unknown) => e instanceof DeliveryError && e.reason === "permanent_error");
+  await assert.rejects(
+    delivery.send(group("a", 1)),
+    (e: unknown) => e instanceof DeliveryError && e.reason === "permanent_error",
+  );
   assert.equal(client.batches.length, 1);
   await delivery.close();
 });
@@ -162,7 +180,10 @@ test("given a failing command, then only its group sees it, and its dependants f
     for (const [k, v] of Object.entries(cmd)) {
       if (v.startsWith("register") && v.includes("bad")) {
         delete res.result[k];
-        res.result_error[k] = { error: "ERROR_CORE", error_description: "User is not found or is not active" };
+        res.result_error[k] = {
+          error: "ERROR_CORE",
+          error_description: "User is not found or is not active",
+        };
       }
       if (v.includes("%24result")) {
         const ref = decodeURIComponent(v.split("CALL_ID=")[1]!).match(/^\$result\[(\w+)\]/)![1]!;
@@ -183,7 +204,11 @@ test("given a failing command, then only its group sees it, and its dependants f
       { method: "finish", params: { CALL_ID: { $ref: 0, path: ["CALL_ID"] } } },
     ],
   });
-  const [good, bad, good2] = await Promise.all([delivery.send(call("ok1")), delivery.send(call("bad")), delivery.send(call("ok2"))]);
+  const [good, bad, good2] = await Promise.all([
+    delivery.send(call("ok1")),
+    delivery.send(call("bad")),
+    delivery.send(call("ok2")),
+  ]);
   await delivery.close();
   assert.equal(client.batches.length, 1);
   assert.ok(good!.every((r) => r.ok) && good2!.every((r) => r.ok));
@@ -194,5 +219,39 @@ test("given a failing command, then only its group sees it, and its dependants f
 test("given a closed delivery, then send rejects", async () => {
   const delivery = setup(new ScriptedClient(okAll));
   await delivery.close();
-  await assert.rejects(delivery.send(group("a", 1)), (e: unknown) => e instanceof DeliveryError && e.reason === "closed");
+  await assert.rejects(
+    delivery.send(group("a", 1)),
+    (e: unknown) => e instanceof DeliveryError && e.reason === "closed",
+  );
+});
+
+test("given a method near its operating limit, then its next batch is slowed down, others are not", async () => {
+  const client = new ScriptedClient((cmd) => {
+    const res = okAll(cmd);
+    for (const [k, v] of Object.entries(cmd)) {
+      // 90 % of a 10 s limit, the oldest bucket leaves the window in 2 s: wait about half of that.
+      const operating = v.startsWith("slow.method") ? 9 : 0;
+      res.result_time[k] = {
+        operating,
+        operating_reset_at: Date.now() / 1000 + 2,
+        finish: Date.now() / 1000,
+      };
+    }
+    return res;
+  });
+  const delivery = setup(client, { operatingLimitSec: 10, batchWaitMs: 0 });
+  const one = (callId: string, method: string): CommandGroup => ({
+    callId,
+    lane: "bulk",
+    commands: [{ method, params: {} }],
+  });
+  await delivery.send(one("a", "slow.method"));
+  const t0 = Date.now();
+  await delivery.send(one("b", "fast.method"));
+  const fastTook = Date.now() - t0;
+  await delivery.send(one("c", "slow.method"));
+  const slowTook = Date.now() - t0;
+  await delivery.close();
+  assert.ok(fastTook < 300, `fast method waited ${fastTook} ms`);
+  assert.ok(slowTook >= 700 && slowTook < 2500, `slow method waited ${slowTook} ms`);
 });

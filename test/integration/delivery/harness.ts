@@ -32,7 +32,8 @@ export async function control(url: string, path: string, body?: unknown): Promis
   return res.json();
 }
 
-export const emulatorState = (url: string): Promise<EmulatorState> => control(url, "state") as Promise<EmulatorState>;
+export const emulatorState = (url: string): Promise<EmulatorState> =>
+  control(url, "state") as Promise<EmulatorState>;
 
 let prefixSeq = 0;
 
@@ -55,7 +56,11 @@ export interface Harness {
 }
 
 /** A delivery with its own Redis connection; instances given the same `prefix` share limiter and tokens. */
-export function deliveryFor(redisUrl: string, config: Config, prefix = `it${process.pid}_${prefixSeq++}`): Harness {
+export function deliveryFor(
+  redisUrl: string,
+  config: Config,
+  prefix = `it${process.pid}_${prefixSeq++}`,
+): Harness {
   const redis = new Redis(redisUrl);
   const keys = redisKeys(prefix);
   const delivery = createDelivery({ config, redis, keys });
@@ -73,7 +78,11 @@ export function deliveryFor(redisUrl: string, config: Config, prefix = `it${proc
 let phoneSeq = 0;
 
 /** register + finish of one finished call, the finish referring to the register (a backlog case). */
-export function finishedCall(externalId: string, userId = 2, lane: "interactive" | "bulk" = "bulk"): CommandGroup {
+export function finishedCall(
+  externalId: string,
+  userId = 2,
+  lane: "interactive" | "bulk" = "bulk",
+): CommandGroup {
   const phone = `+7495${String(5_000_000 + phoneSeq++).padStart(7, "0")}`;
   return {
     callId: externalId,
@@ -81,11 +90,23 @@ export function finishedCall(externalId: string, userId = 2, lane: "interactive"
     commands: [
       {
         method: "telephony.externalcall.register",
-        params: { USER_ID: userId, PHONE_NUMBER: phone, TYPE: 2, EXTERNAL_CALL_ID: externalId, SHOW: 0, CRM_CREATE: 0 },
+        params: {
+          USER_ID: userId,
+          PHONE_NUMBER: phone,
+          TYPE: 2,
+          EXTERNAL_CALL_ID: externalId,
+          SHOW: 0,
+          CRM_CREATE: 0,
+        },
       },
       {
         method: "telephony.externalcall.finish",
-        params: { CALL_ID: { $ref: 0, path: ["CALL_ID"] }, USER_ID: userId, DURATION: 15, STATUS_CODE: "200" },
+        params: {
+          CALL_ID: { $ref: 0, path: ["CALL_ID"] },
+          USER_ID: userId,
+          DURATION: 15,
+          STATUS_CODE: "200",
+        },
       },
     ],
   };

@@ -41,12 +41,28 @@ test("given 3 processes hammering one limiter, then together they never overflow
   const child = fileURLToPath(new URL("./fixtures/limiterHammer.ts", import.meta.url));
   const outputs = await Promise.all(
     [0, 1, 2].map(() =>
-      run(process.execPath, ["--import", "tsx", child, server.url, "shared3", String(burst), String(drain), String(durationMs), "4"], {
-        timeout: 30_000,
-      }),
+      run(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          child,
+          server.url,
+          "shared3",
+          String(burst),
+          String(drain),
+          String(durationMs),
+          "4",
+        ],
+        {
+          timeout: 30_000,
+        },
+      ),
     ),
   );
-  const times = outputs.flatMap((o) => JSON.parse(o.stdout.trim().split("\n").pop()!) as number[]).sort((a, b) => a - b);
+  const times = outputs
+    .flatMap((o) => JSON.parse(o.stdout.trim().split("\n").pop()!) as number[])
+    .sort((a, b) => a - b);
   const perProcess = outputs.map((o) => (JSON.parse(o.stdout.trim().split("\n").pop()!) as number[]).length);
   assert.ok(peakLevel(times, drain) <= burst, `peak ${peakLevel(times, drain)} > burst ${burst}`);
   // After the burst, the combined rate stays at or below the drain rate.
@@ -107,7 +123,12 @@ test("given a paused method, then its requests wait while other methods go", asy
 
 test("given no limits (box), then acquire only honours pauses", async () => {
   const keys = redisKeys("off");
-  const limiter = new ClusterLimiter({ redis, bucketKey: keys.limiter("p"), pauseKey: (m) => keys.methodPause("p", m), limits: null });
+  const limiter = new ClusterLimiter({
+    redis,
+    bucketKey: keys.limiter("p"),
+    pauseKey: (m) => keys.methodPause("p", m),
+    limits: null,
+  });
   const t0 = Date.now();
   for (let i = 0; i < 200; i++) await limiter.acquire("bulk");
   limiter.close();

@@ -33,18 +33,32 @@ beforeEach(async () => {
   await control(emulator.url, "config", { rateLimit: null, operatingLimitSec: null, commandCostMs: 0 });
 });
 
-const webhook = (): { type: "webhook"; webhookUrl: string } => ({ type: "webhook", webhookUrl: emulator.url + WEBHOOK_PATH });
+const webhook = (): { type: "webhook"; webhookUrl: string } => ({
+  type: "webhook",
+  webhookUrl: emulator.url + WEBHOOK_PATH,
+});
 
 test("given 60 finished calls, then each is registered and finished once, in batches of ≤ 50", async () => {
   const h = deliveryFor(redisServer.url, testConfig({ auth: webhook() }));
-  const results = await Promise.all(Array.from({ length: 60 }, (_, i) => h.delivery.send(finishedCall(`basic-${i}`))));
+  const results = await Promise.all(
+    Array.from({ length: 60 }, (_, i) => h.delivery.send(finishedCall(`basic-${i}`))),
+  );
   await h.close();
-  for (const r of results) assert.ok(r.every((c) => c.ok), JSON.stringify(r));
+  for (const r of results)
+    assert.ok(
+      r.every((c) => c.ok),
+      JSON.stringify(r),
+    );
   const state = await emulatorState(emulator.url);
   const batches = state.requests.filter((r) => r.method === "batch");
   assert.ok(batches.every((b) => (b.batchSize ?? 0) <= 50));
-  assert.equal(batches.reduce((n, b) => n + (b.batchSize ?? 0), 0), 120);
-  const finished = state.calls.filter((c) => c.EXTERNAL_CALL_ID.startsWith("basic-") && c.state === "finished");
+  assert.equal(
+    batches.reduce((n, b) => n + (b.batchSize ?? 0), 0),
+    120,
+  );
+  const finished = state.calls.filter(
+    (c) => c.EXTERNAL_CALL_ID.startsWith("basic-") && c.state === "finished",
+  );
   assert.equal(finished.length, 60);
 });
 
@@ -66,8 +80,13 @@ test("given a command failing inside a batch, then only its call is affected", a
 test("given matching limits, when 300 commands flow, then the portal never answers 503", async () => {
   const limit = { burst: 8, drainPerSec: 5 };
   await control(emulator.url, "config", { rateLimit: limit });
-  const h = deliveryFor(redisServer.url, testConfig({ auth: webhook(), rateLimit: limit, batchMaxCommands: 10, parallelBatches: 4 }));
-  const results = await Promise.all(Array.from({ length: 150 }, (_, i) => h.delivery.send(finishedCall(`clean-${i}`))));
+  const h = deliveryFor(
+    redisServer.url,
+    testConfig({ auth: webhook(), rateLimit: limit, batchMaxCommands: 10, parallelBatches: 4 }),
+  );
+  const results = await Promise.all(
+    Array.from({ length: 150 }, (_, i) => h.delivery.send(finishedCall(`clean-${i}`))),
+  );
   await h.close();
   assert.ok(results.every((r) => r.every((c) => c.ok)));
   const state = await emulatorState(emulator.url);
@@ -77,15 +96,27 @@ test("given matching limits, when 300 commands flow, then the portal never answe
 
 test("given a portal bucket smaller than configured (503 storm), then all is delivered with few 503s", async () => {
   await control(emulator.url, "config", { rateLimit: { burst: 5, drainPerSec: 5 } });
-  const h = deliveryFor(redisServer.url, testConfig({ auth: webhook(), rateLimit: { burst: 50, drainPerSec: 5 }, batchMaxCommands: 10, parallelBatches: 4 }));
-  const results = await Promise.all(Array.from({ length: 150 }, (_, i) => h.delivery.send(finishedCall(`storm-${i}`))));
+  const h = deliveryFor(
+    redisServer.url,
+    testConfig({
+      auth: webhook(),
+      rateLimit: { burst: 50, drainPerSec: 5 },
+      batchMaxCommands: 10,
+      parallelBatches: 4,
+    }),
+  );
+  const results = await Promise.all(
+    Array.from({ length: 150 }, (_, i) => h.delivery.send(finishedCall(`storm-${i}`))),
+  );
   await h.close();
   assert.ok(results.every((r) => r.every((c) => c.ok)));
   const state = await emulatorState(emulator.url);
   const n503 = countStatus(state, 503);
   assert.ok(n503 > 0, "the storm did not happen");
   assert.ok(n503 <= 12, `${n503} answers 503 for 30 batches`);
-  const finished = state.calls.filter((c) => c.EXTERNAL_CALL_ID.startsWith("storm-") && c.state === "finished");
+  const finished = state.calls.filter(
+    (c) => c.EXTERNAL_CALL_ID.startsWith("storm-") && c.state === "finished",
+  );
   assert.equal(finished.length, 150);
 });
 
@@ -93,17 +124,24 @@ const outageMs = Number(process.env.ITGRIX_TEST_OUTAGE_MS ?? 4000);
 
 for (const mode of ["503", "drop"] as const) {
   test(`given a ${outageMs} ms portal outage (${mode}), then nothing is lost and all is delivered after`, async () => {
-    const h = deliveryFor(redisServer.url, testConfig({ auth: webhook(), retry: { baseDelayMs: 100, maxDelayMs: 1000, maxAttempts: 100 } }));
+    const h = deliveryFor(
+      redisServer.url,
+      testConfig({ auth: webhook(), retry: { baseDelayMs: 100, maxDelayMs: 1000, maxAttempts: 100 } }),
+    );
     await control(emulator.url, "faults", { outageForMs: outageMs, outageMode: mode });
     const started = Date.now();
-    const results = await Promise.all(Array.from({ length: 80 }, (_, i) => h.delivery.send(finishedCall(`outage-${mode}-${i}`))));
+    const results = await Promise.all(
+      Array.from({ length: 80 }, (_, i) => h.delivery.send(finishedCall(`outage-${mode}-${i}`))),
+    );
     const took = Date.now() - started;
     assert.equal(h.delivery.stats().lastErrorCode, mode === "503" ? "SERVICE_UNAVAILABLE" : "NETWORK");
     await h.close();
     assert.ok(took >= outageMs - 100, `delivered after ${took} ms, during the outage`);
     assert.ok(results.every((r) => r.every((c) => c.ok)));
     const state = await emulatorState(emulator.url);
-    const finished = state.calls.filter((c) => c.EXTERNAL_CALL_ID.startsWith(`outage-${mode}-`) && c.state === "finished");
+    const finished = state.calls.filter(
+      (c) => c.EXTERNAL_CALL_ID.startsWith(`outage-${mode}-`) && c.state === "finished",
+    );
     assert.equal(finished.length, 80);
   });
 }
@@ -121,21 +159,30 @@ test("given a hanging portal, then the request times out and is retried", async 
 });
 
 test("given retries exhausted, then the group rejects with a DeliveryError carrying the last error", async () => {
-  const h = deliveryFor(redisServer.url, testConfig({ auth: webhook(), retry: { baseDelayMs: 10, maxDelayMs: 20, maxAttempts: 3 } }));
+  const h = deliveryFor(
+    redisServer.url,
+    testConfig({ auth: webhook(), retry: { baseDelayMs: 10, maxDelayMs: 20, maxAttempts: 3 } }),
+  );
   await control(emulator.url, "faults", { errorRate5xx: 1 });
   await assert.rejects(
     h.delivery.send(finishedCall("exhaust-1")),
-    (e: unknown) => e instanceof DeliveryError && e.reason === "retries_exhausted" && e.lastError.status === 500,
+    (e: unknown) =>
+      e instanceof DeliveryError && e.reason === "retries_exhausted" && e.lastError.status === 500,
   );
   await h.close();
 });
 
 test("given a wrong webhook secret, then the group rejects at once and the secret is nowhere in the error", async () => {
-  const h = deliveryFor(redisServer.url, testConfig({ auth: { type: "webhook", webhookUrl: `${emulator.url}/rest/1/wrong-secret-xyz/` } }));
+  const h = deliveryFor(
+    redisServer.url,
+    testConfig({ auth: { type: "webhook", webhookUrl: `${emulator.url}/rest/1/wrong-secret-xyz/` } }),
+  );
   const err = await h.delivery.send(finishedCall("authfail-1")).catch((e: unknown) => e as DeliveryError);
   assert.ok(err instanceof DeliveryError && err.reason === "permanent_error");
   assert.equal(h.delivery.stats().authState, "failed");
-  assert.ok(!JSON.stringify({ m: err.message, e: err.lastError, s: h.delivery.stats() }).includes("wrong-secret-xyz"));
+  assert.ok(
+    !JSON.stringify({ m: err.message, e: err.lastError, s: h.delivery.stats() }).includes("wrong-secret-xyz"),
+  );
   await h.close();
 });
 
@@ -144,12 +191,19 @@ test("given offline token files, then requests carry the first valid token and n
   try {
     writeFileSync(join(dir, "token.json"), JSON.stringify({ access_token: "revoked-token" }));
     writeFileSync(join(dir, "token-1.json"), JSON.stringify({ token: "demo-offline-token" }));
-    const auth = { type: "offline", restUrl: `${emulator.url}/rest/`, tokenFiles: [join(dir, "token.json"), join(dir, "token-1.json")] };
+    const auth = {
+      type: "offline",
+      restUrl: `${emulator.url}/rest/`,
+      tokenFiles: [join(dir, "token.json"), join(dir, "token-1.json")],
+    };
     const h = deliveryFor(redisServer.url, testConfig({ auth }));
     const r = await h.delivery.send(finishedCall("offline-1"));
     assert.equal(h.delivery.stats().authMode, "offline");
     await h.close();
-    assert.ok(r.every((c) => c.ok), JSON.stringify(r));
+    assert.ok(
+      r.every((c) => c.ok),
+      JSON.stringify(r),
+    );
     const state = await emulatorState(emulator.url);
     assert.equal(state.requests.filter((q) => q.method === "oauth.token").length, 0);
   } finally {
@@ -165,12 +219,22 @@ test("given attachRecord without content, then the file goes to uploadUrl as mul
   const [attach] = await h.delivery.send({
     callId: "record-1",
     lane: "bulk",
-    commands: [{ method: "telephony.externalcall.attachRecord", params: { CALL_ID: callId, FILENAME: "record-1.mp3" } }],
+    commands: [
+      {
+        method: "telephony.externalcall.attachRecord",
+        params: { CALL_ID: callId, FILENAME: "record-1.mp3" },
+      },
+    ],
   });
   assert.ok(attach!.ok, JSON.stringify(attach));
   const { uploadUrl, fieldName } = attach!.result as { uploadUrl: string; fieldName: string };
   const { Readable } = await import("node:stream");
-  const uploaded = await h.delivery.client.uploadFile(uploadUrl, fieldName, "record-1.mp3", Readable.from([Buffer.alloc(5000, 1)]));
+  const uploaded = await h.delivery.client.uploadFile(
+    uploadUrl,
+    fieldName,
+    "record-1.mp3",
+    Readable.from([Buffer.alloc(5000, 1)]),
+  );
   await h.close();
   assert.ok((uploaded as { FILE_ID?: number }).FILE_ID);
 });

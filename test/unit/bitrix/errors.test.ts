@@ -31,7 +31,11 @@ test("503 OVERLOAD_LIMIT is classified by code: not a rate limit, not retryable"
 test("429 OPERATION_TIME_LIMIT carries the method and operating_reset_at in ms", () => {
   const e = classifyError(
     429,
-    { error: "OPERATION_TIME_LIMIT", error_description: "Method is blocked", time: { operating_reset_at: 1700000000 } },
+    {
+      error: "OPERATION_TIME_LIMIT",
+      error_description: "Method is blocked",
+      time: { operating_reset_at: 1700000000 },
+    },
     "telephony.externalcall.finish",
   );
   assert.ok(e instanceof OperationTimeLimited);
@@ -67,7 +71,12 @@ test("400 ERROR_CORE is a permanent CommandFailed with its description", () => {
   assert.ok(e instanceof CommandFailed);
   assert.ok(e instanceof BitrixError);
   assert.equal(e.retryable, false);
-  assert.deepEqual(e.toInfo(), { code: "ERROR_CORE", description: "Unknown TYPE", status: 400, retryable: false });
+  assert.deepEqual(e.toInfo(), {
+    code: "ERROR_CORE",
+    description: "Unknown TYPE",
+    status: 400,
+    retryable: false,
+  });
 });
 
 test("a batch sub-command error has a code, no status, and is permanent unless it is a limit", () => {

@@ -44,6 +44,11 @@ test("given a token file that changes, then the new token is picked up", async (
 });
 
 test("given a missing file, then credentials fail with AuthFailed without leaking anything", async () => {
-  const auth = createOfflineAuth("https://portal.example/rest/", [join(dir, "absent.json")], { recheckMs: 0 });
-  await assert.rejects(auth.credentials(), (e: unknown) => e instanceof AuthFailed && e.code === "NO_VALID_TOKEN");
+  const auth = createOfflineAuth("https://portal.example/rest/", [join(dir, "absent.json")], {
+    recheckMs: 0,
+  });
+  await assert.rejects(
+    auth.credentials(),
+    (e: unknown) => e instanceof AuthFailed && e.code === "NO_VALID_TOKEN",
+  );
 });

@@ -9,11 +9,20 @@ test("full jitter stays within [0, min(max, base·2^(n-1))]", () => {
       const d = backoffDelay(attempt, 500, 60_000);
       assert.ok(d >= 0 && d <= ceiling, `attempt ${attempt}: ${d} > ${ceiling}`);
     }
-    assert.equal(backoffDelay(attempt, 500, 60_000, () => 0), 0);
-    assert.equal(backoffDelay(attempt, 500, 60_000, () => 0.999999), Math.floor(0.999999 * ceiling));
+    assert.equal(
+      backoffDelay(attempt, 500, 60_000, () => 0),
+      0,
+    );
+    assert.equal(
+      backoffDelay(attempt, 500, 60_000, () => 0.999999),
+      Math.floor(0.999999 * ceiling),
+    );
   }
 });
 
 test("the ceiling is capped at maxDelayMs for large attempts", () => {
-  assert.equal(backoffDelay(100, 500, 60_000, () => 0.5), 30_000);
+  assert.equal(
+    backoffDelay(100, 500, 60_000, () => 0.5),
+    30_000,
+  );
 });

@@ -11,7 +11,11 @@ import type { BatchResponse } from "../../../workers/bitrix/client.ts";
 import type { CommandGroup, Lane } from "../../../workers/delivery/types.ts";
 
 function group(callId: string, n: number, lane: Lane = "bulk"): CommandGroup {
-  return { callId, lane, commands: Array.from({ length: n }, (_, i) => ({ method: "m.x", params: { I: i } })) };
+  return {
+    callId,
+    lane,
+    commands: Array.from({ length: n }, (_, i) => ({ method: "m.x", params: { I: i } })),
+  };
 }
 
 function queued(groups: CommandGroup[]): QueuedGroup[] {
@@ -41,8 +45,14 @@ test("register + finish: the finish refers to the register as $result[key][CALL_
     callId: "1700000000.1",
     lane: "bulk",
     commands: [
-      { method: "telephony.externalcall.register", params: { USER_ID: 2, PHONE_NUMBER: "+74951234567", TYPE: 2 } },
-      { method: "telephony.externalcall.finish", params: { CALL_ID: { $ref: 0, path: ["CALL_ID"] }, USER_ID: 2 } },
+      {
+        method: "telephony.externalcall.register",
+        params: { USER_ID: 2, PHONE_NUMBER: "+74951234567", TYPE: 2 },
+      },
+      {
+        method: "telephony.externalcall.finish",
+        params: { CALL_ID: { $ref: 0, path: ["CALL_ID"] }, USER_ID: 2 },
+      },
     ],
   };
   const cmd = buildBatchCommands([{ seq: 7, group: g }]);
