@@ -146,6 +146,7 @@ export async function runBench(stack: BenchStack, spec: RunSpec): Promise<RunRes
     const seconds = (watch.doneAt - t0) / 1000;
 
     const final = await emulatorState(emulator);
+    await stack.writeRunFile(runName, "emulator-requests.json", final.requests.filter((r) => r.at >= t0));
     const verification = verifyCalls(expected, final.calls);
     const stats = requestStats(final.requests.filter((r) => r.at >= t0));
     const byId = groupByExternalId(final.calls);

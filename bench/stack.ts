@@ -70,6 +70,11 @@ export class BenchStack {
     return file;
   }
 
+  /** Keeps a JSON file in the run directory (kept with --keep, for a look after the run). */
+  async writeRunFile(name: string, file: string, value: unknown): Promise<void> {
+    await writeFile(join(this.runDir, name, file), JSON.stringify(value, null, 1) + "\n");
+  }
+
   startWorkers(name: string, count: number, configFile: string): WorkerProcess[] {
     const started: WorkerProcess[] = [];
     for (let i = 1; i <= count; i++) {

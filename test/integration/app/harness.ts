@@ -7,6 +7,7 @@ import { LIFECYCLE_QUEUE, type LifecycleJob } from "../../../core/jobs/lifecycle
 import { createLogger } from "../../../core/logging/logger.ts";
 import { startCallControl, type CallControlHandle } from "../../../app/callControl.ts";
 import { createAppStatus, type AppStatus } from "../../../app/status/appStatus.ts";
+import { waitForExclusiveAri } from "../../support/e2eAriGuard.ts";
 import { getTestbed } from "../../support/testbed.ts";
 
 /** The call app running in-process against the testbed, with a Redis prefix of its own. */
@@ -45,6 +46,7 @@ export const BASE_ROUTING = {
 
 export async function startApp(overrides: Record<string, unknown> = {}): Promise<AppUnderTest> {
   const tb = await getTestbed();
+  await waitForExclusiveAri(); // one Stasis app name on a shared testbed: never run two apps at once
   const prefix = `t-app-${randomUUID().slice(0, 8)}`;
   const config = parseConfig({
     ari: { url: tb.ari.url, user: tb.ari.user, password: tb.ari.password, app: tb.ari.app, reconnectMaxDelayMs: 1000 },
