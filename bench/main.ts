@@ -18,7 +18,7 @@ const USAGE = `usage: npm run bench -- [options]
   --slow-latency-ms N       extra latency per request in the slow-portal run (2500)
   --slow-parallel N         bitrix.parallelBatches of the parallel side (8)
   --no-workers              skip the 1-vs-4 worker processes run
-  --workers-calls N         calls of the worker-processes run (1000)
+  --workers-calls N         calls of the worker-processes run (3000: more requests than the burst)
   --processes N             worker processes of the throughput runs (1)
   --parallel N              bitrix.parallelBatches of the throughput runs (the config default)
   --recordings SHARE        share of talked calls with a recording to upload (0.1)
@@ -93,7 +93,7 @@ export function parseOptions(argv: string[]): Options {
     slowLatencyMs: positive("slow-latency-ms", values["slow-latency-ms"], 2500),
     slowParallel: positive("slow-parallel", values["slow-parallel"], 8),
     workersRun: !values["no-workers"],
-    workersCalls: positive("workers-calls", values["workers-calls"], 1000),
+    workersCalls: positive("workers-calls", values["workers-calls"], 3000),
     processes: positive("processes", values.processes, 1),
     parallel: values.parallel === undefined ? undefined : positive("parallel", values.parallel, 4),
     recordingShare: share,
@@ -160,17 +160,22 @@ async function main(): Promise<number> {
     if (interrupted) return;
     interrupted = true;
     process.stderr.write(`bench: ${signal}, stopping everything\n`);
-    void stack.stopAll().finally(() => process.exit(130));
+    void stack
+      .stopAll()
+      .then(() => (options.keep ? undefined : stack.removeRunDir()))
+      .finally(() => process.exit(130));
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
     const report = await runAll(stack, options);
+    if (interrupted) return 130;
     process.stdout.write(`${renderReport(report)}\n`);
     if (options.json) process.stdout.write(`${jsonLine(report)}\n`);
     const broken = allRuns(report).filter((r) => r.missing > 0 || r.duplicates > 0);
     return broken.length > 0 ? 1 : 0;
   } catch (err) {
+    if (interrupted) return 130;
     process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
     return 1;
   } finally {

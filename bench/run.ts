@@ -104,8 +104,10 @@ export async function runBench(stack: BenchStack, spec: RunSpec): Promise<RunRes
   const prefix = `bench-${runName}`;
   const redisUrl = await stack.redisUrl();
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  redis.on("error", () => undefined); // only while stopping on a signal; the run's own calls report failures
   const keys = redisKeys(prefix);
   const queue = new Queue(LIFECYCLE_QUEUE, { connection: redis, prefix });
+  queue.on("error", () => undefined);
   let workers: WorkerProcess[] = [];
   try {
     const spoolDir = await stack.spoolDir(runName);
@@ -146,7 +148,11 @@ export async function runBench(stack: BenchStack, spec: RunSpec): Promise<RunRes
     const seconds = (watch.doneAt - t0) / 1000;
 
     const final = await emulatorState(emulator);
-    await stack.writeRunFile(runName, "emulator-requests.json", final.requests.filter((r) => r.at >= t0));
+    await stack.writeRunFile(
+      runName,
+      "emulator-requests.json",
+      final.requests.filter((r) => r.at >= t0),
+    );
     const verification = verifyCalls(expected, final.calls);
     const stats = requestStats(final.requests.filter((r) => r.at >= t0));
     const byId = groupByExternalId(final.calls);

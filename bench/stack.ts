@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../emulator/server.ts";
-import { startRedis, type TestRedis } from "../test/support/redisServer.ts";
 import type { SeedUser } from "./expectations.ts";
+import { startBenchRedis, type BenchRedis } from "./redisServer.ts";
 
 /**
  * The benchmark's stack: one private redis-server, an in-process Bitrix24 emulator per run, and worker
@@ -28,7 +28,8 @@ export interface WorkerProcess {
 }
 
 export class BenchStack {
-  redis: TestRedis | undefined;
+  redis: BenchRedis | undefined;
+  private stopping: Promise<void> | undefined;
   readonly emulators = new Set<RunningEmulator>();
   readonly workers = new Set<WorkerProcess>();
   private constructor(readonly runDir: string) {}
@@ -40,7 +41,7 @@ export class BenchStack {
   }
 
   async redisUrl(): Promise<string> {
-    this.redis ??= await startRedis();
+    this.redis ??= await startBenchRedis();
     return this.redis.url;
   }
 
@@ -107,11 +108,14 @@ export class BenchStack {
     for (const w of list) this.workers.delete(w);
   }
 
-  async stopAll(): Promise<void> {
-    await this.stopWorkers([...this.workers]);
-    await Promise.all([...this.emulators].map((e) => this.closeEmulator(e)));
-    await this.redis?.stop();
-    this.redis = undefined;
+  /** Workers first (they need Redis to stop cleanly), then the emulators, then Redis; once. */
+  stopAll(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.stopWorkers([...this.workers]);
+      await Promise.all([...this.emulators].map((e) => this.closeEmulator(e)));
+      await this.redis?.stop();
+    })();
+    return this.stopping;
   }
 
   async removeRunDir(): Promise<void> {
@@ -121,6 +125,7 @@ export class BenchStack {
   /** Last resort from a synchronous `exit` handler. */
   killNow(): void {
     for (const w of this.workers) signalGroup(w.child, "SIGKILL");
+    if (this.redis) signalGroup(this.redis.child, "SIGKILL");
   }
 }
 

@@ -13,6 +13,7 @@ const CALLER = "74951234567";
 const DID = "4951112233";
 
 let ari: AriProbe;
+const originated: string[] = [];
 
 const isType = (type: string, channelId: string) => (e: AriEvent) =>
   e.type === type && channelOf(e)?.id === channelId;
@@ -23,6 +24,7 @@ async function originate(
   originator?: string,
 ) {
   const id = randomUUID();
+  originated.push(id);
   const endpoint = String(target).includes("/") ? String(target) : `PJSIP/${target}`;
   const query: Record<string, string> = { endpoint, app: "itgrix", appArgs: "operator", channelId: id };
   if (originator) query.originator = originator;
@@ -45,7 +47,18 @@ before(async () => {
 
 beforeEach(() => ari.clear());
 
+const createdBridges: string[] = [];
+
+/** Hangs up every channel that entered Stasis or was originated in the test, even when it failed. */
+async function cleanUpAsterisk(): Promise<void> {
+  const channels = new Set(ari.events.filter((e) => e.type === "StasisStart").map((e) => channelOf(e).id));
+  for (const id of originated.splice(0)) channels.add(id);
+  for (const id of channels) await ari.request("DELETE", `/channels/${id}`);
+  for (const id of createdBridges.splice(0)) await ari.request("DELETE", `/bridges/${id}`);
+}
+
 afterEach(async () => {
+  await cleanUpAsterisk();
   await stopAll();
 });
 
@@ -68,6 +81,7 @@ describe("testbed smoke", () => {
 
     const bridge = await ari.request("POST", "/bridges", { type: "mixing" });
     const bridgeId = (bridge.json as { id: string }).id;
+    createdBridges.push(bridgeId);
     await ari.request("POST", `/bridges/${bridgeId}/addChannel`, { channel: `${callerId},${leg.id}` });
     await ari.waitFor(isType("ChannelEnteredBridge", callerId), 5000, "caller in bridge");
     await ari.waitFor(isType("ChannelEnteredBridge", leg.id), 5000, "operator in bridge");
@@ -165,6 +179,7 @@ describe("testbed smoke", () => {
     await ari.waitFor(isType("StasisStart", leg.id), 10_000, "operator StasisStart");
     await ari.request("POST", `/channels/${callerId}/answer`);
     const bridge = (await ari.request("POST", "/bridges", { type: "mixing" })).json as { id: string };
+    createdBridges.push(bridge.id);
     await ari.request("POST", `/bridges/${bridge.id}/addChannel`, { channel: `${callerId},${leg.id}` });
 
     const transfer = await ari.waitFor(
