@@ -61,7 +61,10 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
     logger,
     serial,
     timers: new CallTimers((callId, task) => void serial.run(callId, task)),
-    normalise: clientNumberNormaliser({ defaultRegion: config.numbers.defaultRegion, rewrite: config.numbers.clientRewrite }),
+    normalise: clientNumberNormaliser({
+      defaultRegion: config.numbers.defaultRegion,
+      rewrite: config.numbers.clientRewrite,
+    }),
   };
 
   let firstResync: () => void = () => {};

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run demo [-- --calls N --exit]: the whole connector on a real Asterisk (see demo/main.ts).
-# Installs the npm dependencies when missing; the testbed provisions Asterisk, Redis and sipp itself.
+# Installs what it needs (scripts/install-deps.sh); the testbed provisions Asterisk, Redis and sipp itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,9 +13,6 @@ if [ "$major" -lt 20 ]; then
   echo "demo: Node.js $(node -v) is too old; 20 or newer is required" >&2
   exit 2
 fi
-if [ ! -d node_modules ] || [ ! -x node_modules/.bin/tsx ]; then
-  echo "demo: installing npm dependencies (npm ci)…" >&2
-  npm ci --no-audit --no-fund >&2
-fi
+bash scripts/install-deps.sh >&2
 
 exec node --import tsx demo/main.ts "$@"

@@ -104,7 +104,10 @@ export class AriAdapter extends EventEmitter<AdapterEvents> {
         this.dropClient();
         this.attempt++;
         const delay = reconnectDelayMs(this.attempt, this.opts.reconnectMaxDelayMs);
-        this.opts.logger.warn({ err: (err as Error).message, attempt: this.attempt, delay }, "ARI connect failed");
+        this.opts.logger.warn(
+          { err: (err as Error).message, attempt: this.attempt, delay },
+          "ARI connect failed",
+        );
         await new Promise<void>((resolve) => {
           this.wake = resolve;
           this.retryTimer = setTimeout(resolve, delay);
@@ -140,7 +143,8 @@ export class AriAdapter extends EventEmitter<AdapterEvents> {
     }
     const event = asAriEvent(raw);
     if (!event) return;
-    if (event.type === "StasisEnd" || event.type === "ChannelDestroyed") this.forgetInstance(event.channel.id);
+    if (event.type === "StasisEnd" || event.type === "ChannelDestroyed")
+      this.forgetInstance(event.channel.id);
     try {
       this.emit("event", event);
     } catch (err) {

@@ -52,7 +52,13 @@ export type AriEvent =
   | (Base & { type: "ChannelStateChange"; channel: AriChannel })
   | (Base & { type: "Dial"; peer: AriChannel; caller?: AriChannel; dialstatus: string; dialstring?: string })
   | (Base & { type: "ChannelHangupRequest"; channel: AriChannel; cause?: number; soft?: boolean })
-  | (Base & { type: "ChannelDestroyed"; channel: AriChannel; cause: number; cause_txt: string; tech_cause?: number })
+  | (Base & {
+      type: "ChannelDestroyed";
+      channel: AriChannel;
+      cause: number;
+      cause_txt: string;
+      tech_cause?: number;
+    })
   | (Base & { type: "ChannelEnteredBridge"; channel: AriChannel; bridge: AriBridge })
   | (Base & { type: "ChannelLeftBridge"; channel: AriChannel; bridge: AriBridge })
   | (Base & { type: "ChannelDtmfReceived"; channel: AriChannel; digit: string; duration_ms: number })

@@ -26,7 +26,10 @@ export async function connectAnsweredLeg(ctx: CallContext, ctl: CallControl, leg
     await startRecording(ctx, ctl);
   } catch (err) {
     // Typically the client hung up in the same instant (404): its ChannelDestroyed ends the call.
-    ctx.logger.warn({ callId: ctl.callId, legId, err: (err as Error).message }, "could not connect the answered leg");
+    ctx.logger.warn(
+      { callId: ctl.callId, legId, err: (err as Error).message },
+      "could not connect the answered leg",
+    );
     if (!ctl.clientGone) await endCall(ctx, ctl, { clientResult: "failed", hangupBy: "system" });
   }
 }

@@ -1,3 +1,4 @@
+import { isNotFound } from "../ari/rest.ts";
 import type { AriEvent } from "../ari/types.ts";
 import { dropIvr, inIvr, onIvrDigit } from "../ivr/ivr.ts";
 import { onClientAnswered, startOutbound } from "../outbound/outbound.ts";
@@ -22,6 +23,8 @@ export function dispatchAriEvent(ctx: CallContext, e: AriEvent): void {
         await onChannelGone(ctx, ctl, e.channel.id, e.cause, e.cause_txt);
         if (ctl.ending) dropIvr(ctl.callId);
       });
+    case "StasisEnd":
+      return withCall(ctx, e.channel.id, async (ctl) => checkGoneLater(ctx, ctl, e.channel.id));
     case "Dial":
       if (e.dialstatus === "RINGING" || e.dialstatus === "PROGRESS") return legRinging(ctx, e.peer.id);
       return;
@@ -35,7 +38,10 @@ export function dispatchAriEvent(ctx: CallContext, e: AriEvent): void {
     case "BridgeBlindTransfer":
       return withCall(ctx, e.channel.id, (ctl) => onBlindTransfer(ctx, ctl, e));
     case "BridgeAttendedTransfer":
-      ctx.logger.warn({ result: e.result, type: e.destination_type }, "attended transfer is not followed yet");
+      ctx.logger.warn(
+        { result: e.result, type: e.destination_type },
+        "attended transfer is not followed yet",
+      );
       return;
     case "RecordingStarted":
     case "RecordingFinished":
@@ -70,7 +76,10 @@ function onStasisStart(ctx: CallContext, e: Extract<AriEvent, { type: "StasisSta
       );
       return;
     default:
-      ctx.logger.warn({ channelId: e.channel.id, args: e.args }, "StasisStart with unknown arguments; hanging up");
+      ctx.logger.warn(
+        { channelId: e.channel.id, args: e.args },
+        "StasisStart with unknown arguments; hanging up",
+      );
       void hangupQuietly(ctx, e.channel.id);
   }
 }
@@ -82,6 +91,24 @@ async function transferCallId(ctx: CallContext, channelId: string): Promise<stri
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A channel that entered Stasis from the dialplan is only implicitly subscribed: after StasisEnd its
+ * ChannelDestroyed may never reach the app. So a StasisEnd is followed by a look: gone (404) = ended.
+ */
+function checkGoneLater(ctx: CallContext, ctl: CallControl, channelId: string): void {
+  const tracked =
+    channelId === ctl.clientChannelId ? !ctl.clientGone : ctl.legs[channelId]?.state !== "ended";
+  if (!tracked || (!ctl.legs[channelId] && channelId !== ctl.clientChannelId)) return;
+  ctx.timers.set(ctl.callId, `gone:${channelId}`, 1500, async () => {
+    if (ctl.ended) return;
+    try {
+      await ctx.rest.getChannel(channelId);
+    } catch (err) {
+      if (isNotFound(err)) await onChannelGone(ctx, ctl, channelId);
+    }
+  });
 }
 
 function legRinging(ctx: CallContext, channelId: string): void {

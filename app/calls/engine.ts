@@ -59,7 +59,8 @@ export async function bridgeWithClient(ctx: CallContext, ctl: CallControl, legId
 export async function onLegAnswered(ctx: CallContext, ctl: CallControl, legId: string): Promise<boolean> {
   const leg = ctl.legs[legId];
   if (!leg || leg.state === "ended") return false;
-  const loses = ctl.ending || ctl.clientGone || (ctl.talkingLegId !== undefined && leg.purpose !== "transfer");
+  const loses =
+    ctl.ending || ctl.clientGone || (ctl.talkingLegId !== undefined && leg.purpose !== "transfer");
   if (loses) {
     leg.endResult = ctl.ending ? "cancelled" : "answeredElsewhere";
     await ctx.controls.save(ctl);
@@ -112,11 +113,20 @@ async function onClientGone(ctx: CallContext, ctl: CallControl, cause?: number):
   await ctx.controls.save(ctl);
   if (ctl.ending) return;
   if (ctl.talkingLegId) {
-    await record(ctx, ctl, { type: "conversationEnded", at: nowIso(), legId: ctl.talkingLegId, reason: "hangup" });
+    await record(ctx, ctl, {
+      type: "conversationEnded",
+      at: nowIso(),
+      legId: ctl.talkingLegId,
+      reason: "hangup",
+    });
     return endCall(ctx, ctl, { clientResult: "answered", hangupBy: "client" });
   }
   if (ctl.direction === "outbound") {
-    return endCall(ctx, ctl, { clientResult: clientResultFromCause(cause), clientCause: cause, hangupBy: "client" });
+    return endCall(ctx, ctl, {
+      clientResult: clientResultFromCause(cause),
+      clientCause: cause,
+      hangupBy: "client",
+    });
   }
   // An inbound/internal caller who hangs up before anybody answered.
   return endCall(ctx, ctl, { clientResult: "cancelled", clientCause: cause, hangupBy: "client" });

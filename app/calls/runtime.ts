@@ -29,7 +29,9 @@ export class CallRuntime {
   private readonly serial: KeyedSerial;
 
   constructor(private readonly deps: CallRuntimeDeps) {
-    this.serial = new KeyedSerial((callId, err) => deps.logger.error({ callId, err }, "call event not recorded"));
+    this.serial = new KeyedSerial((callId, err) =>
+      deps.logger.error({ callId, err }, "call event not recorded"),
+    );
   }
 
   /** Applies, stores and publishes one event; resolves with the new state (undefined if refused). */
@@ -73,7 +75,10 @@ export class CallRuntime {
     if (!stored) {
       // Another writer got ahead (e.g. an old process after a restart): trust Redis, drop our copy.
       this.states.delete(callId);
-      this.deps.logger.error({ callId, type: event.type }, "a newer version of the call is stored; event dropped");
+      this.deps.logger.error(
+        { callId, type: event.type },
+        "a newer version of the call is stored; event dropped",
+      );
       return undefined;
     }
     const job: LifecycleJob = { callId, version: next.version, kind: lifecycleKindOf(event), at: event.at };

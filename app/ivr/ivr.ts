@@ -24,7 +24,12 @@ export function knownOperators(config: Config): Set<string> {
 }
 
 /** IVR mode of a DID: answer, play the prompt, collect an extension by DTMF. */
-export async function startIvr(ctx: CallContext, ctl: CallControl, cfg: IvrConfig, group: string): Promise<void> {
+export async function startIvr(
+  ctx: CallContext,
+  ctl: CallControl,
+  cfg: IvrConfig,
+  group: string,
+): Promise<void> {
   const channelId = ctl.clientChannelId!;
   await ctx.rest.answer(channelId);
   ctl.clientAnswered = true;

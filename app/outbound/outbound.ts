@@ -2,7 +2,14 @@ import { randomUUID } from "node:crypto";
 import type { AriChannel } from "../ari/types.ts";
 import type { CallControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
-import { bridgeWithClient, endCall, hangupQuietly, markBusy, record, startConversation } from "../calls/engine.ts";
+import {
+  bridgeWithClient,
+  endCall,
+  hangupQuietly,
+  markBusy,
+  record,
+  startConversation,
+} from "../calls/engine.ts";
 import { knownOperators } from "../ivr/ivr.ts";
 import { startRecording } from "../recording/recorder.ts";
 import { startExtensionHunt } from "../routing/hunt.ts";
@@ -29,11 +36,27 @@ export function startOutbound(ctx: CallContext, channel: AriChannel, exten: stri
   ctx.controls.bindSync(channel.id, callId);
   void ctx.serial.run(callId, async () => {
     const origin = extensionOfChannel(channel);
+    await ctx.rest.subscribe(ctx.config.ari.app, `channel:${channel.id}`).catch(() => undefined);
     const base = { callId, clientAnswered: false, legs: {}, aux: [], legSeq: 0, originExtension: origin };
     if (isInternalNumber(exten, ctx.config.routing.internalPattern, knownOperators(ctx.config))) {
-      const ctl: CallControl = { ...base, direction: "internal", clientChannelId: channel.id, clientNumber: origin, lineNumber: exten };
+      const ctl: CallControl = {
+        ...base,
+        direction: "internal",
+        clientChannelId: channel.id,
+        clientNumber: origin,
+        lineNumber: exten,
+      };
       await ctx.controls.save(ctl, channel.id);
-      await record(ctx, ctl, { type: "callStarted", at: nowIso(), callId, direction: "internal", clientNumber: origin, lineNumber: exten, originExtension: origin, clientChannelId: channel.id });
+      await record(ctx, ctl, {
+        type: "callStarted",
+        at: nowIso(),
+        callId,
+        direction: "internal",
+        clientNumber: origin,
+        lineNumber: exten,
+        originExtension: origin,
+        clientChannelId: channel.id,
+      });
       await markBusy(ctx, origin, callId);
       await ctx.rest.ring(channel.id).catch(() => undefined);
       return startExtensionHunt(ctx, ctl, exten, ctx.config.routing.outboundRingTimeoutSec, "direct");
@@ -53,11 +76,26 @@ async function startTrunkCall(
   const number = ctx.normalise(exten);
   const clientId = randomUUID();
   const lineNumber = outboundLine(ctx.config.routing.trunkDialString);
-  const ctl: CallControl = { ...base, direction: "outbound", clientChannelId: clientId, clientNumber: origin, lineNumber };
+  const ctl: CallControl = {
+    ...base,
+    direction: "outbound",
+    clientChannelId: clientId,
+    clientNumber: origin,
+    lineNumber,
+  };
   ctl.legs[channel.id] = { extension: origin, purpose: "direct", state: "up" };
   await ctx.controls.save(ctl, channel.id, clientId);
   const at = nowIso();
-  await record(ctx, ctl, { type: "callStarted", at, callId, direction: "outbound", clientNumber: exten, lineNumber, originExtension: origin, clientChannelId: clientId });
+  await record(ctx, ctl, {
+    type: "callStarted",
+    at,
+    callId,
+    direction: "outbound",
+    clientNumber: exten,
+    lineNumber,
+    originExtension: origin,
+    clientChannelId: clientId,
+  });
   await record(ctx, ctl, { type: "legDialled", at, legId: channel.id, extension: origin, purpose: "direct" });
   await record(ctx, ctl, { type: "legAnswered", at, legId: channel.id });
   await markBusy(ctx, origin, callId);
@@ -93,7 +131,10 @@ export async function onClientAnswered(ctx: CallContext, ctl: CallControl, chann
     await startConversation(ctx, ctl, originLeg);
     await startRecording(ctx, ctl);
   } catch (err) {
-    ctx.logger.warn({ callId: ctl.callId, err: (err as Error).message }, "could not connect the outbound call");
+    ctx.logger.warn(
+      { callId: ctl.callId, err: (err as Error).message },
+      "could not connect the outbound call",
+    );
     await endCall(ctx, ctl, { clientResult: "answered", hangupBy: "system" });
   }
 }

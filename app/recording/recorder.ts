@@ -23,7 +23,12 @@ export async function startRecording(ctx: CallContext, ctl: CallControl): Promis
     await ctx.rest.recordBridge(ctl.bridgeId, name, ctx.config.recording.format);
   } catch (err) {
     ctx.logger.warn({ callId: ctl.callId, err: (err as Error).message }, "bridge recording failed to start");
-    await ctx.runtime.record(ctl.callId, { type: "recordingFailed", at: nowIso(), name, cause: (err as Error).message });
+    await ctx.runtime.record(ctl.callId, {
+      type: "recordingFailed",
+      at: nowIso(),
+      name,
+      cause: (err as Error).message,
+    });
   }
 }
 
@@ -40,7 +45,13 @@ export async function onRecordingEvent(
     await ctx.runtime.record(callId, { type: "recordingStarted", at, name: rec.name, format: rec.format });
   } else if (type === "RecordingFinished") {
     const file = `${rec.name}.${rec.format}`;
-    await ctx.runtime.record(callId, { type: "recordingFinished", at, name: rec.name, file, durationSec: rec.duration });
+    await ctx.runtime.record(callId, {
+      type: "recordingFinished",
+      at,
+      name: rec.name,
+      file,
+      durationSec: rec.duration,
+    });
   } else {
     await ctx.runtime.record(callId, { type: "recordingFailed", at, name: rec.name, cause: rec.cause });
   }

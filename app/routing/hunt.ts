@@ -32,7 +32,10 @@ export async function startGroupHunt(
     target: groupName,
     purpose: "group",
     ringall,
-    remaining: orderMembers(group, Object.fromEntries(Object.entries(lastOffered).map(([k, v]) => [k, Number(v)]))),
+    remaining: orderMembers(
+      group,
+      Object.fromEntries(Object.entries(lastOffered).map(([k, v]) => [k, Number(v)])),
+    ),
     deadline: Date.now() + group.groupTimeoutSec * 1000,
     ringTimeoutSec: ringall ? group.groupTimeoutSec : group.ringTimeoutSec,
     visited: [...visited, groupName],
@@ -135,11 +138,20 @@ export async function dialLeg(
     return true;
   } catch (err) {
     const status = err instanceof AriHttpError ? err.status : 0;
-    ctx.logger.warn({ callId: ctl.callId, extension, status, err: (err as Error).message }, "originate failed");
+    ctx.logger.warn(
+      { callId: ctl.callId, extension, status, err: (err as Error).message },
+      "originate failed",
+    );
     ctl.legs[legId]!.state = "ended";
     await ctx.controls.save(ctl);
     const result = status === 500 ? "unregistered" : "failed";
-    await record(ctx, ctl, { type: "legEnded", at: nowIso(), legId, result, causeText: `originate ${status}` });
+    await record(ctx, ctl, {
+      type: "legEnded",
+      at: nowIso(),
+      legId,
+      result,
+      causeText: `originate ${status}`,
+    });
     return false;
   }
 }
@@ -184,7 +196,8 @@ async function huntExhausted(ctx: CallContext, ctl: CallControl): Promise<void> 
   ctx.timers.clear(ctl.callId, "hunt");
   await ctx.controls.save(ctl);
   if (hunt.kind === "extension") {
-    if (hunt.purpose === "ivr") await record(ctx, ctl, { type: "ivrMissed", at: nowIso(), extension: hunt.target });
+    if (hunt.purpose === "ivr")
+      await record(ctx, ctl, { type: "ivrMissed", at: nowIso(), extension: hunt.target });
     if (hunt.thenGroup) return startGroupHunt(ctx, ctl, hunt.thenGroup);
     return endCall(ctx, ctl, { clientResult: "noanswer", hangupBy: "system" });
   }

@@ -27,6 +27,8 @@ export function startInbound(ctx: CallContext, channel: AriChannel, did: string)
       legSeq: 0,
     };
     await ctx.controls.save(ctl, channel.id);
+    // Explicit subscription: ChannelDestroyed (with its cause) then arrives even after StasisEnd.
+    await ctx.rest.subscribe(ctx.config.ari.app, `channel:${channel.id}`).catch(() => undefined);
     await record(ctx, ctl, {
       type: "callStarted",
       at: nowIso(),

@@ -13,7 +13,11 @@ type BlindTransferEvent = Extract<AriEvent, { type: "BridgeBlindTransfer" }>;
  * `;1` half replaces the transferring operator in our bridge. When the target answers it is moved
  * into the call's bridge and the Local pair is hung up, so the bridge holds client + target only.
  */
-export async function onBlindTransfer(ctx: CallContext, ctl: CallControl, e: BlindTransferEvent): Promise<void> {
+export async function onBlindTransfer(
+  ctx: CallContext,
+  ctl: CallControl,
+  e: BlindTransferEvent,
+): Promise<void> {
   if (e.result !== "Success") return;
   const leg = ctl.legs[e.channel.id];
   if (!leg || ctl.ending) return;
@@ -23,13 +27,24 @@ export async function onBlindTransfer(ctx: CallContext, ctl: CallControl, e: Bli
   if (e.replace_channel && !ctl.aux.includes(e.replace_channel.id)) ctl.aux.push(e.replace_channel.id);
   await ctx.controls.save(ctl, ...(e.replace_channel ? [e.replace_channel.id] : []));
   const at = nowIso();
-  await record(ctx, ctl, { type: "transferred", at, kind: "blind", fromExtension: leg.extension, toExtension: e.exten });
+  await record(ctx, ctl, {
+    type: "transferred",
+    at,
+    kind: "blind",
+    fromExtension: leg.extension,
+    toExtension: e.exten,
+  });
   await record(ctx, ctl, { type: "conversationEnded", at, legId: e.channel.id, reason: "transferred" });
   ctx.logger.info({ callId: ctl.callId, from: leg.extension, to: e.exten }, "blind transfer");
 }
 
 /** StasisStart with replace_channel: re-key the call from the replaced channel to the new one. */
-export async function onSwap(ctx: CallContext, ctl: CallControl, channel: AriChannel, replaced: AriChannel): Promise<void> {
+export async function onSwap(
+  ctx: CallContext,
+  ctl: CallControl,
+  channel: AriChannel,
+  replaced: AriChannel,
+): Promise<void> {
   const { ctl: next, role } = rekeyChannel(ctl, replaced.id, channel.id);
   Object.assign(ctl, next);
   await ctx.controls.save(ctl, channel.id);
@@ -37,12 +52,24 @@ export async function onSwap(ctx: CallContext, ctl: CallControl, channel: AriCha
 }
 
 /** StasisStart `transfer,<exten>` for the Local `;2` half: ring the transfer target. */
-export async function onTransferTarget(ctx: CallContext, ctl: CallControl, channel: AriChannel, exten: string): Promise<void> {
+export async function onTransferTarget(
+  ctx: CallContext,
+  ctl: CallControl,
+  channel: AriChannel,
+  exten: string,
+): Promise<void> {
   if (!ctl.aux.includes(channel.id)) ctl.aux.push(channel.id);
   await ctx.controls.save(ctl, channel.id);
   if (ctl.ending) return hangupQuietly(ctx, channel.id);
   await ctx.rest.ring(channel.id).catch(() => undefined);
-  const ringing = await dialLeg(ctx, ctl, exten, "transfer", ctx.config.routing.outboundRingTimeoutSec, channel.id);
+  const ringing = await dialLeg(
+    ctx,
+    ctl,
+    exten,
+    "transfer",
+    ctx.config.routing.outboundRingTimeoutSec,
+    channel.id,
+  );
   if (!ringing) await endCall(ctx, ctl, { clientResult: "answered", hangupBy: "system" });
 }
 

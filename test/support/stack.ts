@@ -67,6 +67,8 @@ export interface Stack {
   readonly status: AppStatus;
   /** Port of the app's HTTP API (changes after a restart). */
   readonly httpPort: number;
+  /** The running app's call control (ARI adapter, context); throws while the app is stopped. */
+  readonly control: CallControlHandle;
   /** (Re)starts the phone of `extension` with `behaviour` (a running phone of it is stopped first). */
   operator(extension: number, behaviour: UasBehaviour): Promise<PhoneHandle>;
   phone(extension: number): PhoneHandle;
@@ -117,6 +119,33 @@ function buildConfig(tb: TestbedInfo, emulatorUrl: string, prefix: string, optio
   return parseConfig(base);
 }
 
+/**
+ * Opt-in (ITGRIX_E2E_WORKAROUND=1) workaround for an app bug, so the scenarios behind it can be
+ * exercised: Asterisk unsubscribes the app from a channel at StasisEnd, so a client channel that
+ * hangs up inside Stasis (a trunk call that entered `Stasis(itgrix,inbound,…)`) never produces the
+ * `ChannelDestroyed` app/calls/dispatcher.ts waits for, and the call never ends. Subscribing the app
+ * to each channel explicitly makes Asterisk deliver it. Off by default: the tests stay honest.
+ */
+const WORKAROUND_CHANNEL_SUBSCRIPTION = process.env.ITGRIX_E2E_WORKAROUND === "1";
+
+function subscribeToStasisChannels(control: CallControlHandle, tb: TestbedInfo): void {
+  const auth = "Basic " + Buffer.from(`${tb.ari.user}:${tb.ari.password}`).toString("base64");
+  control.adapter.on("event", (e) => {
+    if (e.type !== "StasisStart") return;
+    const url = `${tb.ari.url}/ari/applications/${tb.ari.app}/subscription?eventSource=channel:${e.channel.id}`;
+    void fetch(url, { method: "POST", headers: { authorization: auth } }).catch(() => undefined);
+  });
+}
+
+/** Teardown must not hang a test file: each part gets 10 s, and a part that hangs is named. */
+async function bounded(part: string, work: Promise<unknown> | undefined): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve("timeout"), 10_000)));
+  const outcome = await Promise.race([Promise.resolve(work).then(() => "ok", (err: Error) => `failed: ${err.message}`), timeout]);
+  clearTimeout(timer);
+  if (outcome !== "ok") process.stderr.write(`e2e stack stop: ${part} ${outcome}\n`);
+}
+
 interface RunningApp {
   control: CallControlHandle;
   http: HttpServer;
@@ -140,6 +169,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   const startApp = async (): Promise<void> => {
     const control = startCallControl({ config, redis, logger, status });
+    if (WORKAROUND_CHANNEL_SUBSCRIPTION) subscribeToStasisChannels(control, testbed);
     try {
       await control.adapter.waitConnected(20_000);
       await control.ready;
@@ -175,6 +205,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (!app) throw new Error("the app is stopped");
       return app.http.port;
     },
+    get control() {
+      if (!app) throw new Error("the app is stopped");
+      return app.control;
+    },
     async operator(extension, behaviour) {
       await stopOperator(extension);
       const phone = await startOperator({ extension, behaviour });
@@ -201,16 +235,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return Object.values(counts).reduce((a, b) => a + b, 0);
     },
     async stop() {
-      await stopAll().catch(() => undefined);
+      await bounded("sipp", stopAll());
       phones.clear();
-      await stopApp().catch(() => undefined);
-      await worker?.close().catch(() => undefined);
-      await queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close().catch(() => undefined);
+      await bounded("app", stopApp());
+      await bounded("worker", worker?.close());
+      await bounded("queue", queue.obliterate({ force: true }).then(() => queue.close()));
       const left = await redis.keys(`${prefix}:*`).catch(() => [] as string[]);
       if (left.length) await redis.del(...left).catch(() => undefined);
-      await redis.quit().catch(() => undefined);
-      await emulator.close();
+      await bounded("redis", redis.quit());
+      await bounded("emulator", emulator.close());
     },
   };
 

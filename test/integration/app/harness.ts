@@ -34,6 +34,9 @@ export const BASE_ROUTING = {
     seq: { strategy: "sequential", members: ["105", "106", "107"], ringTimeoutSec: 3, groupTimeoutSec: 20 },
     rr: { strategy: "roundrobin", members: ["108", "109"], ringTimeoutSec: 3, groupTimeoutSec: 20 },
     short: { strategy: "ringall", members: ["110"], groupTimeoutSec: 4 },
+    ringing: { strategy: "ringall", members: ["114"], groupTimeoutSec: 20 },
+    talking: { strategy: "ringall", members: ["115"], groupTimeoutSec: 20 },
+    transfer: { strategy: "ringall", members: ["116"], groupTimeoutSec: 20 },
   },
   dids: {
     "4950000001": { group: "sales" },
@@ -41,6 +44,9 @@ export const BASE_ROUTING = {
     "4950000003": { group: "seq" },
     "4950000004": { group: "rr" },
     "4950000005": { group: "short" },
+    "4950000006": { group: "ringing" },
+    "4950000007": { group: "talking" },
+    "4950000008": { group: "transfer" },
   },
 };
 
@@ -49,7 +55,13 @@ export async function startApp(overrides: Record<string, unknown> = {}): Promise
   await waitForExclusiveAri(); // one Stasis app name on a shared testbed: never run two apps at once
   const prefix = `t-app-${randomUUID().slice(0, 8)}`;
   const config = parseConfig({
-    ari: { url: tb.ari.url, user: tb.ari.user, password: tb.ari.password, app: tb.ari.app, reconnectMaxDelayMs: 1000 },
+    ari: {
+      url: tb.ari.url,
+      user: tb.ari.user,
+      password: tb.ari.password,
+      app: tb.ari.app,
+      reconnectMaxDelayMs: 1000,
+    },
     redis: { url: tb.redis.url, prefix },
     routing: BASE_ROUTING,
     ...overrides,
@@ -86,13 +98,22 @@ export async function startApp(overrides: Record<string, unknown> = {}): Promise
         const found = (await app.calls()).find(predicate);
         if (found) return found;
         if (Date.now() > deadline) {
-          throw new Error(`no call matched in ${timeoutMs} ms: ${JSON.stringify(await app.calls(), null, 1)}`);
+          throw new Error(
+            `no call matched in ${timeoutMs} ms: ${JSON.stringify(await app.calls(), null, 1)}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 100));
       }
     },
     async jobs() {
-      const jobs = await queue.getJobs(["waiting", "active", "completed", "failed", "delayed", "prioritized"]);
+      const jobs = await queue.getJobs([
+        "waiting",
+        "active",
+        "completed",
+        "failed",
+        "delayed",
+        "prioritized",
+      ]);
       return jobs.map((j) => ({ id: j.id!, name: j.name, data: j.data as LifecycleJob }));
     },
     async close() {

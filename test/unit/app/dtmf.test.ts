@@ -3,7 +3,8 @@ import { describe, test } from "node:test";
 import { addDigit, emptyInput, selectedExtension } from "../../../app/ivr/dtmf.ts";
 
 describe("IVR DTMF collection", () => {
-  const collect = (digits: string, max = 4) => [...digits].reduce((s, d) => addDigit(s, d, max), emptyInput());
+  const collect = (digits: string, max = 4) =>
+    [...digits].reduce((s, d) => addDigit(s, d, max), emptyInput());
 
   test("# ends the input without being part of it", () => {
     assert.deepEqual(collect("10#"), { digits: "10", done: true });

@@ -10,9 +10,15 @@ test("call events map to lifecycle job kinds", () => {
   assert.equal(lifecycleKindOf({ type: "legRinging", at, legId: "x" }), "operatorRinging");
   assert.equal(lifecycleKindOf({ type: "conversationStarted", at, legId: "x" }), "answered");
   assert.equal(lifecycleKindOf({ type: "callEnded", at }), "ended");
-  assert.equal(lifecycleKindOf({ type: "recordingFinished", at, name: "n", file: "n.wav" }), "recordingReady");
+  assert.equal(
+    lifecycleKindOf({ type: "recordingFinished", at, name: "n", file: "n.wav" }),
+    "recordingReady",
+  );
   assert.equal(lifecycleKindOf({ type: "ivrMissed", at, extension: "101" }), "ivrMissed");
-  assert.equal(lifecycleKindOf({ type: "transferred", at, kind: "blind", fromExtension: "1", toExtension: "2" }), "transfer");
+  assert.equal(
+    lifecycleKindOf({ type: "transferred", at, kind: "blind", fromExtension: "1", toExtension: "2" }),
+    "transfer",
+  );
   assert.equal(lifecycleKindOf({ type: "legEnded", at, legId: "x" }), "changed");
 });
 

@@ -59,3 +59,8 @@ test("given a file that is not JSON, then the error names the file", () => {
     (err: unknown) => err instanceof ConfigError && err.message.includes(file),
   );
 });
+
+test("the shipped example configuration validates", () => {
+  const config = loadConfig(new URL("../../../config/itgrix.example.json", import.meta.url).pathname, {});
+  assert.ok(Object.keys(config.routing.dids).length > 0);
+});

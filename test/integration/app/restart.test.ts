@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { placeCall, startOperator, stopAll } from "../../support/sipp.ts";
+import { ended, startApp, type AppUnderTest } from "./harness.ts";
+
+describe("app restart in the middle of calls", () => {
+  let app: AppUnderTest;
+  before(async () => {
+    app = await startApp();
+  });
+  after(async () => {
+    await stopAll();
+    await app?.close();
+  });
+
+  test("given 114 is ringing, when the app restarts, then the answer is still bridged and the call ends right", async () => {
+    const op = await startOperator({ extension: 114, behaviour: { answerAfterMs: 5000 } });
+    const caller = placeCall({ from: "74958880001", to: "4950000006", callerPort: 15078, talkMs: 1500 });
+    const ringing = await app.waitForCall((c) => c.clientNumber === "74958880001" && !!c.legs[0]?.ringingAt);
+    await app.stopApp();
+    await new Promise((r) => setTimeout(r, 1000));
+    await app.restartApp();
+    const result = await caller;
+    assert.equal(result.answered, true);
+    const call = await app.waitForCall((c) => c.callId === ringing.callId && ended(c));
+    assert.equal(call.conversations[0]?.extension, "114");
+    assert.equal(call.hangupBy, "client");
+    assert.equal(call.legs[0]?.result, "answered");
+    const jobs = (await app.jobs()).filter((j) => j.data.callId === call.callId);
+    assert.equal(new Set(jobs.map((j) => j.id)).size, call.version, "one job per version, ids unique");
+    await op.stop();
+  });
+
+  test("given a talking call, when the client hangs up while the app is down, then resync finishes it", async () => {
+    const op = await startOperator({ extension: 115, behaviour: { answerAfterMs: 300 } });
+    const caller = placeCall({ from: "74958880002", to: "4950000007", callerPort: 15078, talkMs: 3000 });
+    const talking = await app.waitForCall((c) => c.clientNumber === "74958880002" && c.phase === "talking");
+    await app.stopApp();
+    await caller; // the client hangs up while nobody listens
+    assert.equal((await app.calls()).find((c) => c.callId === talking.callId)?.phase, "talking");
+    await app.restartApp();
+    const call = await app.waitForCall((c) => c.callId === talking.callId && ended(c), 15_000);
+    assert.equal(call.conversations[0]?.extension, "115");
+    assert.ok(call.conversations[0]?.endedAt);
+    assert.equal(call.legs[0]?.result, "answered");
+    assert.ok(call.legs[0]?.endedAt, "the operator leg was hung up and closed");
+    await op.waitFor((s) => s.remoteHangups >= 1, 10_000);
+    await op.stop();
+  });
+});
