@@ -7,7 +7,8 @@ import { BenchStack } from "./stack.ts";
  * `npm run bench -- --calls 10,100,1000 [--json]`: replays generated calls into the workers against
  * the Bitrix24 emulator (standard plan) and compares with the original connector's published figures.
  * Progress goes to stderr; the table to stdout; with --json the last stdout line is the JSON summary.
- * Exit code 1 when any call is missing or duplicated (or a run failed).
+ * Exit code 1 when any call is missing or duplicated, a run timed out before every call was complete
+ * in the CRM, or a run failed.
  */
 
 const USAGE = `usage: npm run bench -- [options]
@@ -18,7 +19,7 @@ const USAGE = `usage: npm run bench -- [options]
   --slow-latency-ms N       extra latency per request in the slow-portal run (2500)
   --slow-parallel N         bitrix.parallelBatches of the parallel side (8)
   --no-workers              skip the 1-vs-4 worker processes run
-  --workers-calls N         calls of the worker-processes run (3000: more requests than the burst)
+  --workers-calls N         calls of the worker-processes run (2000: more requests than the burst)
   --processes N             worker processes of the throughput runs (1)
   --parallel N              bitrix.parallelBatches of the throughput runs (the config default)
   --recordings SHARE        share of talked calls with a recording to upload (0.1)
@@ -93,7 +94,7 @@ export function parseOptions(argv: string[]): Options {
     slowLatencyMs: positive("slow-latency-ms", values["slow-latency-ms"], 2500),
     slowParallel: positive("slow-parallel", values["slow-parallel"], 8),
     workersRun: !values["no-workers"],
-    workersCalls: positive("workers-calls", values["workers-calls"], 3000),
+    workersCalls: positive("workers-calls", values["workers-calls"], 2000),
     processes: positive("processes", values.processes, 1),
     parallel: values.parallel === undefined ? undefined : positive("parallel", values.parallel, 4),
     recordingShare: share,
@@ -172,7 +173,7 @@ async function main(): Promise<number> {
     if (interrupted) return 130;
     process.stdout.write(`${renderReport(report)}\n`);
     if (options.json) process.stdout.write(`${jsonLine(report)}\n`);
-    const broken = allRuns(report).filter((r) => r.missing > 0 || r.duplicates > 0);
+    const broken = allRuns(report).filter((r) => r.missing > 0 || r.duplicates > 0 || r.timedOut);
     return broken.length > 0 ? 1 : 0;
   } catch (err) {
     if (interrupted) return 130;

@@ -131,7 +131,7 @@ export function workersTable(w: WorkersReport): string {
   const row = (r: RunResult) => [
     String(r.workers),
     String(r.calls),
-    r.seconds.toFixed(1),
+    `${r.seconds.toFixed(1)}${r.timedOut ? " (timeout)" : ""}`,
     String(r.requests),
     `${r.floorSeconds.toFixed(1)} s`,
     `${r.verified}/${r.calls}`,
