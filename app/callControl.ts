@@ -41,7 +41,9 @@ export interface CallControlHandle {
 export function startCallControl(deps: CallControlDeps): CallControlHandle {
   const { config, redis, logger, status } = deps;
   const keys = redisKeys(config.redis.prefix);
-  const queue = new Queue(LIFECYCLE_QUEUE, { connection: redis.duplicate(), prefix: config.redis.prefix });
+  // BullMQ treats a connection it was given as shared and never closes it: stop() does.
+  const queueConnection = redis.duplicate();
+  const queue = new Queue(LIFECYCLE_QUEUE, { connection: queueConnection, prefix: config.redis.prefix });
   const runtime = new CallRuntime({
     store: new CallStore(redis, keys),
     queue,
@@ -55,7 +57,7 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
     config,
     rest: adapter.rest,
     runtime,
-    controls: new ControlStore(redis, config.redis.prefix),
+    controls: new ControlStore(redis, keys),
     redis,
     keys,
     logger,
@@ -98,6 +100,7 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
       await serial.idle();
       await runtime.idle();
       await queue.close();
+      queueConnection.disconnect();
     },
   };
 }

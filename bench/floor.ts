@@ -17,13 +17,20 @@ export const BATCH_MAX_COMMANDS = 50;
 export interface WorkNeeded {
   /** Batchable commands: register + finish per call, attachRecord per recording. */
   commands: number;
-  /** Recording uploads: one request each, outside any batch. */
+  /** Recording uploads: one request each, outside any batch (none with `crm.recordDelivery: "url"`). */
   uploads: number;
 }
 
-export function workNeeded(expected: readonly ExpectedCrm[]): WorkNeeded {
-  const uploads = expected.filter((e) => e.recording).length;
-  return { commands: expected.length * 2 + uploads, uploads };
+/** `url`: attachRecord RECORD_URL is a batched command like any other, and there is no upload. */
+export function workNeeded(
+  expected: readonly ExpectedCrm[],
+  recordDelivery: "upload" | "url" = "upload",
+): WorkNeeded {
+  const recordings = expected.filter((e) => e.recording).length;
+  return {
+    commands: expected.length * 2 + recordings,
+    uploads: recordDelivery === "upload" ? recordings : 0,
+  };
 }
 
 /** The fewest requests that carry the work: full batches of 50, plus one per upload. */

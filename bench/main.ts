@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { allRuns, jsonLine, renderReport, type BenchReport } from "./report.ts";
-import { runBench, type RunResult, type RunSpec } from "./run.ts";
+import { runBench, type RecordDelivery, type RunResult, type RunSpec } from "./run.ts";
 import { BenchStack } from "./stack.ts";
 
 /**
@@ -22,8 +22,11 @@ const USAGE = `usage: npm run bench -- [options]
   --workers-calls N         calls of the worker-processes run (2000: more requests than the burst)
   --processes N             worker processes of the throughput runs (1)
   --parallel N              bitrix.parallelBatches of the throughput runs (the config default)
-  --recordings SHARE        share of talked calls with a recording to upload (0.1)
+  --recordings SHARE        share of talked calls with a recording (0.1)
   --no-recordings           no recordings at all
+  --record-delivery MODE    crm.recordDelivery of every run: upload (multipart upload, one request
+                            per file) or url (attachRecord RECORD_URL in the batch; the bench serves
+                            the spool by signed link, as the app's HTTP API does) (upload)
   --command-cost-ms N       the emulator's server time per command (20)
   --seed N                  call mix seed (42)
   --timeout-sec N           give up on a run after this long (300)
@@ -41,6 +44,7 @@ interface Options {
   processes: number;
   parallel: number | undefined;
   recordingShare: number;
+  recordDelivery: RecordDelivery;
   commandCostMs: number;
   seed: number;
   timeoutSec: number;
@@ -71,6 +75,7 @@ export function parseOptions(argv: string[]): Options {
       parallel: { type: "string" },
       recordings: { type: "string" },
       "no-recordings": { type: "boolean" },
+      "record-delivery": { type: "string" },
       "command-cost-ms": { type: "string" },
       seed: { type: "string" },
       "timeout-sec": { type: "string" },
@@ -86,6 +91,9 @@ export function parseOptions(argv: string[]): Options {
   const calls = (values.calls ?? "10,100,1000").split(",").map((c) => positive("calls", c.trim(), 0));
   const share = values["no-recordings"] ? 0 : positive("recordings", values.recordings, 0.1, true);
   if (share > 1) throw new Error("--recordings: a share between 0 and 1");
+  const recordDelivery = values["record-delivery"] ?? "upload";
+  if (recordDelivery !== "upload" && recordDelivery !== "url")
+    throw new Error(`--record-delivery: upload or url, not ${recordDelivery}`);
   return {
     calls,
     json: values.json ?? false,
@@ -98,6 +106,7 @@ export function parseOptions(argv: string[]): Options {
     processes: positive("processes", values.processes, 1),
     parallel: values.parallel === undefined ? undefined : positive("parallel", values.parallel, 4),
     recordingShare: share,
+    recordDelivery,
     commandCostMs: positive("command-cost-ms", values["command-cost-ms"], 20, true),
     seed: positive("seed", values.seed, 42, true),
     timeoutSec: positive("timeout-sec", values["timeout-sec"], 300),
@@ -110,6 +119,7 @@ async function runAll(stack: BenchStack, o: Options): Promise<BenchReport> {
   const base = {
     seed: o.seed,
     recordingShare: o.recordingShare,
+    recordDelivery: o.recordDelivery,
     commandCostMs: o.commandCostMs,
     timeoutSec: o.timeoutSec,
     log: progress,

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -10,6 +10,7 @@ import { generateCalls, type GeneratedCall } from "./callMix.ts";
 import { directoryOf, expectedCrm, type ExpectedCrm } from "./expectations.ts";
 import { rateLimitFloorSec, requestsNeeded, workNeeded } from "./floor.ts";
 import { writeRecordings } from "./spool.ts";
+import type { RecordingServer } from "./recordingServer.ts";
 import { seedUsers, webhookUrlOf, type BenchStack, type WorkerProcess } from "./stack.ts";
 import {
   crmCompletedAt,
@@ -34,6 +35,8 @@ export interface RunSpec {
   calls: number;
   seed: number;
   recordingShare: number;
+  /** `crm.recordDelivery`: upload the files, or hand the emulator signed links (default upload). */
+  recordDelivery?: RecordDelivery;
   workers: number;
   /** Overrides of the workers' `bitrix` section (parallelBatches, batchWaitMs, …). */
   bitrix?: Record<string, unknown>;
@@ -46,8 +49,11 @@ export interface RunSpec {
   log?: (line: string) => void;
 }
 
+export type RecordDelivery = "upload" | "url";
+
 export interface RunResult {
   name: string;
+  recordDelivery: RecordDelivery;
   calls: number;
   workers: number;
   parallelBatches: number;
@@ -109,12 +115,16 @@ export async function runBench(stack: BenchStack, spec: RunSpec): Promise<RunRes
   const queue = new Queue(LIFECYCLE_QUEUE, { connection: redis, prefix });
   queue.on("error", () => undefined);
   let workers: WorkerProcess[] = [];
+  let recordingServer: RecordingServer | undefined;
+  const recordDelivery = spec.recordDelivery ?? "upload";
   try {
     const spoolDir = await stack.spoolDir(runName);
     await writeRecordings(
       spoolDir,
       calls.flatMap((c) => (c.recordingFile ? [c.recordingFile] : [])),
     );
+    const signingKey = randomBytes(24).toString("hex");
+    if (recordDelivery === "url") recordingServer = await stack.recordingServer(spoolDir, signingKey);
     const bitrix: Record<string, unknown> = {
       auth: { type: "webhook", webhookUrl: webhookUrlOf(emulator) },
       plan: "standard",
@@ -123,6 +133,8 @@ export async function runBench(stack: BenchStack, spec: RunSpec): Promise<RunRes
     const configFile = await stack.writeConfig(runName, {
       redis: { url: redisUrl, prefix },
       bitrix,
+      crm: { recordDelivery },
+      ...(recordingServer ? { http: { publicUrl: recordingServer.url, signingKey } } : {}),
       recording: { enabled: true, format: "wav", spoolDir },
       log: { level: "warn" },
     });
@@ -161,7 +173,7 @@ export async function runBench(stack: BenchStack, spec: RunSpec): Promise<RunRes
       const finishedAt = byId.get(e.callId)?.[0]?.finish?.finishedAt;
       return finishedAt === undefined ? [] : [(finishedAt - enqueuedAt.get(e.callId)!) / 1000];
     });
-    const work = workNeeded(expected);
+    const work = workNeeded(expected, recordDelivery);
     const needed = requestsNeeded(work);
     stack.sampleRss(workers);
     const failedCalls = await redis.zcard(keys.failedCalls);
@@ -169,6 +181,7 @@ export async function runBench(stack: BenchStack, spec: RunSpec): Promise<RunRes
     const rss = workers.map((w) => w.peakRssKb / 1024);
     return {
       name: spec.name,
+      recordDelivery,
       calls: spec.calls,
       workers: spec.workers,
       parallelBatches: Number(bitrix.parallelBatches ?? 4),
@@ -181,7 +194,7 @@ export async function runBench(stack: BenchStack, spec: RunSpec): Promise<RunRes
       failedCalls,
       timedOut: watch.timedOut,
       ...stats,
-      recordings: work.uploads,
+      recordings: expected.filter((e) => e.recording).length,
       requestsNeeded: needed,
       floorSeconds: round(rateLimitFloorSec(needed), 1),
       peakRssMb: round(Math.max(0, ...rss), 1),
@@ -199,6 +212,7 @@ export async function runBench(stack: BenchStack, spec: RunSpec): Promise<RunRes
     await queue.close().catch(() => undefined);
     redis.disconnect();
     await stack.closeEmulator(emulator);
+    if (recordingServer) await stack.closeRecordingServer(recordingServer);
   }
 }
 

@@ -6,10 +6,12 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../emulator/server.ts";
 import type { SeedUser } from "./expectations.ts";
-import { startBenchRedis, type BenchRedis } from "./redisServer.ts";
+import { startRedisServer, type RedisServer } from "../testbed/redisServer.ts";
+import { startRecordingServer, type RecordingServer } from "./recordingServer.ts";
 
 /**
- * The benchmark's stack: one private redis-server, an in-process Bitrix24 emulator per run, and worker
+ * The benchmark's stack: one private redis-server, an in-process Bitrix24 emulator per run (and, for
+ * `crm.recordDelivery: "url"`, an HTTP server of signed recording links per run), and worker
  * processes (`node --import tsx workers/main.ts`, each in its own process group with its log in the run
  * directory). Everything started here is stopped here: `stopAll` at the end and on SIGINT, and a
  * synchronous SIGKILL of the workers if the process exits any other way.
@@ -28,9 +30,10 @@ export interface WorkerProcess {
 }
 
 export class BenchStack {
-  redis: BenchRedis | undefined;
+  redis: RedisServer | undefined;
   private stopping: Promise<void> | undefined;
   readonly emulators = new Set<RunningEmulator>();
+  readonly recordingServers = new Set<RecordingServer>();
   readonly workers = new Set<WorkerProcess>();
   private constructor(readonly runDir: string) {}
 
@@ -41,7 +44,7 @@ export class BenchStack {
   }
 
   async redisUrl(): Promise<string> {
-    this.redis ??= await startBenchRedis();
+    this.redis ??= await startRedisServer({ ownProcessGroup: true });
     return this.redis.url;
   }
 
@@ -54,6 +57,17 @@ export class BenchStack {
   async closeEmulator(emulator: RunningEmulator): Promise<void> {
     this.emulators.delete(emulator);
     await emulator.close();
+  }
+
+  async recordingServer(spoolDir: string, signingKey: string): Promise<RecordingServer> {
+    const server = await startRecordingServer(spoolDir, signingKey);
+    this.recordingServers.add(server);
+    return server;
+  }
+
+  async closeRecordingServer(server: RecordingServer): Promise<void> {
+    this.recordingServers.delete(server);
+    await server.close();
   }
 
   /** A spool directory for this run (recordings are written under it). */
@@ -113,6 +127,7 @@ export class BenchStack {
     this.stopping ??= (async () => {
       await this.stopWorkers([...this.workers]);
       await Promise.all([...this.emulators].map((e) => this.closeEmulator(e)));
+      await Promise.all([...this.recordingServers].map((r) => this.closeRecordingServer(r)));
       await this.redis?.stop();
     })();
     return this.stopping;
@@ -125,7 +140,7 @@ export class BenchStack {
   /** Last resort from a synchronous `exit` handler. */
   killNow(): void {
     for (const w of this.workers) signalGroup(w.child, "SIGKILL");
-    if (this.redis) signalGroup(this.redis.child, "SIGKILL");
+    this.redis?.killNow();
   }
 }
 

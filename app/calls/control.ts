@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { ClientResult, LegPurpose, LegResult } from "../../core/calls/types.ts";
+import type { RedisKeys } from "../../core/redis/keys.ts";
 
 /**
  * What the app needs to keep controlling a call (as opposed to CallState, which is what the CRM
@@ -73,21 +74,21 @@ export function liveChannels(ctl: CallControl): string[] {
   return out;
 }
 
-/** Redis persistence of CallControl plus the channel → call index. Keys live under `<prefix>:app:`. */
+/** Redis persistence of CallControl plus the channel → call index (`appControl`, `appChannels`). */
 export class ControlStore {
   private readonly byCall = new Map<string, CallControl>();
   private readonly byChannel = new Map<string, string>();
 
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    private readonly keys: Pick<RedisKeys, "appControl" | "appChannels">,
   ) {}
 
   private key(callId: string): string {
-    return `${this.prefix}:app:ctl:${callId}`;
+    return this.keys.appControl(callId);
   }
   private get indexKey(): string {
-    return `${this.prefix}:app:channels`;
+    return this.keys.appChannels;
   }
 
   /** Indexes a channel in memory at once, before any await, so its next events find the call. */

@@ -3,6 +3,7 @@ import type { Queue } from "bullmq";
 import { requireAdmin } from "./adminAuth.ts";
 import { bitrixEventsRouter } from "./bitrixEventsRoute.ts";
 import { callsRouter } from "./callsRoutes.ts";
+import { recordingsRouter } from "./recordingsRoute.ts";
 import { errorResponder, requestLog } from "./requestLog.ts";
 import { statusHandler } from "./statusRoute.ts";
 import type { HttpDeps } from "./types.ts";
@@ -25,6 +26,7 @@ export function createHttpApp(deps: HttpDeps, lifecycleQueue: Queue | undefined)
   if (deps.config.http.statusAuth) app.get("/status", admin, status);
   else app.get("/status", status);
   app.use(bitrixEventsRouter(deps));
+  app.use(recordingsRouter(deps)); // signed links for the portal: the signature is the auth
   app.use("/calls", admin, callsRouter(deps));
   deps.mountRoutes?.(app, admin);
   app.use((_req, res) => {

@@ -100,6 +100,8 @@ export const configSchema = z
         publicUrl: z.string().url().optional(),
         /** Key for signing expiring recording links. */
         signingKey: z.string().min(16).optional(),
+        /** How long a signed recording link (`crm.recordDelivery: "url"`) stays valid. */
+        recordLinkTtlSec: z.number().int().positive().default(86_400),
       })
       .prefault({}),
     bitrix: z
@@ -202,6 +204,16 @@ export const configSchema = z
     log: z.object({ level: z.string().default("info") }).prefault({}),
   })
   .superRefine((cfg, ctx) => {
+    if (cfg.crm.recordDelivery === "url") {
+      for (const key of ["publicUrl", "signingKey"] as const) {
+        if (cfg.http[key] !== undefined) continue;
+        ctx.addIssue({
+          code: "custom",
+          path: ["http", key],
+          message: 'required when crm.recordDelivery is "url" (the portal fetches recordings by signed link)',
+        });
+      }
+    }
     for (const [name, g] of Object.entries(cfg.routing.groups)) {
       if (g.overflow !== undefined && !(g.overflow in cfg.routing.groups)) {
         ctx.addIssue({

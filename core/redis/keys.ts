@@ -32,6 +32,10 @@ export interface RedisKeys {
   roundRobin(group: string): string;
   /** Operators currently in a call (extension -> callId). */
   busyOperators: string;
+  /** The app's control record of one call (JSON: channels, bridge, hunt), kept 1 h after the end. */
+  appControl(callId: string): string;
+  /** Hash of the app: ARI channel id -> call id, for the channels of live calls. */
+  appChannels: string;
 }
 
 export function redisKeys(prefix = "itgrix"): RedisKeys {
@@ -52,5 +56,7 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     userDirectory: (portal) => `${p}:directory:${portal}`,
     roundRobin: (group) => `${p}:rr:${group}`,
     busyOperators: `${p}:operators:busy`,
+    appControl: (id) => `${p}:app:ctl:${id}`,
+    appChannels: `${p}:app:channels`,
   };
 }

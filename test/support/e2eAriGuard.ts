@@ -37,7 +37,9 @@ function ancestorsOfSelf(): Set<number> {
 export function otherAppProcesses(): { pid: number; cmd: string }[] {
   let pids: number[];
   try {
-    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
+    pids = readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number);
   } catch {
     return []; // not Linux: no guard
   }
@@ -57,18 +59,24 @@ export function otherAppProcesses(): { pid: number; cmd: string }[] {
  * Waits (up to `maxWaitMs`, default 10 min, env ITGRIX_E2E_GUARD_MS) until no other process runs
  * the app; then returns, logging what it waited for. Never touches the other processes.
  */
-export async function waitForExclusiveAri(maxWaitMs = Number(process.env.ITGRIX_E2E_GUARD_MS ?? 600_000)): Promise<void> {
+export async function waitForExclusiveAri(
+  maxWaitMs = Number(process.env.ITGRIX_E2E_GUARD_MS ?? 600_000),
+): Promise<void> {
   const deadline = Date.now() + maxWaitMs;
   let reported = false;
   for (;;) {
     const others = otherAppProcesses();
     if (others.length === 0) return;
     if (Date.now() > deadline) {
-      process.stderr.write(`e2e: still sharing the Stasis app with ${others.map((o) => o.pid).join(", ")}; going on\n`);
+      process.stderr.write(
+        `e2e: still sharing the Stasis app with ${others.map((o) => o.pid).join(", ")}; going on\n`,
+      );
       return;
     }
     if (!reported) {
-      process.stderr.write(`e2e: waiting for other itgrix app processes to finish: ${others.map((o) => o.cmd).join(" | ")}\n`);
+      process.stderr.write(
+        `e2e: waiting for other itgrix app processes to finish: ${others.map((o) => o.cmd).join(" | ")}\n`,
+      );
       reported = true;
     }
     await new Promise((r) => setTimeout(r, 2000));

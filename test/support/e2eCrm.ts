@@ -70,6 +70,10 @@ export function cardViewers(call: Pick<CrmCall, "cardLog">): number[] {
 }
 
 /** Time of the first `action` for `userId`, or undefined. */
-export function cardEventAt(call: Pick<CrmCall, "cardLog">, userId: number, action: "show" | "hide"): number | undefined {
+export function cardEventAt(
+  call: Pick<CrmCall, "cardLog">,
+  userId: number,
+  action: "show" | "hide",
+): number | undefined {
   return call.cardLog.find((e) => e.userId === userId && e.action === action)?.at;
 }

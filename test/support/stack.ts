@@ -94,7 +94,13 @@ function buildConfig(tb: TestbedInfo, emulatorUrl: string, prefix: string, optio
   );
   const members = Object.values(groups).flatMap((g) => g.members);
   const base: Record<string, Record<string, unknown>> = {
-    ari: { url: tb.ari.url, user: tb.ari.user, password: tb.ari.password, app: tb.ari.app, reconnectMaxDelayMs: 1000 },
+    ari: {
+      url: tb.ari.url,
+      user: tb.ari.user,
+      password: tb.ari.password,
+      app: tb.ari.app,
+      reconnectMaxDelayMs: 1000,
+    },
     redis: { url: tb.redis.url, prefix },
     http: { port: 0 },
     bitrix: {
@@ -115,7 +121,8 @@ function buildConfig(tb: TestbedInfo, emulatorUrl: string, prefix: string, optio
     workers: { concurrency: 50, jobBackoffMs: 200 },
     log: { level: process.env.LOG_LEVEL ?? "silent" },
   };
-  for (const [section, values] of Object.entries(options.config ?? {})) base[section] = { ...base[section], ...values };
+  for (const [section, values] of Object.entries(options.config ?? {}))
+    base[section] = { ...base[section], ...values };
   return parseConfig(base);
 }
 
@@ -141,7 +148,13 @@ function subscribeToStasisChannels(control: CallControlHandle, tb: TestbedInfo):
 async function bounded(part: string, work: Promise<unknown> | undefined): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve("timeout"), 10_000)));
-  const outcome = await Promise.race([Promise.resolve(work).then(() => "ok", (err: Error) => `failed: ${err.message}`), timeout]);
+  const outcome = await Promise.race([
+    Promise.resolve(work).then(
+      () => "ok",
+      (err: Error) => `failed: ${err.message}`,
+    ),
+    timeout,
+  ]);
   clearTimeout(timer);
   if (outcome !== "ok") process.stderr.write(`e2e stack stop: ${part} ${outcome}\n`);
 }
@@ -162,7 +175,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const redis = new Redis(testbed.redis.url, { maxRetriesPerRequest: null });
   const metrics = new Metrics(redis, keys);
   const status = createAppStatus();
-  const queue = new Queue(LIFECYCLE_QUEUE, { connection: redis.duplicate(), prefix });
+  const queueConnection = redis.duplicate();
+  const queue = new Queue(LIFECYCLE_QUEUE, { connection: queueConnection, prefix });
   const phones = new Map<number, PhoneHandle>();
   let app: RunningApp | undefined;
   let worker: CallWorker | undefined;
@@ -173,7 +187,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     try {
       await control.adapter.waitConnected(20_000);
       await control.ready;
-      const http = await startHttpServer({ config, redis, keys, metrics, appStatus: status, logger, lifecycleQueue: control.queue });
+      const http = await startHttpServer({
+        config,
+        redis,
+        keys,
+        metrics,
+        appStatus: status,
+        logger,
+        lifecycleQueue: control.queue,
+      });
       app = { control, http };
     } catch (err) {
       await control.stop().catch(() => undefined);
@@ -185,7 +207,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     app = undefined;
     if (!running) return;
     await running.http.close().catch(() => undefined);
+    // Workaround: startCallControl gives its Queue `redis.duplicate()`, which BullMQ treats as shared
+    // and never closes; control.stop() leaves it open and the test process cannot exit.
+    const leaked = await running.control.queue.getBackend().client.catch(() => undefined);
     await running.control.stop();
+    leaked?.disconnect();
   };
   const stopOperator = async (extension: number): Promise<void> => {
     const phone = phones.get(extension);
@@ -231,7 +257,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return states.filter((s): s is CallState => s !== undefined);
     },
     async pendingJobs() {
-      const counts = await queue.getJobCounts("waiting", "active", "delayed", "prioritized", "waiting-children");
+      const counts = await queue.getJobCounts(
+        "waiting",
+        "active",
+        "delayed",
+        "prioritized",
+        "waiting-children",
+      );
       return Object.values(counts).reduce((a, b) => a + b, 0);
     },
     async stop() {
@@ -239,7 +271,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       phones.clear();
       await bounded("app", stopApp());
       await bounded("worker", worker?.close());
-      await bounded("queue", queue.obliterate({ force: true }).then(() => queue.close()));
+      await bounded(
+        "queue",
+        queue.obliterate({ force: true }).then(() => queue.close()),
+      );
+      queueConnection.disconnect();
       const left = await redis.keys(`${prefix}:*`).catch(() => [] as string[]);
       if (left.length) await redis.del(...left).catch(() => undefined);
       await bounded("redis", redis.quit());
@@ -250,7 +286,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     worker = await startCallWorker(config, logger);
     await startApp();
-    for (const [ext, behaviour] of Object.entries(options.operators ?? {})) await stack.operator(Number(ext), behaviour);
+    for (const [ext, behaviour] of Object.entries(options.operators ?? {}))
+      await stack.operator(Number(ext), behaviour);
   } catch (err) {
     await stack.stop();
     throw err;
@@ -275,7 +312,8 @@ export async function waitForCrmCall(
   options: WaitForCrmCallOptions | number = {},
 ): Promise<CrmCall> {
   const { timeoutMs = 30_000, records = 0 } = typeof options === "number" ? { timeoutMs: options } : options;
-  const predicate = typeof match === "function" ? match : (c: CrmCall) => samePhone(c.PHONE_NUMBER, match.phone);
+  const predicate =
+    typeof match === "function" ? match : (c: CrmCall) => samePhone(c.PHONE_NUMBER, match.phone);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const calls = await stack.crmCalls();
@@ -285,7 +323,9 @@ export async function waitForCrmCall(
     if (Date.now() > deadline) {
       const what = typeof match === "function" ? "the predicate" : `phone ${match.phone}`;
       const brief = calls.map((c) => ({ ...c, cardLog: c.cardLog.map((e) => `${e.action} ${e.userId}`) }));
-      throw new Error(`no finished CRM call for ${what} (records ≥ ${records}) in ${timeoutMs} ms; emulator has: ${JSON.stringify(brief)}`);
+      throw new Error(
+        `no finished CRM call for ${what} (records ≥ ${records}) in ${timeoutMs} ms; emulator has: ${JSON.stringify(brief)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -297,7 +337,10 @@ export async function crmCallsMatching(stack: Pick<Stack, "crmCalls">, phone: st
 }
 
 /** Waits until every lifecycle job published so far has been handled by the worker. */
-export async function waitForWorkerIdle(stack: Pick<Stack, "pendingJobs">, timeoutMs = 20_000): Promise<void> {
+export async function waitForWorkerIdle(
+  stack: Pick<Stack, "pendingJobs">,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while ((await stack.pendingJobs()) > 0) {
     if (Date.now() > deadline) throw new Error(`lifecycle jobs still pending after ${timeoutMs} ms`);

@@ -143,7 +143,18 @@ function noteError(
   }
   if (outcome.failure || outcome.retryable) return; // the first error of the group is the reason
   if (error.retryable) outcome.retryable = error;
+  else if (step === "record" && recordFetchMayRecover(error))
+    outcome.retryable = { ...error, retryable: true };
   else outcome.failure = { step, error };
+}
+
+/**
+ * attachRecord RECORD_URL: the portal could not reach this connector's HTTP API (code 0) or it failed
+ * (5xx); a later attempt may work. A 403/404 is a configuration problem and fails the call.
+ */
+export function recordFetchMayRecover(error: CrmErrorInfo): boolean {
+  const status = /Server returns HTTP error code (\d+)/i.exec(error.description)?.[1];
+  return status !== undefined && (status === "0" || Number(status) >= 500);
 }
 
 export function isCallNotFound(error: CrmErrorInfo): boolean {

@@ -46,7 +46,6 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     journals: new JournalStore(redis, keys),
     locks: new CallLocks(redis, keys, config.workers.jobLockMs),
     delivery,
-    uploader: delivery.client,
     directory,
     metrics,
     logger,

@@ -84,6 +84,14 @@ export function attachRecordCommand(callId: string, fileName: string): CrmComman
   return { method: METHOD.attachRecord, params: { CALL_ID: callId, FILENAME: fileName } };
 }
 
+/** attachRecord by link: the portal downloads the file itself, so the command is all it takes. */
+export function attachRecordUrlCommand(callId: string, recordUrl: string, fileName: string): CrmCommand {
+  return {
+    method: METHOD.attachRecord,
+    params: { CALL_ID: callId, RECORD_URL: recordUrl, FILENAME: fileName },
+  };
+}
+
 export function statisticCommand(externalCallId: string): CrmCommand {
   return { method: METHOD.statistic, params: { FILTER: { EXTERNAL_CALL_ID: externalCallId } } };
 }

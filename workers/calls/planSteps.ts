@@ -12,8 +12,11 @@ import {
   type UserDirectory,
 } from "../../core/calls/decisions/index.ts";
 import type { CommandGroup, CrmCommand } from "../delivery/types.ts";
+import { isSafeSpoolFile } from "../../core/recordings/spoolPath.ts";
+import { signedRecordingUrl } from "../../core/recordings/signedLink.ts";
 import {
   attachRecordCommand,
+  attachRecordUrlCommand,
   cardCommand,
   finishCommand,
   refToRegister,
@@ -48,7 +51,9 @@ export interface Plan {
   done?: boolean;
 }
 
-export type PlanConfig = Pick<Config, "crm" | "numbers">;
+export type PlanConfig = Pick<Config, "crm" | "numbers"> & {
+  http?: Pick<Config["http"], "publicUrl" | "signingKey" | "recordLinkTtlSec">;
+};
 
 const NOTHING: Plan = { groups: [] };
 
@@ -57,6 +62,8 @@ export function planSteps(
   journal: StepJournal,
   directory: CallDirectory,
   config: PlanConfig,
+  /** Dates the signed recording link of `crm.recordDelivery: "url"` (the caller's clock). */
+  now?: Date,
 ): Plan {
   if (journal.failed || journal.skipped) return NOTHING;
   if (!isCrmCall(call, { registerInternal: config.crm.registerInternal })) {
@@ -70,7 +77,7 @@ export function planSteps(
   }
   if (!over) return planCards(call, journal, directory, config);
   if (!journal.finish?.doneAt) return planFinish(call, journal, directory, config);
-  return planRecording(call, journal, config);
+  return planRecording(call, journal, config, now);
 }
 
 /** Live and not registered: register (no card from register itself), then show to the audience. */
@@ -149,20 +156,44 @@ function planFinish(
 
 const ATTACHABLE = new Set([".wav", ".mp3"]);
 
-/** Finished: the recording follows once it is done (the upload itself happens outside the batch). */
-function planRecording(call: CallState, journal: StepJournal, config: PlanConfig): Plan {
+/**
+ * Finished: the recording follows once it is done. `upload`: attachRecord FILENAME, the file goes to
+ * the answered uploadUrl outside the batch. `url`: attachRecord RECORD_URL, a signed link to this
+ * connector's HTTP API, and nothing else to send.
+ */
+function planRecording(
+  call: CallState,
+  journal: StepJournal,
+  config: PlanConfig,
+  now: Date | undefined,
+): Plan {
   if (journal.record?.doneAt || journal.record?.error) return { groups: [], done: true };
   const recording = call.recording;
   if (!recording || recording.state === "failed") return { groups: [], done: true };
   if (recording.state === "recording" || !recording.file) return { groups: [], waitFor: "recording" };
-  if (config.crm.recordDelivery !== "upload") {
-    return { groups: [], recordSkip: "crm.recordDelivery=url is not supported by the workers yet" };
-  }
   const fileName = basename(recording.file);
   if (!ATTACHABLE.has(extname(fileName).toLowerCase())) {
     return { groups: [], recordSkip: `recording ${fileName} is not wav or mp3` };
   }
-  const commands = [attachRecordCommand(journal.bxCallId!, fileName)];
+  if (!isSafeSpoolFile(recording.file)) {
+    return { groups: [], recordSkip: `recording path ${recording.file} is not inside the spool` };
+  }
+  if (config.crm.recordDelivery === "upload") {
+    const commands = [attachRecordCommand(journal.bxCallId!, fileName)];
+    return { groups: [{ callId: call.callId, lane: "bulk", commands }] };
+  }
+  const { publicUrl, signingKey, recordLinkTtlSec } = config.http ?? {};
+  if (!publicUrl || !signingKey) {
+    return { groups: [], recordSkip: "crm.recordDelivery=url needs http.publicUrl and http.signingKey" };
+  }
+  const url = signedRecordingUrl({
+    publicUrl,
+    file: recording.file,
+    key: signingKey,
+    nowMs: (now ?? new Date()).getTime(),
+    ttlSec: recordLinkTtlSec,
+  });
+  const commands = [attachRecordUrlCommand(journal.bxCallId!, url, fileName)];
   return { groups: [{ callId: call.callId, lane: "bulk", commands }] };
 }
 

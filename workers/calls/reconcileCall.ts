@@ -6,12 +6,12 @@ import type { Logger } from "../../core/logging/logger.ts";
 import type { Metrics } from "../../core/metrics/metrics.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
 import { DeliveryError } from "../delivery/deliveryError.ts";
-import type { CommandGroup, CrmDelivery, CrmErrorInfo } from "../delivery/types.ts";
+import type { CommandGroup, CrmErrorInfo, CrmFileDelivery } from "../delivery/types.ts";
 import { applyAnswers, withIntents } from "./applyAnswers.ts";
 import type { CallLocks } from "./callLock.ts";
 import { emptyJournal, type JournalStep, type JournalStore, type StepJournal } from "./journal.ts";
 import { planSteps, type CallDirectory } from "./planSteps.ts";
-import { uploadRecording, type RecordingUploader } from "./recordingUpload.ts";
+import { RecordingStep } from "./recordingUpload.ts";
 import { applyStatistic, findStatisticRecord, statisticGroup } from "./statisticCheck.ts";
 
 /**
@@ -28,14 +28,15 @@ export interface ReconcileDirectory extends CallDirectory {
 export interface ReconcilerDeps {
   config: Pick<Config, "crm" | "numbers" | "recording" | "workers"> & {
     bitrix: Pick<Config["bitrix"], "requestTimeoutMs">;
+    http?: Pick<Config["http"], "publicUrl" | "signingKey" | "recordLinkTtlSec">;
   };
   redis: Redis;
   keys: RedisKeys;
   calls: CallStore;
   journals: JournalStore;
   locks: CallLocks;
-  delivery: CrmDelivery;
-  uploader: RecordingUploader;
+  /** Batches and recording uploads, both behind the cluster limiter. */
+  delivery: CrmFileDelivery;
   directory: ReconcileDirectory;
   metrics: Metrics;
   logger: Logger;
@@ -60,9 +61,11 @@ type Round = { next: true; journal: StepJournal } | { next: false; outcome: Reco
 
 export class CallReconciler {
   private readonly now: () => Date;
+  private readonly recording: RecordingStep;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.recording = new RecordingStep({ ...deps, spoolDir: deps.config.recording.spoolDir, now: this.now });
   }
 
   async reconcile(callId: string): Promise<ReconcileOutcome> {
@@ -98,7 +101,7 @@ export class CallReconciler {
   private async round(call: CallState, journal: StepJournal, token: string): Promise<Round> {
     const { directory, config } = this.deps;
     await directory.refreshOnMiss(extensionsOf(call));
-    const plan = planSteps(call, journal, directory, config);
+    const plan = planSteps(call, journal, directory, config, this.now());
     if (plan.fail) return this.stop(await this.fail(journal, token, plan.fail.step, failInfo(plan.fail)));
     if (plan.skip) return this.stop(await this.skip(journal, token, plan.skip));
     if (plan.check === "statistic")
@@ -110,6 +113,11 @@ export class CallReconciler {
       if (journal.failed) return this.stop({ status: "failed", reason: journal.failed.reason });
       if (journal.skipped) return this.stop({ status: "skipped", reason: journal.skipped.reason });
       return this.stop({ status: "waiting", waitFor: plan.waitFor ?? "change" });
+    }
+    const unattachable = await this.recording.checkFile(call, journal, plan.groups);
+    if (unattachable) {
+      await this.deps.journals.put(unattachable, token);
+      return { next: true, journal: unattachable };
     }
     for (const group of plan.groups) {
       const sent = await this.sendGroup(call, journal, group, token);
@@ -147,34 +155,10 @@ export class CallReconciler {
       throw new DeliveryError("retries_exhausted", outcome.retryable, 1);
     }
     if (outcome.checkStatistic) next = await this.checkStatistic(next, token, false);
-    if (outcome.upload) next = await this.upload(call, next, outcome.upload);
+    if (outcome.upload) next = await this.recording.upload(call, next, outcome.upload);
     if (next.attempts > 0) next.attempts = 0;
     await this.deps.journals.put(next, token);
     return { next: true, journal: next };
-  }
-
-  private async upload(
-    call: CallState,
-    journal: StepJournal,
-    target: { uploadUrl: string; fieldName: string },
-  ): Promise<StepJournal> {
-    const file = journal.record?.file ?? call.recording?.file ?? "";
-    const result = await uploadRecording(
-      this.deps.uploader,
-      this.deps.config.recording.spoolDir,
-      file,
-      target,
-    );
-    const next = structuredClone(journal);
-    if (result.ok) {
-      next.record = { ...next.record!, doneAt: this.now().toISOString() };
-      return next;
-    }
-    if (result.error.retryable) throw new DeliveryError("retries_exhausted", result.error, 1);
-    this.deps.logger.warn({ callId: call.callId, code: result.error.code }, "recording not attached");
-    await this.deps.metrics.count(`errors.${result.error.code}`);
-    next.record = { ...next.record!, error: `${result.error.code}: ${result.error.description}` };
-    return next;
   }
 
   /**

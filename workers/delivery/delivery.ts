@@ -7,11 +7,12 @@ import type { AuthState } from "../bitrix/auth.ts";
 import { BitrixClient } from "../bitrix/client.ts";
 import { createAuth } from "../bitrix/index.ts";
 import { pickBatch, validateGroup, type QueuedGroup } from "./batchBuilder.ts";
-import { sendBatch, type SenderSettings } from "./batchSender.ts";
+import { sendBatch, type SenderDeps, type SenderSettings } from "./batchSender.ts";
 import { DeliveryError } from "./deliveryError.ts";
 import { mergeRetryResults, planLimitedRetry } from "./limitedRetry.ts";
 import { ClusterLimiter, planLimits } from "./leakyBucket.ts";
-import type { CommandGroup, CommandResult, CrmDelivery } from "./types.ts";
+import type { CommandGroup, CommandResult, CrmFileDelivery, FileUpload } from "./types.ts";
+import { sendUpload } from "./uploadSender.ts";
 
 export interface DeliveryDeps {
   config: Config;
@@ -31,6 +32,8 @@ export interface DeliveryDeps {
 /** What `/status` shows about delivery. */
 export interface DeliveryStats {
   inFlightBatches: number;
+  /** Recording uploads in flight or waiting for the limiter. */
+  uploads: number;
   queuedGroups: number;
   queuedCommands: number;
   limiterWaiting: number;
@@ -42,7 +45,7 @@ export interface DeliveryStats {
   lastSuccessAt?: number;
 }
 
-export interface Delivery extends CrmDelivery {
+export interface Delivery extends CrmFileDelivery {
   stats(): DeliveryStats;
   readonly client: BitrixClient;
 }
@@ -87,6 +90,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   const queue: Pending[] = [];
   const inFlightCalls = new Set<string>();
   const running = new Set<Promise<void>>();
+  const uploads = new Set<Promise<unknown>>();
   let seq = 0;
   let timer: NodeJS.Timeout | undefined;
   let closing = false;
@@ -117,27 +121,29 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     }
   }
 
+  const senderDeps: SenderDeps = {
+    client,
+    limiter,
+    settings,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    random: deps.random,
+    isClosed: () => closing,
+    onError: (code) => {
+      status.lastErrorCode = code;
+      status.lastErrorAt = Date.now();
+    },
+    onSuccess: () => {
+      status.lastSuccessAt = Date.now();
+    },
+  };
+
   function dispatch(batch: Pending[]): void {
     for (const p of batch) {
       queue.splice(queue.indexOf(p), 1);
       inFlightCalls.add(p.group.callId);
     }
-    const run = sendBatch(batch, {
-      client,
-      limiter,
-      settings,
-      logger: deps.logger,
-      metrics: deps.metrics,
-      random: deps.random,
-      isClosed: () => closing,
-      onError: (code) => {
-        status.lastErrorCode = code;
-        status.lastErrorAt = Date.now();
-      },
-      onSuccess: () => {
-        status.lastSuccessAt = Date.now();
-      },
-    })
+    const run = sendBatch(batch, senderDeps)
       .then(
         (results) => batch.forEach((p, i) => settle(p, results[i]!)),
         (err: unknown) => {
@@ -206,12 +212,34 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         schedule();
       });
     },
+    upload(file: FileUpload): Promise<unknown> {
+      if (closing) {
+        return Promise.reject(
+          new DeliveryError(
+            "closed",
+            { code: "CLOSED", description: "delivery is closing", retryable: true },
+            0,
+          ),
+        );
+      }
+      const run = sendUpload(file, senderDeps).catch((err: unknown) => {
+        if (err instanceof DeliveryError) throw err;
+        throw new DeliveryError("closed", { code: "INTERNAL", description: String(err), retryable: true }, 0);
+      });
+      const tracked = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      uploads.add(tracked);
+      void tracked.then(() => uploads.delete(tracked));
+      return run;
+    },
     async close(): Promise<void> {
       closing = true;
       schedule();
       const deadline = Date.now() + (deps.closeGraceMs ?? 30_000);
-      while ((queue.length > 0 || running.size > 0) && Date.now() < deadline) {
-        await Promise.race([...running, new Promise((r) => setTimeout(r, 50))]);
+      while ((queue.length > 0 || running.size > 0 || uploads.size > 0) && Date.now() < deadline) {
+        await Promise.race([...running, ...uploads, new Promise((r) => setTimeout(r, 50))]);
         schedule();
       }
       if (timer) clearTimeout(timer);
@@ -227,6 +255,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     stats(): DeliveryStats {
       const out: DeliveryStats = {
         inFlightBatches: running.size,
+        uploads: uploads.size,
         queuedGroups: queue.length,
         queuedCommands: queue.reduce((n, q) => n + q.group.commands.length, 0),
         limiterWaiting: limiter.queued(),

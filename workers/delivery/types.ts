@@ -1,3 +1,5 @@
+import type { Readable } from "node:stream";
+
 /**
  * The contract between the call reconciler (workers/calls) and the delivery pipeline
  * (workers/delivery: micro-batcher → cluster limiter → parallel senders → Bitrix24).
@@ -57,4 +59,29 @@ export interface CrmDelivery {
    */
   send(group: CommandGroup): Promise<CommandResult[]>;
   close(): Promise<void>;
+}
+
+/**
+ * A file for an `uploadUrl` (attachRecord's second step): one multipart POST outside any batch, but
+ * still one request against the portal's leaky bucket.
+ */
+export interface FileUpload {
+  /** The call the file belongs to (for the log). */
+  callId: string;
+  /** Carries a token: never logged. */
+  uploadUrl: string;
+  fieldName: string;
+  fileName: string;
+  /** Opens the file afresh: a stream is read once, and every attempt needs a whole one. */
+  open: () => Readable;
+}
+
+/** The delivery pipeline with file uploads (what the reconciler uses). */
+export interface CrmFileDelivery extends CrmDelivery {
+  /**
+   * Posts the file through the cluster limiter (bulk lane), with the same retries as a batch.
+   * Resolves with the portal's answer; rejects with a `DeliveryError` (`permanent_error` when the
+   * portal refused the file for good).
+   */
+  upload(file: FileUpload): Promise<unknown>;
 }

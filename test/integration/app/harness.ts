@@ -5,6 +5,7 @@ import type { CallState } from "../../../core/calls/types.ts";
 import { parseConfig } from "../../../core/config/loadConfig.ts";
 import { LIFECYCLE_QUEUE, type LifecycleJob } from "../../../core/jobs/lifecycle.ts";
 import { createLogger } from "../../../core/logging/logger.ts";
+import type { AriChannel } from "../../../app/ari/types.ts";
 import { startCallControl, type CallControlHandle } from "../../../app/callControl.ts";
 import { createAppStatus, type AppStatus } from "../../../app/status/appStatus.ts";
 import { waitForExclusiveAri } from "../../support/e2eAriGuard.ts";
@@ -16,6 +17,8 @@ export interface AppUnderTest {
   redis: Redis;
   status: AppStatus;
   control: CallControlHandle;
+  /** The last snapshot of every channel the app saw in an ARI event (caller id, linkedid). */
+  channels: Map<string, AriChannel>;
   /** Stops the app (keeps Redis), as a crash/restart would. */
   stopApp(): Promise<void>;
   /** Starts the app again on the same prefix. */
@@ -37,6 +40,7 @@ export const BASE_ROUTING = {
     ringing: { strategy: "ringall", members: ["114"], groupTimeoutSec: 20 },
     talking: { strategy: "ringall", members: ["115"], groupTimeoutSec: 20 },
     transfer: { strategy: "ringall", members: ["116"], groupTimeoutSec: 20 },
+    ivrgroup: { strategy: "ringall", members: ["113"], groupTimeoutSec: 10 },
   },
   dids: {
     "4950000001": { group: "sales" },
@@ -47,6 +51,10 @@ export const BASE_ROUTING = {
     "4950000006": { group: "ringing" },
     "4950000007": { group: "talking" },
     "4950000008": { group: "transfer" },
+    "4950000009": {
+      group: "ivrgroup",
+      ivr: { prompt: "sound:beep", digitTimeoutSec: 2, maxDigits: 3, extensionRingTimeoutSec: 3 },
+    },
   },
 };
 
@@ -69,9 +77,15 @@ export async function startApp(overrides: Record<string, unknown> = {}): Promise
   const redis = new Redis(tb.redis.url, { maxRetriesPerRequest: null });
   const logger = createLogger("app-test", process.env.LOG_LEVEL ?? "warn");
   const status = createAppStatus();
-  const queue = new Queue(LIFECYCLE_QUEUE, { connection: redis.duplicate(), prefix });
+  const queueConnection = redis.duplicate();
+  const queue = new Queue(LIFECYCLE_QUEUE, { connection: queueConnection, prefix });
+  const channels = new Map<string, AriChannel>();
   const start = async () => {
     const control = startCallControl({ config, redis, logger, status });
+    control.adapter.on("event", (e) => {
+      if ("channel" in e && e.channel) channels.set(e.channel.id, e.channel);
+      if (e.type === "Dial") channels.set(e.peer.id, e.peer);
+    });
     await control.adapter.waitConnected(20_000);
     await control.ready;
     return control;
@@ -80,6 +94,7 @@ export async function startApp(overrides: Record<string, unknown> = {}): Promise
     prefix,
     redis,
     status,
+    channels,
     control: await start(),
     async stopApp() {
       await app.control.stop();
@@ -120,6 +135,7 @@ export async function startApp(overrides: Record<string, unknown> = {}): Promise
       await app.control.stop().catch(() => undefined);
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
+      queueConnection.disconnect();
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length) await redis.del(...keys);
       await redis.quit();

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { placeCall, startOperator, stopAll } from "../../support/sipp.ts";
 import { getTestbed } from "../../support/testbed.ts";
+import { assertNear, assertSoundCall, talkMs } from "./checks.ts";
 import { ended, startApp, type AppUnderTest } from "./harness.ts";
 
 describe("inbound calls on the real Asterisk", () => {
@@ -35,6 +36,9 @@ describe("inbound calls on the real Asterisk", () => {
     const leg = call.legs.find((l) => l.extension === "101")!;
     assert.ok(leg.ringingAt && leg.answeredAt && leg.endedAt, JSON.stringify(leg));
     assert.equal(leg.result, "answered");
+    assert.equal(call.conversations[0]!.endReason, "hangup");
+    assertNear(talkMs(call.conversations[0]), 1500, 700, "talk time");
+    await assertSoundCall(app, call, { legCallerId: "74951234567" });
     const jobs = (await app.jobs()).filter((j) => j.data.callId === call.callId);
     assert.equal(new Set(jobs.map((j) => j.id)).size, jobs.length, "job ids unique");
     assert.equal(jobs.length, call.version, "one job per version");
@@ -68,6 +72,9 @@ describe("inbound hunting on the real Asterisk", () => {
     assert.equal(call.hangupBy, "system");
     assert.equal(call.conversations.length, 0);
     assert.equal(call.legs[0]!.result, "noanswer");
+    assert.equal(call.answeredAt, undefined);
+    assertNear(Date.parse(call.endedAt!) - Date.parse(call.startedAt), 4000, 1000, "group timeout");
+    await assertSoundCall(app, call, { legCallerId: "74951112233" });
     await op.stop();
   });
 
@@ -80,6 +87,8 @@ describe("inbound hunting on the real Asterisk", () => {
     const leg = call.legs.find((l) => l.extension === "110")!;
     assert.equal(leg.result, "cancelled");
     assert.ok(leg.endedAt);
+    assert.equal(call.conversations.length, 0);
+    await assertSoundCall(app, call, { legCallerId: "74951112234" });
     await op.stop();
   });
 
@@ -102,6 +111,9 @@ describe("inbound hunting on the real Asterisk", () => {
     assert.equal(result("103"), "answered");
     assert.equal(result("104"), "answeredElsewhere");
     assert.equal(call.conversations[0]?.extension, "103");
+    assert.equal(call.conversations.length, 1);
+    assertNear(talkMs(call.conversations[0]), 2000, 700, "talk time");
+    await assertSoundCall(app, call, { legCallerId: "74951112235" });
     const done = await app.waitForCall(
       (c) => c.callId === call.callId && c.recording?.state === "done",
       15_000,
@@ -136,6 +148,10 @@ describe("inbound hunting on the real Asterisk", () => {
       ],
     );
     assert.ok(call.legs[1]!.dialledAt >= call.legs[0]!.endedAt!, "106 rang after 105 ended");
+    assert.ok(call.legs[2]!.dialledAt >= call.legs[1]!.endedAt!, "107 rang after 106 ended");
+    assertNear(Date.parse(call.legs[1]!.endedAt!) - Date.parse(call.legs[1]!.dialledAt), 3000, 800, "106 rang 3 s");
+    assertNear(talkMs(call.conversations[0]), 1000, 700, "talk time");
+    await assertSoundCall(app, call, { legCallerId: "74951112236" });
     await Promise.all(ops.map((o) => o.stop()));
   });
 
@@ -148,6 +164,7 @@ describe("inbound hunting on the real Asterisk", () => {
       assert.equal(call.legs[0]!.skipped, true);
       assert.equal(call.legs[0]!.result, "busy");
       assert.equal(call.clientResult, "noanswer");
+      await assertSoundCall(app, call);
     } finally {
       await app.redis.hdel(`${app.prefix}:operators:busy`, "101");
     }

@@ -8,7 +8,13 @@ import { cardEventAt, cardViewers, describeCardLog } from "../../support/e2eCrm.
 import { crmCallsMatching, startStack, waitForCrmCall, type Stack } from "../../support/stack.ts";
 import { cardLogOf, clientCalls, expectFinished, sleep, userOf } from "./expect.ts";
 
-const DID = { solo: "4951110001", trio: "4951110002", seq: "4951110003", rr: "4951110004", pair: "4951110005" };
+const DID = {
+  solo: "4951110001",
+  trio: "4951110002",
+  seq: "4951110003",
+  rr: "4951110004",
+  pair: "4951110005",
+};
 
 describe("e2e: inbound calls, card mode ring", () => {
   let stack: Stack;
@@ -44,7 +50,10 @@ describe("e2e: inbound calls, card mode ring", () => {
     assert.equal(call.LINE_NUMBER, DID.solo);
     assert.deepEqual(cardLogOf(call), ["show 11", "hide 11"]);
     const shownAt = cardEventAt(call, 11, "show")!;
-    assert.ok(shownAt - t0 < 2000, `card shown ${shownAt - t0} ms after the call started, i.e. not while ringing`);
+    assert.ok(
+      shownAt - t0 < 2000,
+      `card shown ${shownAt - t0} ms after the call started, i.e. not while ringing`,
+    );
     assert.ok(cardEventAt(call, 11, "hide")! - t0 >= 4500, "card hidden only when the call ended");
     assert.equal((await crmCallsMatching(stack, "74951000001")).length, 1, "registered once");
   });
@@ -100,11 +109,22 @@ describe("e2e: inbound calls, card mode ring", () => {
     expectFinished(call, { type: 2, userId: userOf(112), status: "200", durationSec: 2 });
     const [u111, u112, u113] = [userOf(111), userOf(112), userOf(113)];
     const log = cardLogOf(call);
-    assert.deepEqual(log.slice(0, 3).sort(), [`show ${u111}`, `show ${u112}`, `show ${u113}`], `shown to all three first: ${log}`);
-    assert.deepEqual(log.slice(3, 5).sort(), [`hide ${u111}`, `hide ${u113}`], `then hidden from the losers: ${log}`);
+    assert.deepEqual(
+      log.slice(0, 3).sort(),
+      [`show ${u111}`, `show ${u112}`, `show ${u113}`],
+      `shown to all three first: ${log}`,
+    );
+    assert.deepEqual(
+      log.slice(3, 5).sort(),
+      [`hide ${u111}`, `hide ${u113}`],
+      `then hidden from the losers: ${log}`,
+    );
     assert.deepEqual(log.slice(5), [`hide ${u112}`], `the winner's card hidden last: ${log}`);
     const answeredAt = Math.max(cardEventAt(call, u111, "hide")!, cardEventAt(call, u113, "hide")!);
-    assert.ok(cardEventAt(call, u112, "hide")! - answeredAt >= 1500, "the winner keeps the card while talking");
+    assert.ok(
+      cardEventAt(call, u112, "hide")! - answeredAt >= 1500,
+      "the winner keeps the card while talking",
+    );
     await op111.waitFor((s) => s.cancelled === 1, 5000);
     await op113.waitFor((s) => s.cancelled === 1, 5000);
   });
@@ -116,7 +136,14 @@ describe("e2e: inbound calls, card mode ring", () => {
     const call = await waitForCrmCall(stack, { phone: "74951000007" });
     expectFinished(call, { type: 2, userId: userOf(116), status: "200", durationSec: 2 });
     const [a, b, c] = [userOf(114), userOf(115), userOf(116)];
-    assert.deepEqual(cardLogOf(call), [`show ${a}`, `hide ${a}`, `show ${b}`, `hide ${b}`, `show ${c}`, `hide ${c}`]);
+    assert.deepEqual(cardLogOf(call), [
+      `show ${a}`,
+      `hide ${a}`,
+      `show ${b}`,
+      `hide ${b}`,
+      `show ${c}`,
+      `hide ${c}`,
+    ]);
     const gap = cardEventAt(call, b, "show")! - cardEventAt(call, a, "show")!;
     assert.ok(gap >= 1500 && gap <= 3500, `115 offered ${gap} ms after 114 (ring timeout 2 s)`);
     for (const op of ops) assert.equal(op.stats().calls, 1);
@@ -131,12 +158,20 @@ describe("e2e: inbound calls, card mode ring", () => {
       await clientCalls({ from, to: DID.rr, talkMs: 1000, expectAnswer: true });
       const call = await waitForCrmCall(stack, { phone: from });
       expectFinished(call, { type: 2, userId: call.finish?.USER_ID ?? -1, status: "200", durationSec: 1 });
-      assert.deepEqual(cardViewers(call), [call.finish!.USER_ID], `only the operator offered saw the card: ${describeCardLog(call)}`);
+      assert.deepEqual(
+        cardViewers(call),
+        [call.finish!.USER_ID],
+        `only the operator offered saw the card: ${describeCardLog(call)}`,
+      );
       users.push(call.finish!.USER_ID);
     }
     assert.deepEqual(new Set(users), new Set([userOf(117), userOf(118)]), `both got calls: ${users}`);
     assert.notEqual(users[0], users[1]);
     assert.equal(users[2], users[0], `least recently offered first: ${users}`);
-    assert.equal(stack.phone(117).stats().calls + stack.phone(118).stats().calls, 3, "nobody was rung twice for one call");
+    assert.equal(
+      stack.phone(117).stats().calls + stack.phone(118).stats().calls,
+      3,
+      "nobody was rung twice for one call",
+    );
   });
 });

@@ -33,3 +33,13 @@ test("given the work of the calls, then requests are full batches of 50 plus one
   assert.equal(requestsNeeded({ commands: 2000, uploads: 0 }), 40);
   assert.equal(requestsNeeded({ commands: 2001, uploads: 0 }), 41);
 });
+
+test("given recordings delivered by url, then attachRecord rides in the batches and there is no upload", () => {
+  const expected = [
+    ...Array.from({ length: 990 }, () => call(false)),
+    ...Array.from({ length: 10 }, () => call(true)),
+  ];
+  const work = workNeeded(expected, "url");
+  assert.deepEqual(work, { commands: 2010, uploads: 0 });
+  assert.equal(requestsNeeded(work), 41);
+});

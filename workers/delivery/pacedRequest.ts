@@ -1,0 +1,123 @@
+import type { Logger } from "../../core/logging/logger.ts";
+import type { Metrics } from "../../core/metrics/metrics.ts";
+import { BitrixError, NetworkError, OperationTimeLimited, RateLimited } from "../bitrix/errors.ts";
+import type { BitrixClient } from "../bitrix/client.ts";
+import { backoffDelay, sleep } from "./backoff.ts";
+import { DeliveryError } from "./deliveryError.ts";
+import type { ClusterLimiter } from "./leakyBucket.ts";
+import type { Lane } from "./types.ts";
+
+export interface SenderSettings {
+  baseDelayMs: number;
+  maxDelayMs: number;
+  maxAttempts: number;
+  operatingLimitSec: number;
+  /** Share of the operating limit above which a method is slowed down. */
+  operatingSlowdownAt: number;
+  /** Pause after a 429 whose answer carries no operating_reset_at. */
+  defaultOperatingPauseMs: number;
+}
+
+export interface SenderDeps {
+  client: BitrixClient;
+  limiter: ClusterLimiter;
+  settings: SenderSettings;
+  logger?: Logger;
+  metrics?: Metrics;
+  random?: () => number;
+  isClosed: () => boolean;
+  onError: (code: string) => void;
+  onSuccess: () => void;
+}
+
+/** One request to the portal that counts against its leaky bucket (a batch, a file upload). */
+export interface PacedRequest<T> {
+  /** `batch`, `upload`: names the request in the log. */
+  kind: string;
+  lane: Lane;
+  /** Methods whose 429 pause the request must wait out (the limiter checks them). */
+  methods: string[];
+  /** Fields of every log line about the request (call ids, size); never URLs or tokens. */
+  logFields: Record<string, unknown>;
+  /** One attempt; called again for every retry. */
+  attempt: () => Promise<T>;
+}
+
+/** Rate-limit answers are expected now and then; they get this many times more tries than failures. */
+const LIMIT_HIT_FACTOR = 5;
+
+function toBitrixError(err: unknown): BitrixError {
+  if (err instanceof BitrixError) return err;
+  return new NetworkError(err instanceof Error ? err.message : String(err));
+}
+
+/**
+ * Sends one request until it is answered: limiter first, then the attempt; failures are retried with
+ * backoff (503 → the shared bucket is filled, 429 → the method pauses until operating_reset_at,
+ * network/5xx/timeout → exponential backoff). Permanent errors and exhausted retries throw a
+ * DeliveryError.
+ */
+export async function sendPaced<T>(request: PacedRequest<T>, deps: SenderDeps): Promise<T> {
+  const { settings } = deps;
+  let failures = 0;
+  let limitHits = 0;
+  for (;;) {
+    await deps.limiter.acquire(request.lane, request.methods);
+    try {
+      void deps.metrics?.count("crm.requests");
+      const answer = await request.attempt();
+      deps.onSuccess();
+      return answer;
+    } catch (err) {
+      const error = toBitrixError(err);
+      deps.onError(error.code);
+      void deps.metrics?.count(`errors.${error.code}`);
+      const logFields = { ...request.logFields, code: error.code, status: error.status };
+      if (!error.retryable) {
+        deps.logger?.error(logFields, `${request.kind} refused for good`);
+        throw new DeliveryError("permanent_error", error.toInfo(), failures + limitHits + 1);
+      }
+      let waitMs: number;
+      if (error instanceof RateLimited) {
+        limitHits++;
+        await deps.limiter.onRateLimited().catch(() => undefined);
+        waitMs = backoffDelay(1, settings.baseDelayMs, settings.maxDelayMs, deps.random);
+      } else if (error instanceof OperationTimeLimited) {
+        limitHits++;
+        const until = pauseUntil(error.resetAtMs, deps);
+        const paused = error.method && error.method !== "batch" ? [error.method] : request.methods;
+        for (const method of paused) await deps.limiter.pauseMethod(method, until).catch(() => undefined);
+        waitMs = 0; // the limiter holds the request back until the pause ends
+      } else {
+        failures++;
+        waitMs = backoffDelay(failures, settings.baseDelayMs, settings.maxDelayMs, deps.random);
+      }
+      const exhausted =
+        failures >= settings.maxAttempts || limitHits >= settings.maxAttempts * LIMIT_HIT_FACTOR;
+      if (exhausted || deps.isClosed()) {
+        deps.logger?.error(
+          logFields,
+          exhausted ? `${request.kind} retries exhausted` : `${request.kind} abandoned at shutdown`,
+        );
+        throw new DeliveryError(
+          exhausted ? "retries_exhausted" : "closed",
+          error.toInfo(),
+          failures + limitHits,
+        );
+      }
+      deps.logger?.warn({ ...logFields, failures, limitHits, waitMs }, `${request.kind} failed, retrying`);
+      await sleep(waitMs);
+    }
+  }
+}
+
+/** Longest pause a 429 may impose: the operating window is 10 minutes. */
+const MAX_OPERATING_PAUSE_MS = 11 * 60_000;
+
+/** Local time until which a 429'd method waits: `operating_reset_at` (portal clock) or a default. */
+export function pauseUntil(portalResetAtMs: number | undefined, deps: SenderDeps): number {
+  const now = Date.now();
+  if (portalResetAtMs === undefined) return now + deps.settings.defaultOperatingPauseMs;
+  const local = deps.client.toLocalTime(portalResetAtMs);
+  return Math.min(Math.max(local, now + 100), now + MAX_OPERATING_PAUSE_MS);
+}
