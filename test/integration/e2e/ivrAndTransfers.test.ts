@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { cardViewers, describeCardLog } from "../../support/e2eCrm.ts";
+import { cardEventAt, cardViewers, describeCardLog } from "../../support/e2eCrm.ts";
 import { startStack, waitForCrmCall, type Stack } from "../../support/stack.ts";
 import { cardLogOf, clientCalls, expectFinished, userOf } from "./expect.ts";
 
@@ -67,7 +67,17 @@ describe("e2e: IVR and transfers", () => {
       toleranceSec: 1.5,
     });
     const [u113, u114] = [userOf(113), userOf(114)];
-    assert.deepEqual(cardLogOf(call), [`show ${u113}`, `hide ${u113}`, `show ${u114}`, `hide ${u114}`]);
+    const log = cardLogOf(call);
+    assert.deepEqual(
+      [...log].sort(),
+      [`hide ${u113}`, `hide ${u114}`, `show ${u113}`, `show ${u114}`],
+      `${log}`,
+    );
+    assert.equal(log[0], `show ${u113}`, `113 first: ${log}`);
+    assert.equal(log.at(-1), `hide ${u114}`, `114 keeps the card to the end: ${log}`);
+    // The app dials the group as it hangs up 113, so 113's hide may come a moment after 114's show.
+    const overlap = cardEventAt(call, u113, "hide")! - cardEventAt(call, u114, "show")!;
+    assert.ok(overlap < 1000, `113's card hidden ${overlap} ms after 114's was shown`);
     assert.equal(chosen.stats().cancelled, 1, "113 rang and was cancelled");
   });
 
