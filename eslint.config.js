@@ -1,6 +1,23 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+// Module boundaries (README of each folder). A file matched by several blocks gets the rule of the
+// last one (flat config replaces a rule, it does not merge it), so every block repeats the ari-client
+// pattern except app/ari/, the one folder allowed to import it.
+const ariClient = {
+  group: ["ari-client"],
+  message: "Only app/ari/ may import ari-client (see app/README.md).",
+};
+const noWorkers = {
+  group: ["**/workers/**"],
+  message: "app/ never imports workers/: shared code lives in core/.",
+};
+const noApp = {
+  group: ["**/app/**"],
+  message: "workers/ never imports app/ (nor ARI): shared code lives in core/.",
+};
+const restrict = (...patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
+
 export default tseslint.config(
   { ignores: ["node_modules/**", "coverage/**", ".testbed/**"] },
   js.configs.recommended,
@@ -8,20 +25,19 @@ export default tseslint.config(
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            { group: ["ari-client"], message: "Only app/ari/ may import ari-client (see app/README.md)." },
-          ],
-        },
-      ],
+      ...restrict(ariClient),
     },
   },
   {
-    files: ["app/ari/**/*.ts"],
-    rules: { "no-restricted-imports": "off" },
+    files: ["core/**/*.ts"],
+    rules: restrict(ariClient, {
+      group: ["**/app/**", "**/workers/**", "**/emulator/**"],
+      message: "core/ imports neither app/, workers/ nor emulator/ (see core/README.md).",
+    }),
   },
+  { files: ["workers/**/*.ts"], rules: restrict(ariClient, noApp) },
+  { files: ["app/**/*.ts"], rules: restrict(ariClient, noWorkers) },
+  { files: ["app/ari/**/*.ts"], rules: restrict(noWorkers) },
   {
     files: ["**/*.js", "**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly" } },

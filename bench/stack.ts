@@ -1,12 +1,15 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Redis } from "ioredis";
+import type { RedisKeys } from "../core/redis/keys.ts";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../emulator/server.ts";
-import type { SeedUser } from "./expectations.ts";
+import { isRunning, signalChild, spawnTsInGroup, stopChild } from "../testbed/processGroup.ts";
 import { startRedisServer, type RedisServer } from "../testbed/redisServer.ts";
+import type { SeedUser } from "./expectations.ts";
 import { startRecordingServer, type RecordingServer } from "./recordingServer.ts";
 
 /**
@@ -94,14 +97,8 @@ export class BenchStack {
     const started: WorkerProcess[] = [];
     for (let i = 1; i <= count; i++) {
       const logFile = join(this.runDir, name, `worker-${i}.log`);
-      const fd = openSync(logFile, "a");
-      const child = spawn(process.execPath, ["--import", "tsx", "workers/main.ts"], {
-        cwd: REPO,
-        env: { ...process.env, ITGRIX_CONFIG: configFile },
-        detached: true,
-        stdio: ["ignore", fd, fd],
-      });
-      closeSync(fd);
+      const env = { ...process.env, ITGRIX_CONFIG: configFile };
+      const child = spawnTsInGroup("workers/main.ts", [], { cwd: REPO, env, logFile });
       const worker = { name: `${name}/worker-${i}`, child, logFile, peakRssKb: 0 };
       this.workers.add(worker);
       started.push(worker);
@@ -118,7 +115,7 @@ export class BenchStack {
   async stopWorkers(workers: Iterable<WorkerProcess>, graceMs = 10_000): Promise<void> {
     const list = [...workers];
     this.sampleRss(list);
-    await Promise.all(list.map((w) => stopProcess(w.child, graceMs)));
+    await Promise.all(list.map((w) => stopChild(w.child, graceMs)));
     for (const w of list) this.workers.delete(w);
   }
 
@@ -139,7 +136,7 @@ export class BenchStack {
 
   /** Last resort from a synchronous `exit` handler. */
   killNow(): void {
-    for (const w of this.workers) signalGroup(w.child, "SIGKILL");
+    for (const w of this.workers) signalChild(w.child, "SIGKILL");
     this.redis?.killNow();
   }
 }
@@ -156,6 +153,27 @@ export function seedUsers(): SeedUser[] {
   return seed.users;
 }
 
+/** Every worker has written its heartbeat (it has loaded the directory and consumes jobs). */
+export async function waitForWorkers(redis: Redis, keys: RedisKeys, workers: WorkerProcess[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await redis.hlen(keys.heartbeats)) < workers.length) {
+    await failIfExited(workers);
+    if (Date.now() > deadline)
+      throw new Error(`workers did not start within 60 s (logs: ${workers[0]?.logFile})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Rejects with the end of its log when a worker has died. */
+export async function failIfExited(workers: WorkerProcess[]): Promise<void> {
+  const dead = workers.find((w) => !isRunning(w.child));
+  if (!dead) return;
+  const tail = (await readFile(dead.logFile, "utf8").catch(() => "")).split("\n").slice(-15).join("\n");
+  throw new Error(
+    `${dead.name} exited (${dead.child.exitCode ?? dead.child.signalCode}); log ${dead.logFile}:\n${tail}`,
+  );
+}
+
 function peakRssKbOf(pid: number | undefined): number {
   if (pid === undefined) return 0;
   try {
@@ -164,34 +182,5 @@ function peakRssKbOf(pid: number | undefined): number {
     return match ? Number(match[1]) : 0;
   } catch {
     return 0; // exited, or no /proc
-  }
-}
-
-function isRunning(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
-}
-
-function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
-  if (!isRunning(child)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => signalGroup(child, "SIGKILL"), graceMs);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    signalGroup(child, "SIGTERM");
-  });
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || !isRunning(child)) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      /* already gone */
-    }
   }
 }

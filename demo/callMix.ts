@@ -5,6 +5,7 @@ import {
   OUTBOUND_OPERATORS,
   didOfGroup,
 } from "./callCentre.ts";
+import { clientNumberFor, pickScenario, seededRandom } from "../core/mix/seededMix.ts";
 
 /**
  * The demo's call mix: a seeded, pure generator of calls with what the CRM must show for each
@@ -91,18 +92,6 @@ export interface MixOptions {
   exclude?: ScenarioName[];
 }
 
-/** mulberry32: small, fast, good enough for picking scenarios reproducibly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The endless mix: the first calls walk through every scenario once, then weighted random picks. */
 export function* callMix(options: MixOptions): Generator<PlannedCall> {
   const random = seededRandom(options.seed);
@@ -111,7 +100,7 @@ export function* callMix(options: MixOptions): Generator<PlannedCall> {
   );
   if (names.length === 0) throw new Error("every scenario is excluded");
   for (let seq = 1; ; seq++) {
-    const scenario = seq <= names.length ? names[seq - 1]! : pickWeighted(names, random);
+    const scenario = pickScenario(seq, names, SCENARIO_WEIGHTS, random);
     yield planCall(seq, scenario, random, options.directory);
   }
 }
@@ -125,145 +114,146 @@ export function generateCallMix(count: number, options: MixOptions): PlannedCall
   return calls;
 }
 
-function pickWeighted(names: ScenarioName[], random: () => number): ScenarioName {
-  const total = names.reduce((sum, n) => sum + SCENARIO_WEIGHTS[n], 0);
-  let r = random() * total;
-  for (const n of names) {
-    r -= SCENARIO_WEIGHTS[n];
-    if (r < 0) return n;
-  }
-  return names[names.length - 1]!;
-}
-
-/** Unique per call within a run: +7 916 5xx xx xx, the sequence number in the last digits. */
-export function clientNumberFor(seq: number): string {
-  return `+79165${String(seq % 1_000_000).padStart(6, "0")}`;
-}
-
 function planCall(seq: number, scenario: ScenarioName, random: () => number, dir: Directory): PlannedCall {
   const talkMs = 2000 + Math.floor(random() * 4) * 1000;
-  const clientNumber = clientNumberFor(seq);
-  const users = (...exts: string[]) => exts.map((e) => userOf(dir, e));
-  const answered = (talk: number, slack = 2): Expectation["durationSec"] => ({
-    min: Math.max(0, talk / 1000 - slack),
-    max: talk / 1000 + slack,
-  });
-  const missed = { min: 0, max: 1 };
-  const inbound = (
-    group: string,
-    talk: number,
-    expect: Expectation,
-    extra: Pick<PlannedCall, "ivrDigits" | "hangupAfterRingMs"> & {
-      extensions?: string[];
-      label?: string;
-    } = {},
-  ): PlannedCall => {
-    const g = GROUPS[group]!;
-    const { extensions = [], label = `${group} ${g.strategy}`, ...rest } = extra;
-    return {
-      seq,
-      scenario,
-      direction: "inbound",
-      clientNumber,
-      did: didOfGroup(group),
-      talkMs: talk,
-      extensions: [...g.members, ...extensions],
-      label,
-      expect,
-      ...rest,
-    };
-  };
-  switch (scenario) {
-    case "ringallAnswered":
-      return inbound("sales", talkMs, {
-        userIds: users("101", "102", "103"),
-        statusCode: "200",
-        durationSec: answered(talkMs),
-      });
-    case "sequentialAnswered":
-      return inbound("service", talkMs, {
-        userIds: users("106"),
-        statusCode: "200",
-        durationSec: answered(talkMs),
-      });
-    case "roundrobinAnswered":
-      return inbound("orders", talkMs, {
-        userIds: users("107", "108", "109"),
-        statusCode: "200",
-        durationSec: answered(talkMs),
-      });
-    case "missed":
-      return inbound("night", 30_000, {
-        userIds: users("110", "111"),
-        statusCode: "304",
-        durationSec: missed,
-      });
-    case "callerAbandons":
-      return inbound(
-        "night",
-        30_000,
-        { userIds: users("110", "111"), statusCode: "304", durationSec: missed },
-        { hangupAfterRingMs: 3000, label: "night ringall, caller abandons" },
-      );
-    case "rejectSkipped":
-      return inbound("vip", talkMs, {
-        userIds: users("113"),
-        statusCode: "200",
-        durationSec: answered(talkMs),
-      });
-    case "ivrExtension": {
-      // The IVR answers the caller first; the talk with 116 is the hold time minus IVR and ringing.
-      const hold = talkMs + 8000;
-      return inbound(
-        "reception",
-        hold,
-        { userIds: users("116"), statusCode: "200", durationSec: { min: 1, max: hold / 1000 + 2 } },
-        { ivrDigits: "116", extensions: ["116"], label: "IVR → 116" },
-      );
-    }
-    case "ivrMissed": {
-      const hold = talkMs + 8000 + IVR_EXTENSION_RING_SEC * 1000;
-      return inbound(
-        "reception",
-        hold,
-        { userIds: users("114", "115"), statusCode: "200", durationSec: { min: 1, max: hold / 1000 + 2 } },
-        { ivrDigits: "117", extensions: ["117"], label: "IVR → 117 missed → reception" },
-      );
-    }
-    case "blindTransfer": {
-      const hold = talkMs + 6000;
-      return inbound(
-        "transfers",
-        hold,
-        { userIds: users("119"), statusCode: "200", durationSec: { min: 1, max: hold / 1000 + 2 } },
-        { extensions: ["119"], label: "118 blind transfer → 119" },
-      );
-    }
-    case "transferToSupport": {
-      const hold = talkMs + 6000;
-      return inbound(
-        "escalation",
-        hold,
-        { userIds: users("120"), statusCode: "200", durationSec: { min: 1, max: hold / 1000 + 2 } },
-        { extensions: ["301"], label: "120 blind transfer → Support 301" },
-      );
-    }
-    case "supportLine":
-      return inbound("support", talkMs, {
-        userIds: [DEFAULT_USER_ID],
-        statusCode: "200",
-        durationSec: answered(talkMs),
-      });
-    case "outboundAnswered":
-    case "outboundBusy":
-    case "outboundNoAnswer":
-      return outbound(seq, scenario, random, dir, talkMs);
-  }
+  if (isOutbound(scenario)) return outbound(seq, scenario, random, dir, talkMs);
+  return INBOUND_PLANS[scenario]({ seq, scenario, dir, talkMs });
 }
+
+type OutboundScenario = "outboundAnswered" | "outboundBusy" | "outboundNoAnswer";
+type InboundScenario = Exclude<ScenarioName, OutboundScenario>;
+
+function isOutbound(scenario: ScenarioName): scenario is OutboundScenario {
+  return scenario === "outboundAnswered" || scenario === "outboundBusy" || scenario === "outboundNoAnswer";
+}
+
+/** What an inbound plan is made of. */
+interface InboundContext {
+  seq: number;
+  scenario: ScenarioName;
+  dir: Directory;
+  talkMs: number;
+}
+
+type InboundExtra = Pick<PlannedCall, "ivrDigits" | "hangupAfterRingMs"> & {
+  extensions?: string[];
+  label?: string;
+};
+
+/** A call to `group`'s DID that lasts `talk` ms for the client; it rings (and locks) the group. */
+function inboundCall(
+  c: InboundContext,
+  group: string,
+  talk: number,
+  expect: Expectation,
+  extra: InboundExtra = {},
+): PlannedCall {
+  const g = GROUPS[group]!;
+  const { extensions = [], label = `${group} ${g.strategy}`, ...rest } = extra;
+  return {
+    seq: c.seq,
+    scenario: c.scenario,
+    direction: "inbound",
+    clientNumber: clientNumberFor(c.seq),
+    did: didOfGroup(group),
+    talkMs: talk,
+    extensions: [...g.members, ...extensions],
+    label,
+    expect,
+    ...rest,
+  };
+}
+
+/** Talked for `talkMs`: the CRM's DURATION within `slack` seconds of it. */
+function answeredFor(talkMs: number, slack = 2): Expectation["durationSec"] {
+  return { min: Math.max(0, talkMs / 1000 - slack), max: talkMs / 1000 + slack };
+}
+
+/** Not talked: a DURATION of 0 (or 1). */
+function notTalked(): Expectation["durationSec"] {
+  return { min: 0, max: 1 };
+}
+
+/** An answered call to `group` that one of `exts` takes. */
+function answeredBy(group: string, ...exts: string[]): (c: InboundContext) => PlannedCall {
+  return (c) =>
+    inboundCall(c, group, c.talkMs, {
+      userIds: exts.map((e) => userOf(c.dir, e)),
+      statusCode: "200",
+      durationSec: answeredFor(c.talkMs),
+    });
+}
+
+/** The client holds for `hold` ms, part of it in an IVR or with a first operator: only a bound. */
+function heldFor(hold: number, ...exts: string[]): (c: InboundContext) => Expectation {
+  return (c) => ({
+    userIds: exts.map((e) => userOf(c.dir, e)),
+    statusCode: "200",
+    durationSec: { min: 1, max: hold / 1000 + 2 },
+  });
+}
+
+const INBOUND_PLANS: Record<InboundScenario, (c: InboundContext) => PlannedCall> = {
+  ringallAnswered: answeredBy("sales", "101", "102", "103"),
+  sequentialAnswered: answeredBy("service", "106"),
+  roundrobinAnswered: answeredBy("orders", "107", "108", "109"),
+  missed: (c) =>
+    inboundCall(c, "night", 30_000, {
+      userIds: [userOf(c.dir, "110"), userOf(c.dir, "111")],
+      statusCode: "304",
+      durationSec: notTalked(),
+    }),
+  callerAbandons: (c) =>
+    inboundCall(
+      c,
+      "night",
+      30_000,
+      { userIds: [userOf(c.dir, "110"), userOf(c.dir, "111")], statusCode: "304", durationSec: notTalked() },
+      { hangupAfterRingMs: 3000, label: "night ringall, caller abandons" },
+    ),
+  rejectSkipped: answeredBy("vip", "113"),
+  ivrExtension: (c) => {
+    // The IVR answers the caller first; the talk with 116 is the hold time minus IVR and ringing.
+    const hold = c.talkMs + 8000;
+    return inboundCall(c, "reception", hold, heldFor(hold, "116")(c), {
+      ivrDigits: "116",
+      extensions: ["116"],
+      label: "IVR → 116",
+    });
+  },
+  ivrMissed: (c) => {
+    const hold = c.talkMs + 8000 + IVR_EXTENSION_RING_SEC * 1000;
+    return inboundCall(c, "reception", hold, heldFor(hold, "114", "115")(c), {
+      ivrDigits: "117",
+      extensions: ["117"],
+      label: "IVR → 117 missed → reception",
+    });
+  },
+  blindTransfer: (c) => {
+    const hold = c.talkMs + 6000;
+    return inboundCall(c, "transfers", hold, heldFor(hold, "119")(c), {
+      extensions: ["119"],
+      label: "118 blind transfer → 119",
+    });
+  },
+  transferToSupport: (c) => {
+    const hold = c.talkMs + 6000;
+    return inboundCall(c, "escalation", hold, heldFor(hold, "120")(c), {
+      extensions: ["301"],
+      label: "120 blind transfer → Support 301",
+    });
+  },
+  supportLine: (c) =>
+    inboundCall(c, "support", c.talkMs, {
+      userIds: [DEFAULT_USER_ID],
+      statusCode: "200",
+      durationSec: answeredFor(c.talkMs),
+    }),
+};
 
 function outbound(
   seq: number,
-  scenario: ScenarioName,
+  scenario: OutboundScenario,
   random: () => number,
   dir: Directory,
   talkMs: number,
@@ -286,10 +276,7 @@ function outbound(
     expect: {
       userIds: [userOf(dir, operator)],
       statusCode,
-      durationSec:
-        behaviour === "answer"
-          ? { min: Math.max(0, talkMs / 1000 - 2), max: talkMs / 1000 + 2 }
-          : { min: 0, max: 1 },
+      durationSec: behaviour === "answer" ? answeredFor(talkMs) : notTalked(),
     },
   };
 }

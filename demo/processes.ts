@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { openSync, closeSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { isRunning, signalChild, spawnTsInGroup, stopChild } from "../testbed/processGroup.ts";
 
 /**
  * The processes the demo starts, each in its own process group with its output in a log file, so
@@ -23,14 +23,7 @@ export class DemoProcesses {
     logFile: string,
     cwd: string,
   ): Started {
-    const fd = openSync(logFile, "a");
-    const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
-      cwd,
-      env,
-      detached: true,
-      stdio: ["ignore", fd, fd],
-    });
-    closeSync(fd);
+    const child = spawnTsInGroup(entry, args, { cwd, env, logFile });
     const started = { name, child, logFile };
     this.started.push(started);
     return started;
@@ -39,48 +32,18 @@ export class DemoProcesses {
   /** Names of started processes that have exited already (a crash during the demo). */
   exited(): { name: string; code: number | null; logFile: string }[] {
     return this.started
-      .filter((s) => s.child.exitCode !== null || s.child.signalCode !== null)
+      .filter((s) => !isRunning(s.child))
       .map((s) => ({ name: s.name, code: s.child.exitCode, logFile: s.logFile }));
   }
 
-  /** SIGTERM to every group, then SIGKILL to what is left after `graceMs`. */
+  /** SIGTERM to every group (the last started first), SIGKILL to what is left after `graceMs`. */
   async stopAll(graceMs = 8000): Promise<void> {
-    const alive = this.started.filter((s) => s.child.exitCode === null && s.child.signalCode === null);
-    await Promise.all(
-      alive.reverse().map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(() => {
-              signalGroup(s.child, "SIGKILL");
-              resolve();
-            }, graceMs);
-            s.child.once("exit", () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            signalGroup(s.child, "SIGTERM");
-          }),
-      ),
-    );
+    const alive = this.started.filter((s) => isRunning(s.child));
+    await Promise.all(alive.reverse().map((s) => stopChild(s.child, graceMs)));
   }
 
   /** Last resort from a synchronous `exit` handler. */
   killAllNow(): void {
-    for (const s of this.started) {
-      if (s.child.exitCode === null && s.child.signalCode === null) signalGroup(s.child, "SIGKILL");
-    }
-  }
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      /* already gone */
-    }
+    for (const s of this.started) signalChild(s.child, "SIGKILL");
   }
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import { isRunning, signalChild } from "./processGroup.ts";
 
 /**
  * A private, throw-away redis-server on a free port of 127.0.0.1, without persistence: for the
@@ -59,25 +60,6 @@ function waitForReady(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-function isRunning(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
-}
-
-/** Signals the server's process group when it has one, else the process. */
-function signal(child: ChildProcess, sig: NodeJS.Signals, group: boolean): void {
-  if (child.pid === undefined || !isRunning(child)) return;
-  try {
-    if (group) process.kill(-child.pid, sig);
-    else child.kill(sig);
-  } catch {
-    try {
-      child.kill(sig);
-    } catch {
-      /* already gone */
-    }
-  }
-}
-
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const bin = process.env.REDIS_SERVER_BIN ?? "redis-server";
   const group = options.ownProcessGroup ?? false;
@@ -91,7 +73,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     try {
       await waitForReady(child, 10_000);
     } catch (err) {
-      signal(child, "SIGKILL", group);
+      signalChild(child, "SIGKILL", group);
       if (attempt < 2) continue; // the port was taken between probing and binding
       throw err;
     }
@@ -99,14 +81,14 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       new Promise((resolve) => {
         if (!isRunning(child)) return resolve();
         child.once("exit", () => resolve());
-        signal(child, "SIGTERM", group);
+        signalChild(child, "SIGTERM", group);
       });
     return {
       url: `redis://127.0.0.1:${port}`,
       port,
       child,
       stop,
-      killNow: () => signal(child, "SIGKILL", group),
+      killNow: () => signalChild(child, "SIGKILL", group),
     };
   }
 }

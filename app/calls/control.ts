@@ -65,6 +65,12 @@ export interface CallControl {
   transferTo?: { extension: string; fromExtension: string; kind: "blind" | "attended" };
 }
 
+/** HDEL of the channels (ARGV[2..]) that are still indexed to the call ARGV[1]. */
+const FORGET_OWN = `for i = 2, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then redis.call('HDEL', KEYS[1], ARGV[i]) end
+end
+return 0`;
+
 /** Every channel of the call the app is waiting for (not yet destroyed). */
 export function liveChannels(ctl: CallControl): string[] {
   const out = Object.entries(ctl.legs)
@@ -123,12 +129,15 @@ export class ControlStore {
     await multi.exec();
   }
 
-  /** Forgets an ended call's channels (the control record itself expires). */
+  /**
+   * Forgets an ended call's channels (the control record itself expires). A channel that moved to
+   * another call meanwhile (the target of an attended transfer) stays indexed to that call.
+   */
   async forget(ctl: CallControl): Promise<void> {
     const ids = [...Object.keys(ctl.legs), ...ctl.aux, ...(ctl.clientChannelId ? [ctl.clientChannelId] : [])];
-    for (const id of ids) this.byChannel.delete(id);
+    for (const id of ids) if (this.byChannel.get(id) === ctl.callId) this.byChannel.delete(id);
     this.byCall.delete(ctl.callId);
-    if (ids.length) await this.redis.hdel(this.indexKey, ...ids);
+    if (ids.length) await this.redis.eval(FORGET_OWN, 1, this.indexKey, ctl.callId, ...ids);
   }
 
   async callOf(channelId: string): Promise<string | undefined> {

@@ -4,6 +4,7 @@ import { dropIvr, inIvr, onIvrDigit } from "../ivr/ivr.ts";
 import { onClientAnswered, startOutbound } from "../outbound/outbound.ts";
 import { onRecordingEvent } from "../recording/recorder.ts";
 import { startInbound } from "../routing/inbound.ts";
+import { onAttendedTransfer } from "../transfers/attended.ts";
 import { onBlindTransfer, onSwap, onTransferTarget } from "../transfers/blind.ts";
 import { connectAnsweredLeg } from "./connect.ts";
 import type { CallControl } from "./control.ts";
@@ -38,11 +39,7 @@ export function dispatchAriEvent(ctx: CallContext, e: AriEvent): void {
     case "BridgeBlindTransfer":
       return withCall(ctx, e.channel.id, (ctl) => onBlindTransfer(ctx, ctl, e));
     case "BridgeAttendedTransfer":
-      ctx.logger.warn(
-        { result: e.result, type: e.destination_type },
-        "attended transfer is not followed yet",
-      );
-      return;
+      return onAttendedTransfer(ctx, e);
     case "RecordingStarted":
     case "RecordingFinished":
     case "RecordingFailed": {

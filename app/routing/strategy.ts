@@ -14,7 +14,11 @@ export function orderMembers(group: GroupConfig, lastOfferedMs: Record<string, n
     .map((m) => m.ext);
 }
 
-/** How long one attempt may ring: the per-operator timeout, never past the group's deadline. */
+/**
+ * How long one attempt may ring: the per-operator timeout, never (by more than a part of a second,
+ * which the deadline timer cuts) past the group's deadline. Rounded up: the first attempt of a hunt
+ * starts a few ms after its deadline was set, and flooring made a 3 s ring 2 s.
+ */
 export function ringSecondsFor(ringTimeoutSec: number, deadlineMs: number, nowMs: number): number {
-  return Math.max(0, Math.min(ringTimeoutSec, Math.floor((deadlineMs - nowMs) / 1000)));
+  return Math.max(0, Math.min(ringTimeoutSec, Math.ceil((deadlineMs - nowMs) / 1000)));
 }

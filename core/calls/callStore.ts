@@ -18,7 +18,11 @@ export class CallStore {
 
   async get(callId: string): Promise<CallState | undefined> {
     const json = await this.redis.get(this.keys.call(callId));
-    return json ? (JSON.parse(json) as CallState) : undefined;
+    if (!json) return undefined;
+    const state: unknown = JSON.parse(json);
+    if (!looksLikeCallState(state, callId))
+      throw new Error(`the stored state of call ${callId} is not a CallState`);
+    return state;
   }
 
   /** Stores the state; returns false (and stores nothing) if a newer version is already there. */
@@ -43,6 +47,22 @@ export class CallStore {
   async activeCallIds(): Promise<string[]> {
     return this.redis.zrange(this.keys.activeCalls, 0, -1);
   }
+}
+
+/** The shape the code relies on before it reads further; the app is the only writer (via `put`). */
+function looksLikeCallState(value: unknown, callId: string): value is CallState {
+  const s = value as Partial<Record<keyof CallState, unknown>> | null;
+  return (
+    typeof s === "object" &&
+    s !== null &&
+    s.callId === callId &&
+    typeof s.version === "number" &&
+    typeof s.phase === "string" &&
+    typeof s.startedAt === "string" &&
+    Array.isArray(s.legs) &&
+    Array.isArray(s.conversations) &&
+    Array.isArray(s.transfers)
+  );
 }
 
 // KEYS: call, active. ARGV: json, version, callId, startedMs, ended, ttl.

@@ -56,7 +56,9 @@ export function createOAuthAuth(config: OAuthConfig, deps: OAuthDeps): AuthProvi
     const raw = await deps.redis.get(tokensKey);
     if (!raw) return undefined;
     try {
-      return JSON.parse(raw) as TokenRecord;
+      const record = JSON.parse(raw) as Partial<Record<keyof TokenRecord, unknown>> | null;
+      const valid = typeof record?.accessToken === "string" && typeof record.refreshToken === "string";
+      return valid ? (record as TokenRecord) : undefined;
     } catch {
       return undefined;
     }

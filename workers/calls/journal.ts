@@ -73,7 +73,11 @@ export class JournalStore {
 
   async get(callId: string): Promise<StepJournal | undefined> {
     const json = await this.redis.get(this.keys.journal(callId));
-    return json ? (JSON.parse(json) as StepJournal) : undefined;
+    if (!json) return undefined;
+    const journal: unknown = JSON.parse(json);
+    if (!looksLikeJournal(journal, callId))
+      throw new Error(`the journal of call ${callId} is not a StepJournal`);
+    return journal;
   }
 
   /**
@@ -92,6 +96,20 @@ export class JournalStore {
     );
     if (stored !== 1) throw new LockLost(journal.callId);
   }
+}
+
+/** The fields every journal has (`emptyJournal`); the rest is optional and checked where it is read. */
+function looksLikeJournal(value: unknown, callId: string): value is StepJournal {
+  const j = value as Partial<Record<keyof StepJournal, unknown>> | null;
+  return (
+    typeof j === "object" &&
+    j !== null &&
+    j.callId === callId &&
+    typeof j.register === "object" &&
+    j.register !== null &&
+    Array.isArray(j.cardsShownTo) &&
+    typeof j.attempts === "number"
+  );
 }
 
 // KEYS: lock, journal. ARGV: token, json, ttl.

@@ -9,7 +9,8 @@ import { DeliveryError } from "../delivery/deliveryError.ts";
 import type { CommandGroup, CrmErrorInfo, CrmFileDelivery } from "../delivery/types.ts";
 import { applyAnswers, withIntents } from "./applyAnswers.ts";
 import type { CallLocks } from "./callLock.ts";
-import { emptyJournal, type JournalStep, type JournalStore, type StepJournal } from "./journal.ts";
+import { CallOutcomes, NotYet, type ReconcileOutcome } from "./callOutcome.ts";
+import { emptyJournal, LockLost, type JournalStore, type StepJournal } from "./journal.ts";
 import { planSteps, type CallDirectory } from "./planSteps.ts";
 import { RecordingStep } from "./recordingUpload.ts";
 import { applyStatistic, findStatisticRecord, statisticGroup } from "./statisticCheck.ts";
@@ -19,6 +20,8 @@ import { applyStatistic, findStatisticRecord, statisticGroup } from "./statistic
  * lacks, send it, write the answers into the journal, and repeat until nothing is left. Jobs only say
  * "look at call X"; a duplicate, late or retried job finds nothing to do.
  */
+
+export type { ReconcileOutcome };
 
 export interface ReconcileDirectory extends CallDirectory {
   /** Refreshes the directory when one of these extensions is unknown (rate-limited inside). */
@@ -44,15 +47,6 @@ export interface ReconcilerDeps {
   random?: () => number;
 }
 
-export type ReconcileOutcome =
-  | { status: "locked" }
-  | { status: "noState" }
-  | { status: "waiting"; waitFor: string }
-  | { status: "delivered" }
-  | { status: "skipped"; reason: string }
-  | { status: "failed"; reason: string }
-  | { status: "retry"; delayMs: number; error: CrmErrorInfo };
-
 /** Plan → send → store rounds per job; a call needs at most ~4 (register, cards, finish, record). */
 const MAX_ROUNDS = 8;
 
@@ -62,10 +56,12 @@ type Round = { next: true; journal: StepJournal } | { next: false; outcome: Reco
 export class CallReconciler {
   private readonly now: () => Date;
   private readonly recording: RecordingStep;
+  private readonly outcomes: CallOutcomes;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
     this.recording = new RecordingStep({ ...deps, spoolDir: deps.config.recording.spoolDir, now: this.now });
+    this.outcomes = new CallOutcomes({ ...deps, now: this.now, random: deps.random ?? Math.random });
   }
 
   async reconcile(callId: string): Promise<ReconcileOutcome> {
@@ -73,8 +69,17 @@ export class CallReconciler {
     if (!lock) return { status: "locked" };
     try {
       return await this.underLock(callId, lock.token);
+    } catch (err) {
+      if (!(err instanceof LockLost)) throw err;
+      // Another worker holds the call now; coming back like a locked job leaves the call to whoever
+      // holds it then, instead of failing the job (nothing would look at the call again).
+      this.deps.logger.warn({ callId }, "call lock lost during reconcile; the job comes back");
+      return { status: "locked" };
     } finally {
-      await lock.release().catch(() => undefined);
+      await lock.release().catch((err: unknown) => {
+        // The lock expires on its own (jobLockMs); only the next job of this call waits longer.
+        this.deps.logger.warn({ callId, err: String(err) }, "call lock not released");
+      });
     }
   }
 
@@ -91,7 +96,7 @@ export class CallReconciler {
         if (err instanceof NotYet) return { status: "retry", delayMs: err.delayMs, error: err.info };
         if (!(err instanceof DeliveryError)) throw err;
         journal = (await this.deps.journals.get(callId)) ?? journal;
-        return this.deliveryFailed(journal, token, err);
+        return this.outcomes.deliveryFailed(journal, token, err);
       }
     }
     this.deps.logger.warn({ callId }, "call still has steps after the round limit; the next job goes on");
@@ -102,14 +107,15 @@ export class CallReconciler {
     const { directory, config } = this.deps;
     await directory.refreshOnMiss(extensionsOf(call));
     const plan = planSteps(call, journal, directory, config, this.now());
-    if (plan.fail) return this.stop(await this.fail(journal, token, plan.fail.step, failInfo(plan.fail)));
-    if (plan.skip) return this.stop(await this.skip(journal, token, plan.skip));
+    if (plan.fail)
+      return this.stop(await this.outcomes.fail(journal, token, plan.fail.step, failInfo(plan.fail)));
+    if (plan.skip) return this.stop(await this.outcomes.skip(journal, token, plan.skip));
     if (plan.check === "statistic")
       return { next: true, journal: await this.checkStatistic(journal, token, true) };
     if (plan.recordSkip)
       return { next: true, journal: await this.skipRecord(journal, token, plan.recordSkip) };
     if (plan.groups.length === 0) {
-      if (plan.done) return this.stop(await this.delivered(journal, token));
+      if (plan.done) return this.stop(await this.outcomes.delivered(journal, token));
       if (journal.failed) return this.stop({ status: "failed", reason: journal.failed.reason });
       if (journal.skipped) return this.stop({ status: "skipped", reason: journal.skipped.reason });
       return this.stop({ status: "waiting", waitFor: plan.waitFor ?? "change" });
@@ -149,7 +155,7 @@ export class CallReconciler {
       await this.deps.metrics.count(`errors.${e.code}`);
     }
     if (outcome.failure)
-      return this.stop(await this.fail(next, token, outcome.failure.step, outcome.failure.error));
+      return this.stop(await this.outcomes.fail(next, token, outcome.failure.step, outcome.failure.error));
     if (outcome.retryable) {
       await this.deps.journals.put(next, token);
       throw new DeliveryError("retries_exhausted", outcome.retryable, 1);
@@ -174,7 +180,9 @@ export class CallReconciler {
     if (result && !result.ok && result.error.retryable)
       throw new DeliveryError("retries_exhausted", result.error, 1);
     if (result && !result.ok) {
+      // Read as "no record" below: after the in-flight window the call is sent again.
       this.deps.logger.warn({ callId: journal.callId, code: result.error.code }, "statistic check failed");
+      await this.deps.metrics.count(`errors.${result.error.code}`);
     }
     const record = findStatisticRecord(journal.callId, result);
     this.deps.logger.info(
@@ -208,91 +216,13 @@ export class CallReconciler {
     return next;
   }
 
-  private async delivered(journal: StepJournal, token: string): Promise<ReconcileOutcome> {
-    if (journal.deliveredAt) return { status: "delivered" };
-    const now = this.now();
-    await this.deps.journals.put({ ...journal, deliveredAt: now.toISOString() }, token);
-    await this.deps.redis.zadd(this.deps.keys.deliveredCalls, now.getTime(), journal.callId);
-    await this.deps.metrics.count("calls.processed");
-    this.deps.logger.info({ callId: journal.callId, bxCallId: journal.bxCallId }, "call delivered");
-    return { status: "delivered" };
-  }
-
-  private async skip(journal: StepJournal, token: string, reason: string): Promise<ReconcileOutcome> {
-    await this.deps.journals.put({ ...journal, skipped: { reason, at: this.now().toISOString() } }, token);
-    await this.deps.metrics.count("calls.skipped");
-    this.deps.logger.info({ callId: journal.callId, reason }, "call skipped");
-    return { status: "skipped", reason };
-  }
-
-  private async fail(
-    journal: StepJournal,
-    token: string,
-    step: JournalStep,
-    error: CrmErrorInfo,
-  ): Promise<ReconcileOutcome> {
-    const now = this.now();
-    const reason = `${step}: ${error.code}: ${error.description}`;
-    const failed = { reason, code: error.code, at: now.toISOString(), step };
-    await this.deps.journals.put({ ...journal, failed }, token);
-    await this.deps.redis.zadd(this.deps.keys.failedCalls, now.getTime(), journal.callId);
-    await this.deps.metrics.count("calls.failed");
-    await this.deps.metrics.count(`errors.${error.code}`);
-    this.deps.logger.error({ callId: journal.callId, step, code: error.code, reason }, "call failed");
-    return { status: "failed", reason };
-  }
-
-  /** Retries exhausted inside the pipeline: retry the job later, or give up after `workers.jobAttempts`. */
-  private async deliveryFailed(
-    journal: StepJournal,
-    token: string,
-    err: DeliveryError,
-  ): Promise<ReconcileOutcome> {
-    await this.deps.metrics.count(`errors.${err.lastError.code}`);
-    if (err.reason === "permanent_error" || err.reason === "invalid_group") {
-      return this.fail(journal, token, stepInFlight(journal), err.lastError);
-    }
-    const attempts = journal.attempts + 1;
-    const { jobAttempts, jobBackoffMs } = this.deps.config.workers;
-    if (attempts >= jobAttempts)
-      return this.fail({ ...journal, attempts }, token, stepInFlight(journal), err.lastError);
-    await this.deps.journals.put({ ...journal, attempts }, token);
-    const base = Math.min(jobBackoffMs * 2 ** (attempts - 1), 10 * 60_000);
-    const delayMs = Math.round(base * (0.5 + 0.5 * (this.deps.random ?? Math.random)()));
-    this.deps.logger.warn(
-      { callId: journal.callId, attempts, delayMs, code: err.lastError.code },
-      "delivery failed",
-    );
-    return { status: "retry", delayMs, error: err.lastError };
-  }
-
   private stop(outcome: ReconcileOutcome): Round {
     return { next: false, outcome };
   }
 }
 
-/** The statistics cannot answer yet: come back after `delayMs`. */
-class NotYet extends Error {
-  readonly info: CrmErrorInfo;
-  constructor(readonly delayMs: number) {
-    super(`statistic check postponed by ${delayMs} ms`);
-    this.info = {
-      code: "IN_FLIGHT",
-      description: "an earlier request may still be running at the portal",
-      retryable: true,
-    };
-  }
-}
-
 function failInfo(fail: { code: string; reason: string }): CrmErrorInfo {
   return { code: fail.code, description: fail.reason, retryable: false };
-}
-
-/** The step an unanswered intent points at (for the failure record). */
-function stepInFlight(journal: StepJournal): JournalStep {
-  if (!journal.register.doneAt) return "register";
-  if (!journal.finish?.doneAt) return journal.finish?.intentAt ? "finish" : "cards";
-  return "record";
 }
 
 export function extensionsOf(call: CallState): string[] {

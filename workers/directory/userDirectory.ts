@@ -123,7 +123,14 @@ export class UserDirectoryCache {
     const json = await this.deps.redis.get(this.deps.redisKey);
     if (!json) return undefined;
     try {
-      return JSON.parse(json) as DirectorySnapshot;
+      const snapshot = JSON.parse(json) as Partial<Record<keyof DirectorySnapshot, unknown>> | null;
+      const users = snapshot?.users;
+      const valid =
+        typeof snapshot?.at === "number" &&
+        typeof users === "object" &&
+        users !== null &&
+        Object.values(users).every((id) => typeof id === "number");
+      return valid ? (snapshot as DirectorySnapshot) : undefined;
     } catch {
       return undefined;
     }

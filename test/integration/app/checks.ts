@@ -56,7 +56,10 @@ export async function assertSoundCall(
   );
   assert.equal(new Set(jobs.map((j) => j.id)).size, jobs.length, "job ids unique");
   assert.equal(jobs.filter((j) => j.name === "ended").length, 1, "exactly one ended job");
-  assert.ok(jobs.some((j) => j.name === "callStarted"), "a callStarted job");
+  assert.ok(
+    jobs.some((j) => j.name === "callStarted"),
+    "a callStarted job",
+  );
   for (const leg of call.legs.filter((l) => !l.skipped && !l.legId.startsWith("skip:"))) {
     const channel = app.channels.get(leg.legId);
     if (!channel) continue; // e.g. an originate that failed at once

@@ -149,7 +149,12 @@ describe("inbound hunting on the real Asterisk", () => {
     );
     assert.ok(call.legs[1]!.dialledAt >= call.legs[0]!.endedAt!, "106 rang after 105 ended");
     assert.ok(call.legs[2]!.dialledAt >= call.legs[1]!.endedAt!, "107 rang after 106 ended");
-    assertNear(Date.parse(call.legs[1]!.endedAt!) - Date.parse(call.legs[1]!.dialledAt), 3000, 800, "106 rang 3 s");
+    assertNear(
+      Date.parse(call.legs[1]!.endedAt!) - Date.parse(call.legs[1]!.dialledAt),
+      3000,
+      800,
+      "106 rang 3 s",
+    );
     assertNear(talkMs(call.conversations[0]), 1000, 700, "talk time");
     await assertSoundCall(app, call, { legCallerId: "74951112236" });
     await Promise.all(ops.map((o) => o.stop()));

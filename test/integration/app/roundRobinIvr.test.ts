@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import { placeCall, startOperator, stopAll } from "../../support/sipp.ts";
 import { assertNear, assertSoundCall, talkMs } from "./checks.ts";
 import { ended, startApp, type AppUnderTest } from "./harness.ts";
@@ -9,6 +9,7 @@ describe("round-robin and IVR on the real Asterisk", () => {
   before(async () => {
     app = await startApp();
   });
+  afterEach(() => stopAll()); // phones of a failed test must not hold their ports
   after(async () => {
     await stopAll();
     await app?.close();
@@ -42,7 +43,12 @@ describe("round-robin and IVR on the real Asterisk", () => {
         ["108", "answered"],
       ],
     );
-    assertNear(Date.parse(fourth.legs[0]!.endedAt!) - Date.parse(fourth.legs[0]!.dialledAt), 3000, 800, "109 rang 3 s");
+    assertNear(
+      Date.parse(fourth.legs[0]!.endedAt!) - Date.parse(fourth.legs[0]!.dialledAt),
+      3000,
+      800,
+      "109 rang 3 s",
+    );
     await assertSoundCall(app, fourth, { legCallerId: "74957770004" });
     const rr = await app.redis.hgetall(`${app.prefix}:rr:rr`);
     assert.ok(Number(rr["108"]) > Number(rr["109"]), `108 offered last: ${JSON.stringify(rr)}`);
@@ -62,7 +68,10 @@ describe("round-robin and IVR on the real Asterisk", () => {
     );
     assert.equal(c.conversations[0]?.extension, "112");
     assert.equal(c.hangupBy, "client");
-    assert.ok(c.answeredAt && Date.parse(c.answeredAt) < Date.parse(c.legs[0]!.dialledAt), "the IVR answered first");
+    assert.ok(
+      c.answeredAt && Date.parse(c.answeredAt) < Date.parse(c.legs[0]!.dialledAt),
+      "the IVR answered first",
+    );
     // 3 s after the answer the caller hangs up; the digits and the ring took part of that.
     assert.ok(talkMs(c.conversations[0]) > 300 && talkMs(c.conversations[0]) < 3000, "talk time");
     await assertSoundCall(app, c, { legCallerId: "74957770011" });

@@ -6,24 +6,9 @@ import { createWebhookAuth } from "../../../workers/bitrix/webhookAuth.ts";
 import { startRedis, type TestRedis } from "../../support/redisServer.ts";
 import { WEBHOOK_PATH, control, deliveryFor, emulatorState, finishedCall, testConfig } from "./harness.ts";
 
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
-let redisServer: TestRedis;
-let emulator: Emulator;
+const setup = useEmulatorAndRedis();
 
-before(async () => {
-  redisServer = await startRedis();
-  emulator = await startEmulator({ port: 0, rateLimit: null, operatingLimitSec: null });
-});
-after(async () => {
-  await emulator.close();
-  await redisServer.stop();
-});
-beforeEach(async () => {
-  await control(emulator.url, "reset", {});
-  await control(emulator.url, "config", { rateLimit: null, operatingLimitSec: null, commandCostMs: 0 });
-});
-
-const oauth = (url = emulator.url) => ({
+const oauth = (url = setup.emulator.url) => ({
   type: "oauth",
   restUrl: `${url}/rest/`,
   oauthUrl: `${url}/oauth/token/`,
@@ -35,10 +20,10 @@ const oauth = (url = emulator.url) => ({
 
 test("given expired tokens and 4 delivery instances at once, then exactly one refresh happens", async () => {
   const prefix = `oauth4_${process.pid}`;
-  const first = deliveryFor(redisServer.url, testConfig({ auth: oauth() }), prefix);
+  const first = deliveryFor(setup.redisUrl, testConfig({ auth: oauth() }), prefix);
   assert.ok((await first.delivery.send(finishedCall("oauth-warmup"))).every((r) => r.ok));
-  await control(emulator.url, "faults", { expireTokens: true });
-  const others = [1, 2, 3].map(() => deliveryFor(redisServer.url, testConfig({ auth: oauth() }), prefix));
+  await control(setup.emulator.url, "faults", { expireTokens: true });
+  const others = [1, 2, 3].map(() => deliveryFor(setup.redisUrl, testConfig({ auth: oauth() }), prefix));
   const all = [first, ...others];
   const results = await Promise.all(
     all.flatMap((h, w) =>
@@ -51,13 +36,13 @@ test("given expired tokens and 4 delivery instances at once, then exactly one re
   );
   const stats = all.map((h) => h.delivery.stats());
   const record = JSON.parse(
-    (await first.redis.get(first.keys.oauthTokens("127.0.0.1:" + emulator.port)))!,
+    (await first.redis.get(first.keys.oauthTokens("127.0.0.1:" + setup.emulator.port)))!,
   ) as {
     accessToken: string;
     refreshToken: string;
   };
   await Promise.all(all.map((h) => h.close()));
-  const state = await emulatorState(emulator.url);
+  const state = await emulatorState(setup.emulator.url);
   assert.equal(state.requests.filter((r) => r.method === "oauth.token").length, 1);
   assert.notEqual(record.refreshToken, "demo-refresh-token", "the new refresh token is persisted");
   assert.ok(stats.every((s) => s.authState === "ok"));
@@ -67,19 +52,19 @@ test("given expired tokens and 4 delivery instances at once, then exactly one re
 
 test("given a refresh token already rotated in Redis, then a new instance starts from Redis, not config", async () => {
   // A portal of its own: refresh tokens rotate for good (an emulator reset keeps the token store).
-  const emulator = await startEmulator({ port: 0, rateLimit: null, operatingLimitSec: null });
+  const ownPortal = await startEmulator({ port: 0, rateLimit: null, operatingLimitSec: null });
   const prefix = `oauthseed_${process.pid}`;
-  const a = deliveryFor(redisServer.url, testConfig({ auth: oauth(emulator.url) }), prefix);
+  const a = deliveryFor(setup.redisUrl, testConfig({ auth: oauth(ownPortal.url) }), prefix);
   await a.delivery.send(finishedCall("seed-0"));
-  await control(emulator.url, "faults", { expireTokens: true });
+  await control(ownPortal.url, "faults", { expireTokens: true });
   await a.delivery.send(finishedCall("seed-1")); // refresh #1: the config's refresh token is now used up
   await a.close();
-  await control(emulator.url, "faults", { expireTokens: true });
-  const b = deliveryFor(redisServer.url, testConfig({ auth: oauth(emulator.url) }), prefix);
+  await control(ownPortal.url, "faults", { expireTokens: true });
+  const b = deliveryFor(setup.redisUrl, testConfig({ auth: oauth(ownPortal.url) }), prefix);
   const r = await b.delivery.send(finishedCall("seed-2")); // refresh #2 must use the rotated token
   await b.close();
-  const state = await emulatorState(emulator.url);
-  await emulator.close();
+  const state = await emulatorState(ownPortal.url);
+  await ownPortal.close();
   assert.ok(
     r.every((c) => c.ok),
     JSON.stringify(r),
@@ -91,8 +76,8 @@ test("given a refresh token already rotated in Redis, then a new instance starts
 });
 
 test("given a method at its operating limit, then it waits for operating_reset_at and is then delivered", async () => {
-  const webhookUrl = emulator.url + WEBHOOK_PATH;
-  await control(emulator.url, "config", { operatingLimitSec: 1, commandCostMs: 100 });
+  const webhookUrl = setup.emulator.url + WEBHOOK_PATH;
+  await control(setup.emulator.url, "config", { operatingLimitSec: 1, commandCostMs: 100 });
   // Spend register's budget (10 × 100 ms) with a plain client, then move the portal's clock to 3 s
   // before the oldest one-minute bucket leaves the 10-minute window.
   const plain = new BitrixClient({ auth: createWebhookAuth(webhookUrl), requestTimeoutMs: 5000 });
@@ -104,12 +89,12 @@ test("given a method at its operating limit, then it waits for operating_reset_a
       SHOW: 0,
     });
   }
-  const now = (await emulatorState(emulator.url)).now;
+  const now = (await emulatorState(setup.emulator.url)).now;
   const resetAtMs = (Math.floor(now / 60_000) + 10) * 60_000;
-  await control(emulator.url, "clock", { advanceMs: resetAtMs - now - 3000 });
+  await control(setup.emulator.url, "clock", { advanceMs: resetAtMs - now - 3000 });
 
   const h = deliveryFor(
-    redisServer.url,
+    setup.redisUrl,
     testConfig({ auth: { type: "webhook", webhookUrl }, operatingLimitSec: 1 }),
   );
   const started = Date.now();
@@ -125,7 +110,7 @@ test("given a method at its operating limit, then it waits for operating_reset_a
     JSON.stringify(results),
   );
   assert.ok(waited >= 2000 && waited < 15_000, `waited ${waited} ms`);
-  const state = await emulatorState(emulator.url);
+  const state = await emulatorState(setup.emulator.url);
   const batches = state.requests.filter((r) => r.method === "batch");
   // One batch got the 429s, the re-sent commands went once after the reset: no hammering meanwhile.
   assert.ok(batches.length <= 3, `${batches.length} batches`);

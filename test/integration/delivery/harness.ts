@@ -1,8 +1,11 @@
+import { after, before, beforeEach } from "node:test";
 import { Redis } from "ioredis";
 import { configSchema, type Config } from "../../../core/config/schema.ts";
 import { redisKeys, type RedisKeys } from "../../../core/redis/keys.ts";
 import { createDelivery, type Delivery } from "../../../workers/delivery/delivery.ts";
 import type { CommandGroup } from "../../../workers/delivery/types.ts";
+import { startEmulator, type RunningEmulator } from "../../../emulator/server.ts";
+import { startRedis, type TestRedis } from "../../support/redisServer.ts";
 
 /** Shared helpers of the delivery integration tests (emulator + real Redis). */
 
@@ -34,6 +37,47 @@ export async function control(url: string, path: string, body?: unknown): Promis
 
 export const emulatorState = (url: string): Promise<EmulatorState> =>
   control(url, "state") as Promise<EmulatorState>;
+
+export interface EmulatorAndRedis {
+  readonly redisUrl: string;
+  readonly emulator: RunningEmulator;
+  /** The auth section of the emulator's seeded incoming webhook. */
+  webhook(): { type: "webhook"; webhookUrl: string };
+}
+
+/**
+ * Registers the test file's hooks: one Redis and one emulator without rate or operating limits for
+ * the file, reset (state and limits) before every test. Read the fields inside tests only.
+ */
+export function useEmulatorAndRedis(): EmulatorAndRedis {
+  let redisServer: TestRedis | undefined;
+  let emulator: RunningEmulator | undefined;
+  before(async () => {
+    redisServer = await startRedis();
+    emulator = await startEmulator({ port: 0, rateLimit: null, operatingLimitSec: null });
+  });
+  after(async () => {
+    await emulator?.close();
+    await redisServer?.stop();
+  });
+  beforeEach(async () => {
+    await control(emulator!.url, "reset", {});
+    await control(emulator!.url, "config", { rateLimit: null, operatingLimitSec: null, commandCostMs: 0 });
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("useEmulatorAndRedis: read it inside a test");
+    return value;
+  };
+  return {
+    get redisUrl() {
+      return started(redisServer).url;
+    },
+    get emulator() {
+      return started(emulator);
+    },
+    webhook: () => ({ type: "webhook", webhookUrl: started(emulator).url + WEBHOOK_PATH }),
+  };
+}
 
 let prefixSeq = 0;
 

@@ -16,30 +16,11 @@ import {
   testConfig,
 } from "./harness.ts";
 
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
-let redisServer: TestRedis;
-let emulator: Emulator;
+const setup = useEmulatorAndRedis();
 
-before(async () => {
-  redisServer = await startRedis();
-  emulator = await startEmulator({ port: 0, rateLimit: null, operatingLimitSec: null });
-});
-after(async () => {
-  await emulator.close();
-  await redisServer.stop();
-});
-beforeEach(async () => {
-  await control(emulator.url, "reset", {});
-  await control(emulator.url, "config", { rateLimit: null, operatingLimitSec: null, commandCostMs: 0 });
-});
-
-const webhook = (): { type: "webhook"; webhookUrl: string } => ({
-  type: "webhook",
-  webhookUrl: emulator.url + WEBHOOK_PATH,
-});
 
 test("given 60 finished calls, then each is registered and finished once, in batches of ≤ 50", async () => {
-  const h = deliveryFor(redisServer.url, testConfig({ auth: webhook() }));
+  const h = deliveryFor(setup.redisUrl, testConfig({ auth: setup.webhook() }));
   const results = await Promise.all(
     Array.from({ length: 60 }, (_, i) => h.delivery.send(finishedCall(`basic-${i}`))),
   );
@@ -49,7 +30,7 @@ test("given 60 finished calls, then each is registered and finished once, in bat
       r.every((c) => c.ok),
       JSON.stringify(r),
     );
-  const state = await emulatorState(emulator.url);
+  const state = await emulatorState(setup.emulator.url);
   const batches = state.requests.filter((r) => r.method === "batch");
   assert.ok(batches.every((b) => (b.batchSize ?? 0) <= 50));
   assert.equal(
@@ -63,7 +44,7 @@ test("given 60 finished calls, then each is registered and finished once, in bat
 });
 
 test("given a command failing inside a batch, then only its call is affected", async () => {
-  const h = deliveryFor(redisServer.url, testConfig({ auth: webhook(), batchWaitMs: 50 }));
+  const h = deliveryFor(setup.redisUrl, testConfig({ auth: setup.webhook(), batchWaitMs: 50 }));
   const [a, bad, b] = await Promise.all([
     h.delivery.send(finishedCall("mixed-a")),
     h.delivery.send(finishedCall("mixed-bad", 999)),
@@ -73,33 +54,33 @@ test("given a command failing inside a batch, then only its call is affected", a
   assert.ok(a!.every((r) => r.ok) && b!.every((r) => r.ok));
   assert.equal(!bad![0]!.ok && bad![0]!.error.code, "ERROR_CORE");
   assert.equal(!bad![1]!.ok && bad![1]!.error.code, "DEPENDENCY_FAILED");
-  const state = await emulatorState(emulator.url);
+  const state = await emulatorState(setup.emulator.url);
   assert.equal(state.requests.filter((r) => r.method === "batch").length, 1);
 });
 
 test("given matching limits, when 300 commands flow, then the portal never answers 503", async () => {
   const limit = { burst: 8, drainPerSec: 5 };
-  await control(emulator.url, "config", { rateLimit: limit });
+  await control(setup.emulator.url, "config", { rateLimit: limit });
   const h = deliveryFor(
-    redisServer.url,
-    testConfig({ auth: webhook(), rateLimit: limit, batchMaxCommands: 10, parallelBatches: 4 }),
+    setup.redisUrl,
+    testConfig({ auth: setup.webhook(), rateLimit: limit, batchMaxCommands: 10, parallelBatches: 4 }),
   );
   const results = await Promise.all(
     Array.from({ length: 150 }, (_, i) => h.delivery.send(finishedCall(`clean-${i}`))),
   );
   await h.close();
   assert.ok(results.every((r) => r.every((c) => c.ok)));
-  const state = await emulatorState(emulator.url);
+  const state = await emulatorState(setup.emulator.url);
   assert.equal(countStatus(state, 503), 0);
   assert.equal(state.requests.filter((r) => r.method === "batch").length, 30);
 });
 
 test("given a portal bucket smaller than configured (503 storm), then all is delivered with few 503s", async (t) => {
-  await control(emulator.url, "config", { rateLimit: { burst: 5, drainPerSec: 5 } });
+  await control(setup.emulator.url, "config", { rateLimit: { burst: 5, drainPerSec: 5 } });
   const h = deliveryFor(
-    redisServer.url,
+    setup.redisUrl,
     testConfig({
-      auth: webhook(),
+      auth: setup.webhook(),
       rateLimit: { burst: 50, drainPerSec: 5 },
       batchMaxCommands: 10,
       parallelBatches: 4,
@@ -110,7 +91,7 @@ test("given a portal bucket smaller than configured (503 storm), then all is del
   );
   await h.close();
   assert.ok(results.every((r) => r.every((c) => c.ok)));
-  const state = await emulatorState(emulator.url);
+  const state = await emulatorState(setup.emulator.url);
   const n503 = countStatus(state, 503);
   t.diagnostic(`${n503} answers 503 for 30 batches`);
   assert.ok(n503 > 0, "the storm did not happen");
@@ -126,10 +107,10 @@ const outageMs = Number(process.env.ITGRIX_TEST_OUTAGE_MS ?? 4000);
 for (const mode of ["503", "drop"] as const) {
   test(`given a ${outageMs} ms portal outage (${mode}), then nothing is lost and all is delivered after`, async () => {
     const h = deliveryFor(
-      redisServer.url,
-      testConfig({ auth: webhook(), retry: { baseDelayMs: 100, maxDelayMs: 1000, maxAttempts: 100 } }),
+      setup.redisUrl,
+      testConfig({ auth: setup.webhook(), retry: { baseDelayMs: 100, maxDelayMs: 1000, maxAttempts: 100 } }),
     );
-    await control(emulator.url, "faults", { outageForMs: outageMs, outageMode: mode });
+    await control(setup.emulator.url, "faults", { outageForMs: outageMs, outageMode: mode });
     const started = Date.now();
     const results = await Promise.all(
       Array.from({ length: 80 }, (_, i) => h.delivery.send(finishedCall(`outage-${mode}-${i}`))),
@@ -139,7 +120,7 @@ for (const mode of ["503", "drop"] as const) {
     await h.close();
     assert.ok(took >= outageMs - 100, `delivered after ${took} ms, during the outage`);
     assert.ok(results.every((r) => r.every((c) => c.ok)));
-    const state = await emulatorState(emulator.url);
+    const state = await emulatorState(setup.emulator.url);
     const finished = state.calls.filter(
       (c) => c.EXTERNAL_CALL_ID.startsWith(`outage-${mode}-`) && c.state === "finished",
     );
@@ -148,12 +129,12 @@ for (const mode of ["503", "drop"] as const) {
 }
 
 test("given a hanging portal, then the request times out and is retried", async () => {
-  const h = deliveryFor(redisServer.url, testConfig({ auth: webhook(), requestTimeoutMs: 300 }));
-  await control(emulator.url, "faults", { hang: true });
+  const h = deliveryFor(setup.redisUrl, testConfig({ auth: setup.webhook(), requestTimeoutMs: 300 }));
+  await control(setup.emulator.url, "faults", { hang: true });
   const pending = h.delivery.send(finishedCall("hang-1"));
   await new Promise((r) => setTimeout(r, 700));
   assert.equal(h.delivery.stats().lastErrorCode, "TIMEOUT");
-  await control(emulator.url, "faults", { hang: false });
+  await control(setup.emulator.url, "faults", { hang: false });
   const r = await pending;
   await h.close();
   assert.ok(r.every((c) => c.ok));
@@ -161,10 +142,10 @@ test("given a hanging portal, then the request times out and is retried", async 
 
 test("given retries exhausted, then the group rejects with a DeliveryError carrying the last error", async () => {
   const h = deliveryFor(
-    redisServer.url,
-    testConfig({ auth: webhook(), retry: { baseDelayMs: 10, maxDelayMs: 20, maxAttempts: 3 } }),
+    setup.redisUrl,
+    testConfig({ auth: setup.webhook(), retry: { baseDelayMs: 10, maxDelayMs: 20, maxAttempts: 3 } }),
   );
-  await control(emulator.url, "faults", { errorRate5xx: 1 });
+  await control(setup.emulator.url, "faults", { errorRate5xx: 1 });
   await assert.rejects(
     h.delivery.send(finishedCall("exhaust-1")),
     (e: unknown) =>
@@ -175,8 +156,8 @@ test("given retries exhausted, then the group rejects with a DeliveryError carry
 
 test("given a wrong webhook secret, then the group rejects at once and the secret is nowhere in the error", async () => {
   const h = deliveryFor(
-    redisServer.url,
-    testConfig({ auth: { type: "webhook", webhookUrl: `${emulator.url}/rest/1/wrong-secret-xyz/` } }),
+    setup.redisUrl,
+    testConfig({ auth: { type: "webhook", webhookUrl: `${setup.emulator.url}/rest/1/wrong-secret-xyz/` } }),
   );
   const err = await h.delivery.send(finishedCall("authfail-1")).catch((e: unknown) => e as DeliveryError);
   assert.ok(err instanceof DeliveryError && err.reason === "permanent_error");
@@ -194,10 +175,10 @@ test("given offline token files, then requests carry the first valid token and n
     writeFileSync(join(dir, "token-1.json"), JSON.stringify({ token: "demo-offline-token" }));
     const auth = {
       type: "offline",
-      restUrl: `${emulator.url}/rest/`,
+      restUrl: `${setup.emulator.url}/rest/`,
       tokenFiles: [join(dir, "token.json"), join(dir, "token-1.json")],
     };
-    const h = deliveryFor(redisServer.url, testConfig({ auth }));
+    const h = deliveryFor(setup.redisUrl, testConfig({ auth }));
     const r = await h.delivery.send(finishedCall("offline-1"));
     assert.equal(h.delivery.stats().authMode, "offline");
     await h.close();
@@ -205,7 +186,7 @@ test("given offline token files, then requests carry the first valid token and n
       r.every((c) => c.ok),
       JSON.stringify(r),
     );
-    const state = await emulatorState(emulator.url);
+    const state = await emulatorState(setup.emulator.url);
     assert.equal(state.requests.filter((q) => q.method === "oauth.token").length, 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -213,7 +194,7 @@ test("given offline token files, then requests carry the first valid token and n
 });
 
 test("given attachRecord without content, then the file goes to uploadUrl as multipart", async () => {
-  const h = deliveryFor(redisServer.url, testConfig({ auth: webhook() }));
+  const h = deliveryFor(setup.redisUrl, testConfig({ auth: setup.webhook() }));
   const [, finish] = await h.delivery.send(finishedCall("record-1"));
   assert.ok(finish!.ok);
   const callId = (finish!.result as { CALL_ID: string }).CALL_ID;

@@ -20,25 +20,9 @@ import {
  * lane) like a batch, and are retried like one, with the file re-opened for every attempt.
  */
 
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
-let redisServer: TestRedis;
-let emulator: Emulator;
+const setup = useEmulatorAndRedis();
 const FILE_BYTES = 3000;
 
-before(async () => {
-  redisServer = await startRedis();
-  emulator = await startEmulator({ port: 0, rateLimit: null, operatingLimitSec: null });
-});
-after(async () => {
-  await emulator.close();
-  await redisServer.stop();
-});
-beforeEach(async () => {
-  await control(emulator.url, "reset", {});
-  await control(emulator.url, "config", { rateLimit: null, operatingLimitSec: null, commandCostMs: 0 });
-});
-
-const webhook = () => ({ type: "webhook" as const, webhookUrl: emulator.url + WEBHOOK_PATH });
 
 interface Slot {
   callId: string;
@@ -48,7 +32,7 @@ interface Slot {
 
 /** Finished calls with an attachRecord upload slot each, made while the portal has no rate limit. */
 async function uploadSlots(prefix: string, count: number): Promise<Slot[]> {
-  const h = deliveryFor(redisServer.url, testConfig({ auth: webhook() }));
+  const h = deliveryFor(setup.redisUrl, testConfig({ auth: setup.webhook() }));
   const slots = await Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const externalId = `${prefix}-${i}`;
@@ -92,7 +76,7 @@ async function uploadAll(delivery: Delivery, slots: Slot[]): Promise<{ opens: nu
 }
 
 async function recordsOf(prefix: string): Promise<{ via: string; size: number }[][]> {
-  const state = (await emulatorState(emulator.url)) as unknown as {
+  const state = (await emulatorState(setup.emulator.url)) as unknown as {
     calls: { EXTERNAL_CALL_ID: string; records: { via: string; size: number }[] }[];
   };
   return state.calls.filter((c) => c.EXTERNAL_CALL_ID.startsWith(`${prefix}-`)).map((c) => c.records);
@@ -101,11 +85,11 @@ async function recordsOf(prefix: string): Promise<{ via: string; size: number }[
 test("given a small portal bucket and matching limits, when uploads and batches flow together, then no 503 and every file arrives once", async () => {
   const slots = await uploadSlots("paced", 24);
   const limit = { burst: 6, drainPerSec: 8 };
-  await control(emulator.url, "config", { rateLimit: limit });
-  const since = (await emulatorState(emulator.url)).now;
+  await control(setup.emulator.url, "config", { rateLimit: limit });
+  const since = (await emulatorState(setup.emulator.url)).now;
   const h = deliveryFor(
-    redisServer.url,
-    testConfig({ auth: webhook(), rateLimit: limit, batchMaxCommands: 4, parallelBatches: 4 }),
+    setup.redisUrl,
+    testConfig({ auth: setup.webhook(), rateLimit: limit, batchMaxCommands: 4, parallelBatches: 4 }),
   );
   const batches = Promise.all(
     Array.from({ length: 16 }, (_, i) => h.delivery.send(finishedCall(`paced-batch-${i}`))),
@@ -114,7 +98,7 @@ test("given a small portal bucket and matching limits, when uploads and batches 
   const results = await batches;
   await h.close();
   assert.ok(results.every((r) => r.every((c) => c.ok)));
-  const requests = (await emulatorState(emulator.url)).requests.filter((r) => r.at >= since);
+  const requests = (await emulatorState(setup.emulator.url)).requests.filter((r) => r.at >= since);
   assert.equal(requests.filter((r) => r.status === 503).length, 0, JSON.stringify(requests.slice(0, 5)));
   assert.equal(requests.filter((r) => r.method === "upload" && r.status === 200).length, 24);
   assert.deepEqual(
@@ -128,14 +112,14 @@ test("given a small portal bucket and matching limits, when uploads and batches 
 
 test("given a portal bucket smaller than configured, when uploads hit 503, then the limiter re-syncs, files are re-opened and all arrive", async (t) => {
   const slots = await uploadSlots("storm", 20);
-  await control(emulator.url, "config", { rateLimit: { burst: 3, drainPerSec: 10 } });
+  await control(setup.emulator.url, "config", { rateLimit: { burst: 3, drainPerSec: 10 } });
   const h = deliveryFor(
-    redisServer.url,
-    testConfig({ auth: webhook(), rateLimit: { burst: 50, drainPerSec: 10 }, parallelBatches: 4 }),
+    setup.redisUrl,
+    testConfig({ auth: setup.webhook(), rateLimit: { burst: 50, drainPerSec: 10 }, parallelBatches: 4 }),
   );
   const { opens } = await uploadAll(h.delivery, slots);
   await h.close();
-  const state = await emulatorState(emulator.url);
+  const state = await emulatorState(setup.emulator.url);
   const n503 = countStatus(state, 503);
   t.diagnostic(`${n503} answers 503 for 20 uploads`);
   assert.ok(n503 > 0, "the storm did not happen");
@@ -149,7 +133,7 @@ test("given a portal bucket smaller than configured, when uploads hit 503, then 
 
 test("given an upload the portal refuses for good, then it rejects at once with a permanent DeliveryError", async () => {
   const [slot] = await uploadSlots("refused", 1);
-  const h = deliveryFor(redisServer.url, testConfig({ auth: webhook() }));
+  const h = deliveryFor(setup.redisUrl, testConfig({ auth: setup.webhook() }));
   const bogus = slot!.uploadUrl.replace(/token=[^&]+/, "token=telephony%7Cnope");
   let opens = 0;
   const open = () => {
@@ -173,7 +157,7 @@ test("given an upload the portal refuses for good, then it rejects at once with 
 
 test("given a file that cannot be read, then the upload fails for good as RECORDING_UNREADABLE", async () => {
   const [slot] = await uploadSlots("unreadable", 1);
-  const h = deliveryFor(redisServer.url, testConfig({ auth: webhook() }));
+  const h = deliveryFor(setup.redisUrl, testConfig({ auth: setup.webhook() }));
   const open = () =>
     new Readable({
       read() {
