@@ -12,6 +12,8 @@ fi
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
+# A real soft-phone for the attended-transfer test (sipp cannot send REFER with Replaces).
+command -v linphonec >/dev/null || missing+=(linphone-cli)
 if [[ ${#missing[@]} -gt 0 ]]; then
   if [[ $(id -u) -ne 0 ]]; then
     echo "install-deps: need root to install: ${missing[*]}" >&2

@@ -6,11 +6,11 @@ import type { RedisKeys } from "../../core/redis/keys.ts";
 import type { AuthState } from "../bitrix/auth.ts";
 import { BitrixClient } from "../bitrix/client.ts";
 import { createAuth } from "../bitrix/index.ts";
-import { pickBatch, validateGroup, type QueuedGroup } from "./batchBuilder.ts";
-import { sendBatch, type SenderDeps, type SenderSettings } from "./batchSender.ts";
+import { validateGroup } from "./batchBuilder.ts";
+import type { SenderDeps, SenderSettings } from "./batchSender.ts";
 import { DeliveryError } from "./deliveryError.ts";
-import { mergeRetryResults, planLimitedRetry } from "./limitedRetry.ts";
 import { ClusterLimiter, planLimits } from "./leakyBucket.ts";
+import { MicroBatcher } from "./microBatcher.ts";
 import type { CommandGroup, CommandResult, CrmFileDelivery, FileUpload } from "./types.ts";
 import { sendUpload } from "./uploadSender.ts";
 
@@ -50,19 +50,7 @@ export interface Delivery extends CrmFileDelivery {
   readonly client: BitrixClient;
 }
 
-interface Pending extends QueuedGroup {
-  enqueuedAt: number;
-  /** Follow-ups sent for commands refused by a limit inside a batch. */
-  limitRounds: number;
-  resolve: (results: CommandResult[]) => void;
-  reject: (err: Error) => void;
-}
-
-/**
- * Micro-batcher + parallel senders: groups are queued, packed into batches of at most
- * `batchMaxCommands` (a batch leaves when full or when its oldest group waited `batchWaitMs`), and up
- * to `parallelBatches` batches fly at once, each behind the cluster limiter.
- */
+/** Batches through the micro-batcher; uploads straight to the sender; both behind the cluster limiter. */
 export function createDelivery(deps: DeliveryDeps): Delivery {
   const bitrix = deps.config.bitrix;
   if (!deps.client && !bitrix.auth) throw new Error("bitrix.auth is not configured");
@@ -87,40 +75,9 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     defaultOperatingPauseMs: 60_000,
     ...deps.sender,
   };
-  const queue: Pending[] = [];
-  const inFlightCalls = new Set<string>();
-  const running = new Set<Promise<void>>();
   const uploads = new Set<Promise<unknown>>();
-  let seq = 0;
-  let timer: NodeJS.Timeout | undefined;
   let closing = false;
   const status: { lastErrorCode?: string; lastErrorAt?: number; lastSuccessAt?: number } = {};
-
-  function schedule(): void {
-    if (timer) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
-    while (running.size < bitrix.parallelBatches && queue.length > 0) {
-      const held = (g: CommandGroup): boolean => g.commands.some((c) => limiter.pauseLeftMs(c.method) > 0);
-      const batch = pickBatch(queue, inFlightCalls, bitrix.batchMaxCommands, held);
-      if (batch.length === 0) {
-        // Queued groups wait for their call's batch in flight (schedule runs again when it ends) or
-        // for a method pause to end: look again a little later.
-        if (queue.some((q) => held(q.group))) timer = setTimeout(schedule, 250);
-        return;
-      }
-      const size = batch.reduce((n, q) => n + q.group.commands.length, 0);
-      const oldest = queue[0]!.enqueuedAt; // the queue is in enqueue order
-      const waitLeft = oldest + bitrix.batchWaitMs - Date.now();
-      if (size < bitrix.batchMaxCommands && waitLeft > 0 && !closing) {
-        timer = setTimeout(schedule, waitLeft);
-        return;
-      }
-      dispatch(batch as Pending[]);
-    }
-  }
-
   const senderDeps: SenderDeps = {
     client,
     limiter,
@@ -137,64 +94,22 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       status.lastSuccessAt = Date.now();
     },
   };
-
-  function dispatch(batch: Pending[]): void {
-    for (const p of batch) {
-      queue.splice(queue.indexOf(p), 1);
-      inFlightCalls.add(p.group.callId);
-    }
-    const run = sendBatch(batch, senderDeps)
-      .then(
-        (results) => batch.forEach((p, i) => settle(p, results[i]!)),
-        (err: unknown) => {
-          const error =
-            err instanceof DeliveryError
-              ? err
-              : new DeliveryError(
-                  "closed",
-                  { code: "INTERNAL", description: String(err), retryable: true },
-                  0,
-                );
-          batch.forEach((p) => p.reject(error));
-        },
-      )
-      .finally(() => {
-        for (const p of batch) inFlightCalls.delete(p.group.callId);
-        running.delete(run);
-        schedule();
-      });
-    running.add(run);
-  }
-
-  /** Resolves a group, or first re-queues (ahead of its call's later groups) what a limit refused. */
-  function settle(p: Pending, results: CommandResult[]): void {
-    const plan = p.limitRounds < settings.maxAttempts * 5 ? planLimitedRetry(p.group, results) : undefined;
-    if (!plan) return p.resolve(results);
-    deps.logger?.warn(
-      { callId: p.group.callId, commands: plan.indexes.length },
-      "commands refused by a limit, re-sending",
-    );
-    queue.unshift({
-      seq: seq++,
-      group: plan.group,
-      enqueuedAt: p.enqueuedAt,
-      limitRounds: p.limitRounds + 1,
-      resolve: (retried) => p.resolve(mergeRetryResults(results, plan, retried)),
-      reject: p.reject,
-    });
-  }
+  const batcher = new MicroBatcher(
+    {
+      parallelBatches: bitrix.parallelBatches,
+      batchMaxCommands: bitrix.batchMaxCommands,
+      batchWaitMs: bitrix.batchWaitMs,
+      maxLimitRounds: settings.maxAttempts * 5,
+    },
+    senderDeps,
+    deps.logger,
+  );
 
   return {
     client,
     send(group: CommandGroup): Promise<CommandResult[]> {
       if (closing) {
-        return Promise.reject(
-          new DeliveryError(
-            "closed",
-            { code: "CLOSED", description: "delivery is closing", retryable: true },
-            0,
-          ),
-        );
+        return Promise.reject(closedError("delivery is closing"));
       }
       const invalid = validateGroup(group, bitrix.batchMaxCommands);
       if (invalid) {
@@ -207,20 +122,11 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         );
       }
       if (group.commands.length === 0) return Promise.resolve([]);
-      return new Promise((resolve, reject) => {
-        queue.push({ seq: seq++, group, enqueuedAt: Date.now(), limitRounds: 0, resolve, reject });
-        schedule();
-      });
+      return batcher.enqueue(group);
     },
     upload(file: FileUpload): Promise<unknown> {
       if (closing) {
-        return Promise.reject(
-          new DeliveryError(
-            "closed",
-            { code: "CLOSED", description: "delivery is closing", retryable: true },
-            0,
-          ),
-        );
+        return Promise.reject(closedError("delivery is closing"));
       }
       const run = sendUpload(file, senderDeps).catch((err: unknown) => {
         if (err instanceof DeliveryError) throw err;
@@ -236,28 +142,23 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     },
     async close(): Promise<void> {
       closing = true;
-      schedule();
+      batcher.schedule();
       const deadline = Date.now() + (deps.closeGraceMs ?? 30_000);
-      while ((queue.length > 0 || running.size > 0 || uploads.size > 0) && Date.now() < deadline) {
-        await Promise.race([...running, ...uploads, new Promise((r) => setTimeout(r, 50))]);
-        schedule();
+      const busy = () => batcher.queuedGroups() > 0 || batcher.inFlightBatches() > 0 || uploads.size > 0;
+      while (busy() && Date.now() < deadline) {
+        await Promise.race([...batcher.runningBatches(), ...uploads, new Promise((r) => setTimeout(r, 50))]);
+        batcher.schedule();
       }
-      if (timer) clearTimeout(timer);
-      const closed = new DeliveryError(
-        "closed",
-        { code: "CLOSED", description: "delivery closed", retryable: true },
-        0,
-      );
-      for (const p of queue.splice(0)) p.reject(closed);
+      batcher.rejectQueued(closedError("delivery closed"));
       limiter.close();
       client.auth.close();
     },
     stats(): DeliveryStats {
       const out: DeliveryStats = {
-        inFlightBatches: running.size,
+        inFlightBatches: batcher.inFlightBatches(),
         uploads: uploads.size,
-        queuedGroups: queue.length,
-        queuedCommands: queue.reduce((n, q) => n + q.group.commands.length, 0),
+        queuedGroups: batcher.queuedGroups(),
+        queuedCommands: batcher.queuedCommands(),
         limiterWaiting: limiter.queued(),
         limiter: limiter.enabled ? "on" : "off",
         authMode: client.auth.mode,
@@ -266,4 +167,8 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       return Object.assign(out, status);
     },
   };
+}
+
+function closedError(description: string): DeliveryError {
+  return new DeliveryError("closed", { code: "CLOSED", description, retryable: true }, 0);
 }

@@ -13,7 +13,7 @@ import { ended, startApp, type AppUnderTest } from "./harness.ts";
 /**
  * sipp cannot send a REFER with Replaces (it needs the second dialog's tags), so operator 101 is a
  * real soft-phone here: Debian's `linphonec` (TESTBED.md, "Attended transfer by a real soft-phone").
- * Skipped when linphonec is not installed.
+ * scripts/install-deps.sh installs it; without it this test fails rather than passing unseen.
  */
 const hasLinphone = spawnSync("linphonec", ["--version"]).status === 0;
 
@@ -34,10 +34,11 @@ function startLinphone(port: number): { proc: ChildProcess; send(cmd: string): v
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe("attended transfer on the real Asterisk", { skip: !hasLinphone && "linphonec not installed" }, () => {
+describe("attended transfer on the real Asterisk", () => {
   let app: AppUnderTest;
   let phone: ReturnType<typeof startLinphone> | undefined;
   before(async () => {
+    assert.ok(hasLinphone, "linphonec is not installed (run scripts/install-deps.sh)");
     app = await startApp();
   });
   after(async () => {

@@ -97,7 +97,13 @@ describe("round-robin and IVR on the real Asterisk", () => {
       ],
     );
     assertNear(Date.parse(c.legs[0]!.endedAt!) - Date.parse(c.legs[0]!.dialledAt), 3000, 800, "112 rang 3 s");
-    assert.ok(c.legs[1]!.dialledAt >= c.legs[0]!.endedAt!, "the group rang after the IVR choice missed");
+    // The app hangs 112 up at its deadline and goes on at once; 112's end is reported a few ms later.
+    assertNear(
+      Date.parse(c.legs[1]!.dialledAt) - Date.parse(c.legs[0]!.endedAt!),
+      0,
+      300,
+      "the group rang when the IVR choice missed",
+    );
     assert.deepEqual(
       c.conversations.map((x) => x.extension),
       ["113"],

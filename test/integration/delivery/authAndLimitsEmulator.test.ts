@@ -1,10 +1,17 @@
-import { after, before, beforeEach, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startEmulator } from "../../../emulator/server.ts";
 import { BitrixClient } from "../../../workers/bitrix/client.ts";
 import { createWebhookAuth } from "../../../workers/bitrix/webhookAuth.ts";
-import { startRedis, type TestRedis } from "../../support/redisServer.ts";
-import { WEBHOOK_PATH, control, deliveryFor, emulatorState, finishedCall, testConfig } from "./harness.ts";
+import {
+  WEBHOOK_PATH,
+  control,
+  deliveryFor,
+  emulatorState,
+  finishedCall,
+  testConfig,
+  useEmulatorAndRedis,
+} from "./harness.ts";
 
 const setup = useEmulatorAndRedis();
 

@@ -1,6 +1,5 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Redis } from "ioredis";
 import { configSchema } from "../../../core/config/schema.ts";
 import { redisKeys } from "../../../core/redis/keys.ts";
 import { BitrixClient, type BatchResponse } from "../../../workers/bitrix/client.ts";
@@ -9,24 +8,14 @@ import { createWebhookAuth } from "../../../workers/bitrix/webhookAuth.ts";
 import { createDelivery } from "../../../workers/delivery/delivery.ts";
 import { DeliveryError } from "../../../workers/delivery/deliveryError.ts";
 import type { CommandGroup } from "../../../workers/delivery/types.ts";
-import { startRedis, type TestRedis } from "../../support/redisServer.ts";
+import { useRedis } from "../../support/redisServer.ts";
 
 /**
  * The pipeline against a scripted portal (a BitrixClient whose callBatch is replaced) and a real
  * Redis: batching, ordering, parallelism and retries without any HTTP.
  */
-let server: TestRedis;
-let redis: Redis;
+const shared = useRedis();
 let prefixSeq = 0;
-
-before(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  await redis.quit();
-  await server.stop();
-});
 
 type Script = (cmd: Record<string, string>, n: number) => Promise<BatchResponse> | BatchResponse;
 
@@ -65,7 +54,7 @@ function setup(client: BitrixClient, bitrix: Record<string, unknown> = {}) {
       ...bitrix,
     },
   });
-  return createDelivery({ config, redis, keys: redisKeys(`fake${prefixSeq++}`), client });
+  return createDelivery({ config, redis: shared.redis, keys: redisKeys(`fake${prefixSeq++}`), client });
 }
 
 function group(callId: string, n: number, lane: "interactive" | "bulk" = "bulk"): CommandGroup {

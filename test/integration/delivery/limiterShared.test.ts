@@ -1,25 +1,14 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { Redis } from "ioredis";
 import { redisKeys } from "../../../core/redis/keys.ts";
 import { ClusterLimiter } from "../../../workers/delivery/leakyBucket.ts";
-import { startRedis, type TestRedis } from "../../support/redisServer.ts";
+import { useRedis } from "../../support/redisServer.ts";
 
 const run = promisify(execFile);
-let server: TestRedis;
-let redis: Redis;
-
-before(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  await redis.quit();
-  await server.stop();
-});
+const shared = useRedis();
 
 /** Replays grant times through the portal's own bucket; returns the highest level reached. */
 function peakLevel(times: number[], drainPerSec: number): number {
@@ -47,7 +36,7 @@ test("given 3 processes hammering one limiter, then together they never overflow
           "--import",
           "tsx",
           child,
-          server.url,
+          shared.url,
           "shared3",
           String(burst),
           String(drain),
@@ -77,7 +66,7 @@ test("given 3 processes hammering one limiter, then together they never overflow
 function limiterFor(prefix: string, burst: number, drain: number): ClusterLimiter {
   const keys = redisKeys(prefix);
   return new ClusterLimiter({
-    redis,
+    redis: shared.redis,
     bucketKey: keys.limiter("p"),
     pauseKey: (m) => keys.methodPause("p", m),
     limits: { burst, drainPerSec: drain },
@@ -124,7 +113,7 @@ test("given a paused method, then its requests wait while other methods go", asy
 test("given no limits (box), then acquire only honours pauses", async () => {
   const keys = redisKeys("off");
   const limiter = new ClusterLimiter({
-    redis,
+    redis: shared.redis,
     bucketKey: keys.limiter("p"),
     pauseKey: (m) => keys.methodPause("p", m),
     limits: null,

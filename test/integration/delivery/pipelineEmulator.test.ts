@@ -1,23 +1,20 @@
-import { after, before, beforeEach, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startEmulator } from "../../../emulator/server.ts";
 import { DeliveryError } from "../../../workers/delivery/deliveryError.ts";
-import { startRedis, type TestRedis } from "../../support/redisServer.ts";
 import {
-  WEBHOOK_PATH,
   control,
   countStatus,
   deliveryFor,
   emulatorState,
   finishedCall,
   testConfig,
+  useEmulatorAndRedis,
 } from "./harness.ts";
 
 const setup = useEmulatorAndRedis();
-
 
 test("given 60 finished calls, then each is registered and finished once, in batches of ≤ 50", async () => {
   const h = deliveryFor(setup.redisUrl, testConfig({ auth: setup.webhook() }));

@@ -1,18 +1,16 @@
-import { after, before, beforeEach, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
-import { startEmulator } from "../../../emulator/server.ts";
 import { DeliveryError } from "../../../workers/delivery/deliveryError.ts";
 import type { Delivery } from "../../../workers/delivery/delivery.ts";
-import { startRedis, type TestRedis } from "../../support/redisServer.ts";
 import {
-  WEBHOOK_PATH,
   control,
   countStatus,
   deliveryFor,
   emulatorState,
   finishedCall,
   testConfig,
+  useEmulatorAndRedis,
 } from "./harness.ts";
 
 /**
@@ -22,7 +20,6 @@ import {
 
 const setup = useEmulatorAndRedis();
 const FILE_BYTES = 3000;
-
 
 interface Slot {
   callId: string;
