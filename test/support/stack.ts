@@ -126,24 +126,6 @@ function buildConfig(tb: TestbedInfo, emulatorUrl: string, prefix: string, optio
   return parseConfig(base);
 }
 
-/**
- * Opt-in (ITGRIX_E2E_WORKAROUND=1) workaround for an app bug, so the scenarios behind it can be
- * exercised: Asterisk unsubscribes the app from a channel at StasisEnd, so a client channel that
- * hangs up inside Stasis (a trunk call that entered `Stasis(itgrix,inbound,…)`) never produces the
- * `ChannelDestroyed` app/calls/dispatcher.ts waits for, and the call never ends. Subscribing the app
- * to each channel explicitly makes Asterisk deliver it. Off by default: the tests stay honest.
- */
-const WORKAROUND_CHANNEL_SUBSCRIPTION = process.env.ITGRIX_E2E_WORKAROUND === "1";
-
-function subscribeToStasisChannels(control: CallControlHandle, tb: TestbedInfo): void {
-  const auth = "Basic " + Buffer.from(`${tb.ari.user}:${tb.ari.password}`).toString("base64");
-  control.adapter.on("event", (e) => {
-    if (e.type !== "StasisStart") return;
-    const url = `${tb.ari.url}/ari/applications/${tb.ari.app}/subscription?eventSource=channel:${e.channel.id}`;
-    void fetch(url, { method: "POST", headers: { authorization: auth } }).catch(() => undefined);
-  });
-}
-
 /** Teardown must not hang a test file: each part gets 10 s, and a part that hangs is named. */
 async function bounded(part: string, work: Promise<unknown> | undefined): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -183,7 +165,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   const startApp = async (): Promise<void> => {
     const control = startCallControl({ config, redis, logger, status });
-    if (WORKAROUND_CHANNEL_SUBSCRIPTION) subscribeToStasisChannels(control, testbed);
     try {
       await control.adapter.waitConnected(20_000);
       await control.ready;
@@ -207,11 +188,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     app = undefined;
     if (!running) return;
     await running.http.close().catch(() => undefined);
-    // Workaround: startCallControl gives its Queue `redis.duplicate()`, which BullMQ treats as shared
-    // and never closes; control.stop() leaves it open and the test process cannot exit.
-    const leaked = await running.control.queue.getBackend().client.catch(() => undefined);
     await running.control.stop();
-    leaked?.disconnect();
   };
   const stopOperator = async (extension: number): Promise<void> => {
     const phone = phones.get(extension);
