@@ -31,12 +31,15 @@ async function main(): Promise<void> {
   const logger = createLogger("workers", config.log.level);
   const worker = await startCallWorker(config, logger);
   const component = `worker:${hostname()}:${process.pid}`;
-  const beat = (): Promise<void> =>
-    worker.metrics.heartbeat(component, {
+  const beat = async (): Promise<void> => {
+    const calls = await worker.undelivered().catch(() => undefined); // Redis away: left out
+    await worker.metrics.heartbeat(component, {
       inFlight: worker.consumer.inFlight(),
       directoryUsers: worker.directory.size,
       crm: worker.delivery.stats(),
+      ...(calls ? { calls } : {}),
     });
+  };
   await beat();
   const heartbeat = setInterval(() => void beat(), HEARTBEAT_MS);
   logger.info({ component, concurrency: config.workers.concurrency }, "workers started");

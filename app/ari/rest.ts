@@ -132,6 +132,12 @@ export class AriRest {
   recordBridge(bridgeId: string, name: string, format: string): Promise<AriLiveRecording> {
     return this.request("POST", `/bridges/${enc(bridgeId)}/record`, { name, format, ifExists: "overwrite" });
   }
+  getLiveRecording(name: string): Promise<AriLiveRecording> {
+    return this.request("GET", `/recordings/live/${enc(name)}`);
+  }
+  getStoredRecording(name: string): Promise<{ name: string; format: string }> {
+    return this.request("GET", `/recordings/stored/${enc(name)}`);
+  }
   getEndpoint(tech: string, resource: string): Promise<AriEndpoint> {
     return this.request("GET", `/endpoints/${enc(tech)}/${enc(resource)}`);
   }

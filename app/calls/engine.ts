@@ -1,5 +1,6 @@
 import type { CallEvent, ClientResult, LegResult } from "../../core/calls/types.ts";
 import { isNotFound } from "../ari/rest.ts";
+import { confirmRecordingEnd } from "../recording/recorder.ts";
 import { clientResultFromCause, legResultFromCause } from "../routing/causes.ts";
 import { liveChannels, type CallControl } from "./control.ts";
 import { nowIso, type CallContext } from "./context.ts";
@@ -193,6 +194,7 @@ export async function maybeFinish(ctx: CallContext, ctl: CallControl): Promise<v
   if (ctl.originExtension) await releaseBusy(ctx, ctl.originExtension, ctl.callId);
   await ctx.controls.save(ctl);
   await record(ctx, ctl, { type: "callEnded", at: nowIso(), ...ctl.ending });
+  if (ctl.recording) confirmRecordingEnd(ctx, ctl.callId, ctl.recording);
   await ctx.controls.forget(ctl);
   ctx.logger.info({ callId: ctl.callId, ...ctl.ending }, "call ended");
 }

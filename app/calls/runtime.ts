@@ -1,7 +1,7 @@
 import type { Queue } from "bullmq";
 import type { CallStore } from "../../core/calls/callStore.ts";
 import type { CallEvent, CallState } from "../../core/calls/types.ts";
-import { lifecycleJobId, type LifecycleJob } from "../../core/jobs/lifecycle.ts";
+import { LIFECYCLE_JOB_OPTIONS, lifecycleJobId, type LifecycleJob } from "../../core/jobs/lifecycle.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import { lifecycleKindOf } from "./lifecycleKind.ts";
 import { KeyedSerial } from "./serial.ts";
@@ -17,7 +17,8 @@ export interface CallRuntimeDeps {
   onActiveCount?: (n: number) => void;
 }
 
-export const JOB_OPTIONS = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 24 * 3600 } } as const;
+/** Attempts with exponential backoff, kept 1 h when done, 7 days when failed (core/jobs/lifecycle.ts). */
+export const JOB_OPTIONS = LIFECYCLE_JOB_OPTIONS;
 
 /**
  * The durable heart of the app: per call, events are applied one at a time with the pure reducer,

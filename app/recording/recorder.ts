@@ -1,3 +1,4 @@
+import { isNotFound } from "../ari/rest.ts";
 import type { AriLiveRecording } from "../ari/types.ts";
 import type { CallControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
@@ -55,4 +56,44 @@ export async function onRecordingEvent(
   } else {
     await ctx.runtime.record(callId, { type: "recordingFailed", at, name: rec.name, cause: rec.cause });
   }
+}
+
+/** How long after the call's end the app looks whether its recording's end was reported. */
+const RECORDING_CHECK_MS = 2000;
+const RECORDING_CHECKS = 10;
+
+/**
+ * After the call ended: a RecordingFinished that Asterisk sent while the app was away (a restart or
+ * a websocket reconnect during the call) is never delivered again, and the recording would wait for
+ * ever. So the app asks Asterisk: a recording that is no longer live but stored is finished; one that
+ * is neither is failed. Nothing is recorded when the event came (the state's recording is not
+ * `recording` any more).
+ */
+export function confirmRecordingEnd(ctx: CallContext, callId: string, name: string, check = 1): void {
+  ctx.timers.set(callId, "recordingEnd", RECORDING_CHECK_MS, async () => {
+    const recording = (await ctx.runtime.get(callId))?.recording;
+    if (recording?.name === name && recording.state !== "recording") return;
+    const live = await ctx.rest.getLiveRecording(name).then(
+      () => true,
+      (err: Error) => (isNotFound(err) ? false : undefined),
+    );
+    if (live !== false) {
+      if (check < RECORDING_CHECKS) confirmRecordingEnd(ctx, callId, name, check + 1);
+      return;
+    }
+    const at = nowIso();
+    try {
+      const stored = await ctx.rest.getStoredRecording(name);
+      ctx.logger.info({ callId, name }, "recording finished unreported; taken from the stored recordings");
+      await ctx.runtime.record(callId, {
+        type: "recordingFinished",
+        at,
+        name,
+        file: `${name}.${stored.format}`,
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await ctx.runtime.record(callId, { type: "recordingFailed", at, name, cause: "no stored recording" });
+    }
+  });
 }

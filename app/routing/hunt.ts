@@ -178,6 +178,9 @@ async function onDeadline(ctx: CallContext, ctl: CallControl): Promise<void> {
   for (const id of ringingLegs(ctl)) {
     ctl.legs[id]!.endResult = "noanswer";
     await hangupQuietly(ctx, id, "no_answer");
+    // Its end is a fact now, before the next hunt dials anybody (so its card is hidden first);
+    // the ChannelDestroyed that follows only adds the cause.
+    await record(ctx, ctl, { type: "legEnded", at: nowIso(), legId: id, result: "noanswer" });
   }
   await huntExhausted(ctx, ctl);
 }

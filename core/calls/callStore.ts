@@ -25,20 +25,27 @@ export class CallStore {
     return state;
   }
 
-  /** Stores the state; returns false (and stores nothing) if a newer version is already there. */
+  /**
+   * Stores the state; returns false (and stores nothing) if a newer version is already there. An ended
+   * call also enters `undeliveredCalls` (score = end time) in the same step, until a worker delivers,
+   * skips or fails it for good: the sweeper's safety net for a job that got lost.
+   */
   async put(state: CallState): Promise<boolean> {
     const ended = state.phase === "ended";
+    const endedMs = Date.parse(state.endedAt ?? "");
     const result = await this.redis.eval(
       PUT_SCRIPT,
-      2,
+      3,
       this.keys.call(state.callId),
       this.keys.activeCalls,
+      this.keys.undeliveredCalls,
       JSON.stringify(state),
       String(state.version),
       state.callId,
       String(Date.parse(state.startedAt)),
       ended ? "1" : "0",
       String(ENDED_CALL_TTL_SEC),
+      String(Number.isNaN(endedMs) ? Date.now() : endedMs),
     );
     return result === 1;
   }
@@ -64,7 +71,7 @@ function looksLikeCallState(value: unknown, callId: string): value is CallState 
   );
 }
 
-// KEYS: call, active. ARGV: json, version, callId, startedMs, ended, ttl.
+// KEYS: call, active, undelivered. ARGV: json, version, callId, startedMs, ended, ttl, endedMs.
 const PUT_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
 if current then
@@ -74,6 +81,7 @@ end
 if ARGV[5] == '1' then
   redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[6]))
   redis.call('ZREM', KEYS[2], ARGV[3])
+  redis.call('ZADD', KEYS[3], tonumber(ARGV[7]), ARGV[3])
 else
   redis.call('SET', KEYS[1], ARGV[1])
   redis.call('ZADD', KEYS[2], tonumber(ARGV[4]), ARGV[3])

@@ -199,6 +199,10 @@ export const configSchema = z
         jobBackoffMs: z.number().int().positive().default(2_000),
         /** Lock of a job and of a call while a worker handles it; a dead worker's jobs come back after it. */
         jobLockMs: z.number().int().min(1000).default(30_000),
+        /** An ended call not yet delivered this long after its end, with no job waiting, is queued again. */
+        sweepAfterSec: z.number().int().positive().default(120),
+        /** How often a worker looks for such calls (one worker at a time, under a Redis lock). */
+        sweepIntervalMs: z.number().int().min(100).default(30_000),
       })
       .prefault({}),
     log: z.object({ level: z.string().default("info") }).prefault({}),

@@ -36,3 +36,21 @@ export interface LifecycleJob {
 export function lifecycleJobId(callId: string, version: number): string {
   return `${callId.replace(/:/g, "_")}-v${version}`;
 }
+
+/**
+ * Options of every lifecycle job (the app's and the sweeper's). The consumer puts a job back on its own
+ * for a held lock or a delivery failure (not counted as an attempt); `attempts` covers what it cannot
+ * foresee — an unexpected error (Redis hiccup, a bug) is retried with exponential backoff, and on the
+ * last attempt the call is recorded as failed with the error.
+ */
+export const LIFECYCLE_JOB_OPTIONS = {
+  attempts: 5,
+  backoff: { type: "exponential", delay: 1_000 },
+  removeOnComplete: { age: 3600 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;
+
+/** The sweeper's job for a call: one id per call and sweep minute, so one round adds it once. */
+export function sweepJobId(callId: string, minute: string): string {
+  return `${callId.replace(/:/g, "_")}-sweep-${minute}`;
+}

@@ -5,8 +5,9 @@ import type { RedisKeys } from "../redis/keys.ts";
  * Counters in one-minute buckets (a Redis hash per minute, kept two hours), so `/status` can say
  * "processed / failed / errors by type in the last hour" across every app and worker process.
  *
- * Counter names: `calls.processed`, `calls.failed`, `crm.requests`, `crm.commands`,
- * `errors.<CODE>` (e.g. `errors.QUERY_LIMIT_EXCEEDED`, `errors.NETWORK`, `errors.ari.reconnect`).
+ * Counter names: `calls.processed`, `calls.failed`, `calls.skipped`, `calls.swept` (queued again by the
+ * workers' sweeper), `crm.requests`, `crm.commands`, `errors.<CODE>` (e.g. `errors.QUERY_LIMIT_EXCEEDED`,
+ * `errors.NETWORK`, `errors.INTERNAL` for an unexpected error in a reconcile, `errors.ari.reconnect`).
  */
 const BUCKET_TTL_SEC = 2 * 3600;
 

@@ -15,6 +15,13 @@ export interface RedisKeys {
   failedCalls: string;
   /** Sorted set of calls fully delivered (score = time ms). */
   deliveredCalls: string;
+  /**
+   * Sorted set of ended calls not yet delivered, skipped or failed for good (score = end time ms):
+   * what the workers' sweeper looks at, so no call is left without a job.
+   */
+  undeliveredCalls: string;
+  /** Short lock of the sweep round (one worker sweeps at a time). */
+  sweepLock: string;
   /** Hash of counters for one minute (`YYYYMMDDHHmm`). */
   metricsMinute(minute: string): string;
   /** Hash: component name -> JSON heartbeat. */
@@ -47,6 +54,8 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     callLock: (id) => `${p}:lock:call:${id}`,
     failedCalls: `${p}:calls:failed`,
     deliveredCalls: `${p}:calls:delivered`,
+    undeliveredCalls: `${p}:calls:undelivered`,
+    sweepLock: `${p}:lock:sweep`,
     metricsMinute: (m) => `${p}:metrics:${m}`,
     heartbeats: `${p}:heartbeats`,
     limiter: (portal) => `${p}:limiter:${portal}`,

@@ -71,6 +71,9 @@ export interface StatusReport {
     processedLastHour: number | null;
     failedLastHour: number | null;
     failedTotal: number | null;
+    /** Ended calls not yet delivered, skipped or failed (the workers' sweeper set), from the newest heartbeat. */
+    undelivered: number | null;
+    oldestUndeliveredSec: number | null;
   };
   errorsLastHour: Record<string, number>;
 }
@@ -108,6 +111,7 @@ export function buildStatusReport(input: StatusInputs): StatusReport {
       processedLastHour: counters ? (counters["calls.processed"] ?? 0) : null,
       failedLastHour: counters ? (counters["calls.failed"] ?? 0) : null,
       failedTotal: input.failedTotal.ok ? input.failedTotal.value : null,
+      ...undeliveredCalls(input.heartbeats.ok ? workerInfos(input.heartbeats.value) : [], input.now),
     },
     errorsLastHour: counters ? errorsByCode(counters) : {},
   };
@@ -151,6 +155,29 @@ function workerList(input: StatusInputs): StatusReport["workers"] {
     inFlight: typeof info.inFlight === "number" ? info.inFlight : null,
   }));
   return { seen: list.length, list };
+}
+
+/**
+ * The `calls` block of the newest worker heartbeat that has one (every worker measures the same set);
+ * the oldest call's age is carried forward to `now`.
+ */
+export function undeliveredCalls(
+  workers: [string, Record<string, unknown>][],
+  now: number,
+): Pick<StatusReport["calls"], "undelivered" | "oldestUndeliveredSec"> {
+  const newest = workers
+    .map(([, info]) => ({ at: typeof info.at === "number" ? info.at : 0, calls: info.calls }))
+    .filter((w): w is { at: number; calls: Record<string, unknown> } => {
+      return typeof w.calls === "object" && w.calls !== null;
+    })
+    .sort((a, b) => b.at - a.at)[0];
+  const count = newest?.calls.undelivered;
+  const age = newest?.calls.oldestUndeliveredSec;
+  const since = newest ? Math.max(0, Math.round((now - newest.at) / 1000)) : 0;
+  return {
+    undelivered: typeof count === "number" ? count : null,
+    oldestUndeliveredSec: typeof age === "number" ? age + since : null,
+  };
 }
 
 /** `errors.QUERY_LIMIT_EXCEEDED` → `QUERY_LIMIT_EXCEEDED`; zero counts are left out. */

@@ -5,10 +5,15 @@
  * extensions they use. `npm test` runs files one at a time; this guard covers a shared development
  * testbed: before an end-to-end stack starts, it waits while another process on this machine runs
  * the app (`app/main.ts`, the demo, an app/e2e integration test file).
+ *
+ * It cannot deadlock: the app and the demo never wait, and a test file waits only for test files
+ * that started before it (older start time, then lower pid), so of two runs that meet, the one that
+ * started later waits and the other goes on.
  */
 import { readdirSync, readFileSync } from "node:fs";
 
-const MARKERS = ["app/main.ts", "demo/main.ts", "test/integration/app/", "test/integration/e2e/"];
+const APP_MARKERS = ["app/main.ts", "demo/main.ts"];
+const TEST_MARKERS = ["test/integration/app/", "test/integration/e2e/"];
 
 function cmdline(pid: number): string[] {
   try {
@@ -18,13 +23,29 @@ function cmdline(pid: number): string[] {
   }
 }
 
-function parentOf(pid: number): number {
+/** Fields 3… of /proc/<pid>/stat (after the command name), or [] when the process is gone. */
+function statFields(pid: number): string[] {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
-    return 0;
+    return [];
   }
+}
+
+function parentOf(pid: number): number {
+  return Number(statFields(pid)[1] ?? 0);
+}
+
+/** Start time in clock ticks since boot (field 22). */
+function startTimeOf(pid: number): number {
+  return Number(statFields(pid)[19] ?? 0);
+}
+
+/** Whether process `a` started before process `b` (a total order: ties go to the lower pid). */
+function startedBefore(a: number, b: number): boolean {
+  const [ta, tb] = [startTimeOf(a), startTimeOf(b)];
+  return ta !== tb ? ta < tb : a < b;
 }
 
 function ancestorsOfSelf(): Set<number> {
@@ -33,7 +54,10 @@ function ancestorsOfSelf(): Set<number> {
   return out;
 }
 
-/** Node processes (not test-runner parents) running the app against the testbed, other than us. */
+/**
+ * Node processes (not test-runner parents) this one must wait for: any running the app or the demo,
+ * and test files running the app that started before this one.
+ */
 export function otherAppProcesses(): { pid: number; cmd: string }[] {
   let pids: number[];
   try {
@@ -50,14 +74,16 @@ export function otherAppProcesses(): { pid: number; cmd: string }[] {
     const argv = cmdline(pid);
     if (!/(^|\/)node$/.test(argv[0] ?? "") || argv.includes("--test")) continue;
     const cmd = argv.join(" ");
-    if (MARKERS.some((m) => cmd.includes(m))) found.push({ pid, cmd });
+    const app = APP_MARKERS.some((m) => cmd.includes(m));
+    const olderTest = TEST_MARKERS.some((m) => cmd.includes(m)) && startedBefore(pid, process.pid);
+    if (app || olderTest) found.push({ pid, cmd });
   }
   return found;
 }
 
 /**
- * Waits (up to `maxWaitMs`, default 10 min, env ITGRIX_E2E_GUARD_MS) until no other process runs
- * the app; then returns, logging what it waited for. Never touches the other processes.
+ * Waits (up to `maxWaitMs`, default 10 min, env ITGRIX_E2E_GUARD_MS) until no process it must wait
+ * for runs; then returns, logging what it waited for. Never touches the other processes.
  */
 export async function waitForExclusiveAri(
   maxWaitMs = Number(process.env.ITGRIX_E2E_GUARD_MS ?? 600_000),

@@ -162,8 +162,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const phones = new Map<number, PhoneHandle>();
   let app: RunningApp | undefined;
   let worker: CallWorker | undefined;
+  /** Set by stop(): a test body still running after its test failed must not start anything again. */
+  let stopped = false;
+  const afterStop = new Error("the e2e stack is stopped");
 
   const startApp = async (): Promise<void> => {
+    if (stopped) throw afterStop;
     const control = startCallControl({ config, redis, logger, status });
     try {
       await control.adapter.waitConnected(20_000);
@@ -181,6 +185,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     } catch (err) {
       await control.stop().catch(() => undefined);
       throw err;
+    }
+    if (stopped) {
+      await stopApp().catch(() => undefined);
+      throw afterStop;
     }
   };
   const stopApp = async (): Promise<void> => {
@@ -214,7 +222,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     },
     async operator(extension, behaviour) {
       await stopOperator(extension);
+      if (stopped) throw afterStop;
       const phone = await startOperator({ extension, behaviour });
+      if (stopped) {
+        await phone.stop();
+        throw afterStop;
+      }
       phones.set(extension, phone);
       return phone;
     },
@@ -244,6 +257,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return Object.values(counts).reduce((a, b) => a + b, 0);
     },
     async stop() {
+      stopped = true;
       await bounded("sipp", stopAll());
       phones.clear();
       await bounded("app", stopApp());

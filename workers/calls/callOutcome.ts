@@ -9,8 +9,9 @@ import type { JournalStep, JournalStore, StepJournal } from "./journal.ts";
 
 /**
  * How a reconcile ends, and the records a call's end leaves: the journal mark first (fenced by the
- * lock), then the delivered/failed index and the counters, so a crash in between leaves the journal
- * saying what happened.
+ * lock), then the delivered/failed index (and out of `undeliveredCalls`) and the counters. A crash in
+ * between leaves the journal saying what happened; the next reconcile finds that mark and applies the
+ * records again — idempotent (ZADD), and counted only when the ZADD did add the call.
  */
 
 export type ReconcileOutcome =
@@ -36,13 +37,14 @@ export interface OutcomeDeps {
 export class CallOutcomes {
   constructor(private readonly deps: OutcomeDeps) {}
 
+  /** Marks the journal delivered (once), then (again) the delivered index. */
   async delivered(journal: StepJournal, token: string): Promise<ReconcileOutcome> {
-    if (journal.deliveredAt) return { status: "delivered" };
-    const now = this.deps.now();
-    await this.deps.journals.put({ ...journal, deliveredAt: now.toISOString() }, token);
-    await this.deps.redis.zadd(this.deps.keys.deliveredCalls, now.getTime(), journal.callId);
-    await this.deps.metrics.count("calls.processed");
-    this.deps.logger.info({ callId: journal.callId, bxCallId: journal.bxCallId }, "call delivered");
+    const at = journal.deliveredAt ?? this.deps.now().toISOString();
+    if (!journal.deliveredAt) await this.deps.journals.put({ ...journal, deliveredAt: at }, token);
+    if (await this.settle(this.deps.keys.deliveredCalls, journal.callId, Date.parse(at))) {
+      await this.deps.metrics.count("calls.processed");
+      this.deps.logger.info({ callId: journal.callId, bxCallId: journal.bxCallId }, "call delivered");
+    }
     return { status: "delivered" };
   }
 
@@ -51,9 +53,18 @@ export class CallOutcomes {
       { ...journal, skipped: { reason, at: this.deps.now().toISOString() } },
       token,
     );
+    await this.deps.redis.zrem(this.deps.keys.undeliveredCalls, journal.callId);
     await this.deps.metrics.count("calls.skipped");
     this.deps.logger.info({ callId: journal.callId, reason }, "call skipped");
     return { status: "skipped", reason };
+  }
+
+  /** The journal says skipped already: only the sweeper's index is (again) cleared. */
+  async skippedBefore(
+    journal: StepJournal & Required<Pick<StepJournal, "skipped">>,
+  ): Promise<ReconcileOutcome> {
+    await this.deps.redis.zrem(this.deps.keys.undeliveredCalls, journal.callId);
+    return { status: "skipped", reason: journal.skipped.reason };
   }
 
   async fail(
@@ -62,35 +73,71 @@ export class CallOutcomes {
     step: JournalStep,
     error: CrmErrorInfo,
   ): Promise<ReconcileOutcome> {
-    const now = this.deps.now();
     const reason = `${step}: ${error.code}: ${error.description}`;
-    const failed = { reason, code: error.code, at: now.toISOString(), step };
-    await this.deps.journals.put({ ...journal, failed }, token);
-    await this.deps.redis.zadd(this.deps.keys.failedCalls, now.getTime(), journal.callId);
-    await this.deps.metrics.count("calls.failed");
-    await this.deps.metrics.count(`errors.${error.code}`);
-    this.deps.logger.error({ callId: journal.callId, step, code: error.code, reason }, "call failed");
+    const failed = { reason, code: error.code, at: this.deps.now().toISOString(), step };
+    const next = { ...journal, failed };
+    await this.deps.journals.put(next, token);
+    return this.failedBefore(next);
+  }
+
+  /** The failed index and counters of a journal marked failed (again after a crash: counted once). */
+  async failedBefore(
+    journal: StepJournal & Required<Pick<StepJournal, "failed">>,
+  ): Promise<ReconcileOutcome> {
+    const { reason, code, at, step } = journal.failed;
+    if (await this.settle(this.deps.keys.failedCalls, journal.callId, Date.parse(at))) {
+      await this.deps.metrics.count("calls.failed");
+      await this.deps.metrics.count(`errors.${code}`);
+      this.deps.logger.error({ callId: journal.callId, step, code, reason }, "call failed");
+    }
     return { status: "failed", reason };
   }
 
   /** Retries exhausted inside the pipeline: retry the job later, or give up after `workers.jobAttempts`. */
   async deliveryFailed(journal: StepJournal, token: string, err: DeliveryError): Promise<ReconcileOutcome> {
-    await this.deps.metrics.count(`errors.${err.lastError.code}`);
     if (err.reason === "permanent_error" || err.reason === "invalid_group") {
       return this.fail(journal, token, stepInFlight(journal), err.lastError);
     }
+    return this.retryOrFail(journal, token, stepInFlight(journal), err.lastError);
+  }
+
+  /**
+   * A step that another attempt may get through: the job comes back after an exponential backoff
+   * (`workers.jobBackoffMs`); after `workers.jobAttempts` the call is failed with `step` and `error`.
+   */
+  async retryOrFail(
+    journal: StepJournal,
+    token: string,
+    step: JournalStep,
+    error: CrmErrorInfo,
+  ): Promise<ReconcileOutcome> {
     const attempts = journal.attempts + 1;
     const { jobAttempts, jobBackoffMs } = this.deps.config.workers;
-    if (attempts >= jobAttempts)
-      return this.fail({ ...journal, attempts }, token, stepInFlight(journal), err.lastError);
+    if (attempts >= jobAttempts) return this.fail({ ...journal, attempts }, token, step, error);
+    await this.deps.metrics.count(`errors.${error.code}`);
     await this.deps.journals.put({ ...journal, attempts }, token);
     const base = Math.min(jobBackoffMs * 2 ** (attempts - 1), 10 * 60_000);
     const delayMs = Math.round(base * (0.5 + 0.5 * this.deps.random()));
     this.deps.logger.warn(
-      { callId: journal.callId, attempts, delayMs, code: err.lastError.code },
-      "delivery failed",
+      { callId: journal.callId, attempts, delayMs, step, code: error.code },
+      "delivery failed, the job comes back",
     );
-    return { status: "retry", delayMs, error: err.lastError };
+    return { status: "retry", delayMs, error };
+  }
+
+  /**
+   * Adds the call to an end-of-call index and takes it out of `undeliveredCalls`, in one step. True
+   * when the call was not in the index yet (then the caller counts it).
+   */
+  private async settle(index: string, callId: string, atMs: number): Promise<boolean> {
+    const replies = await this.deps.redis
+      .multi()
+      .zadd(index, atMs, callId)
+      .zrem(this.deps.keys.undeliveredCalls, callId)
+      .exec();
+    const [zaddError, added] = replies?.[0] ?? [new Error("MULTI aborted"), 0];
+    if (zaddError) throw zaddError;
+    return Number(added) === 1;
   }
 }
 
@@ -108,7 +155,7 @@ export class NotYet extends Error {
 }
 
 /** The step an unanswered intent points at (for the failure record). */
-function stepInFlight(journal: StepJournal): JournalStep {
+export function stepInFlight(journal: StepJournal): JournalStep {
   if (!journal.register.doneAt) return "register";
   if (!journal.finish?.doneAt) return journal.finish?.intentAt ? "finish" : "cards";
   return "record";

@@ -1,6 +1,8 @@
+import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { CallStore } from "../../core/calls/callStore.ts";
 import type { Config } from "../../core/config/schema.ts";
+import { LIFECYCLE_QUEUE } from "../../core/jobs/lifecycle.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import { Metrics } from "../../core/metrics/metrics.ts";
 import { redisKeys } from "../../core/redis/keys.ts";
@@ -10,16 +12,20 @@ import { CallLocks } from "./callLock.ts";
 import { JournalStore } from "./journal.ts";
 import { startLifecycleConsumer, type LifecycleConsumer } from "./lifecycleConsumer.ts";
 import { CallReconciler } from "./reconcileCall.ts";
+import { UndeliveredSweeper, type UndeliveredSummary } from "./sweeper.ts";
 
 /**
- * Composition root of one worker process: Redis connections, delivery, directory, reconciler and the
- * BullMQ consumer. `workers/main.ts` adds config loading, heartbeat and signals; tests use it as is.
+ * Composition root of one worker process: Redis connections, delivery, directory, reconciler, the
+ * BullMQ consumer and the sweeper of undelivered calls. `workers/main.ts` adds config loading, heartbeat and signals; tests use it as is.
  */
 export interface CallWorker {
   readonly consumer: LifecycleConsumer;
   readonly delivery: Delivery;
   readonly directory: UserDirectoryCache;
   readonly metrics: Metrics;
+  readonly sweeper: UndeliveredSweeper;
+  /** Ended calls not yet delivered, skipped or failed (for the heartbeat). */
+  undelivered(): Promise<UndeliveredSummary>;
   /** Stops taking jobs, lets the ones in flight finish, closes delivery and connections. */
   close(): Promise<void>;
 }
@@ -38,11 +44,12 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     logger,
   });
   await directory.start();
+  const calls = new CallStore(redis, keys);
   const reconciler = new CallReconciler({
     config,
     redis,
     keys,
-    calls: new CallStore(redis, keys),
+    calls,
     journals: new JournalStore(redis, keys),
     locks: new CallLocks(redis, keys, config.workers.jobLockMs),
     delivery,
@@ -58,14 +65,21 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     reconciler,
     logger,
   });
+  const sweepQueue = new Queue(LIFECYCLE_QUEUE, { connection: redis, prefix: config.redis.prefix });
+  const sweeper = new UndeliveredSweeper({ config, redis, keys, queue: sweepQueue, calls, metrics, logger });
+  sweeper.start();
   return {
     consumer,
     delivery,
     directory,
     metrics,
+    sweeper,
+    undelivered: () => sweeper.summary(),
     close: async () => {
       directory.stop();
+      await sweeper.stop();
       await consumer.close();
+      await sweepQueue.close();
       await delivery.close();
       await Promise.all([bullConnection.quit(), redis.quit()]).catch(() => undefined);
     },

@@ -7,7 +7,9 @@ import type { CallReconciler, ReconcileOutcome } from "./reconcileCall.ts";
 /**
  * The BullMQ consumer of lifecycle jobs. A job only names a call: the reconciler does the rest. The
  * job is acknowledged (the processor returns) only after the reconciler has written the journal; a
- * call locked by another worker, or a delivery failure, puts the job back as delayed.
+ * call locked by another worker, or a delivery failure, puts the job back as delayed. An unexpected
+ * error fails the attempt: BullMQ tries again with backoff, and the last attempt records the call as
+ * failed (`CallReconciler.jobFailed`).
  */
 export interface LifecycleConsumerOptions {
   connection: Redis;
@@ -15,7 +17,7 @@ export interface LifecycleConsumerOptions {
   concurrency: number;
   /** BullMQ job lock; a job of a dead worker is taken up again after about this long. */
   lockDurationMs?: number;
-  reconciler: Pick<CallReconciler, "reconcile">;
+  reconciler: Pick<CallReconciler, "reconcile" | "jobFailed">;
   logger: Logger;
   random?: () => number;
 }
@@ -38,6 +40,10 @@ export function startLifecycleConsumer(options: LifecycleConsumerOptions): Lifec
     let outcome: ReconcileOutcome;
     try {
       outcome = await options.reconciler.reconcile(callId);
+    } catch (err) {
+      // BullMQ retries the job (attempts, backoff); the last attempt records the call as failed.
+      await options.reconciler.jobFailed(callId, err, isLastAttempt(job)).catch(() => undefined);
+      throw err;
     } finally {
       inFlight--;
     }
@@ -75,6 +81,11 @@ export function startLifecycleConsumer(options: LifecycleConsumerOptions): Lifec
     inFlight: () => inFlight,
     close: () => worker.close(),
   };
+}
+
+/** The consumer's own delays (moveToDelayed) are not attempts; only failures count. */
+function isLastAttempt(job: Job<LifecycleJob>): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
 /** When the job should come back: soon for a held lock, after a backoff for a delivery failure. */

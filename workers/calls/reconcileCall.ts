@@ -9,11 +9,17 @@ import { DeliveryError } from "../delivery/deliveryError.ts";
 import type { CommandGroup, CrmErrorInfo, CrmFileDelivery } from "../delivery/types.ts";
 import { applyAnswers, withIntents } from "./applyAnswers.ts";
 import type { CallLocks } from "./callLock.ts";
-import { CallOutcomes, NotYet, type ReconcileOutcome } from "./callOutcome.ts";
+import { CallOutcomes, NotYet, stepInFlight, type ReconcileOutcome } from "./callOutcome.ts";
 import { emptyJournal, LockLost, type JournalStore, type StepJournal } from "./journal.ts";
 import { planSteps, type CallDirectory } from "./planSteps.ts";
 import { RecordingStep } from "./recordingUpload.ts";
-import { applyStatistic, findStatisticRecord, statisticGroup } from "./statisticCheck.ts";
+import {
+  applyStatistic,
+  findStatisticRecord,
+  NO_STATISTIC_ANSWER,
+  statisticGroup,
+  StatisticUnanswered,
+} from "./statisticCheck.ts";
 
 /**
  * The reconciler: under the call's lock, read the call state and its journal, plan what the CRM still
@@ -50,6 +56,12 @@ export interface ReconcilerDeps {
 /** Plan → send → store rounds per job; a call needs at most ~4 (register, cards, finish, record). */
 const MAX_ROUNDS = 8;
 
+const ROUND_LIMIT: CrmErrorInfo = {
+  code: "ROUND_LIMIT",
+  description: `steps left after ${MAX_ROUNDS} rounds`,
+  retryable: true,
+};
+
 /** A round's verdict: go on planning, or stop with this outcome. */
 type Round = { next: true; journal: StepJournal } | { next: false; outcome: ReconcileOutcome };
 
@@ -83,6 +95,36 @@ export class CallReconciler {
     }
   }
 
+  /**
+   * A job ended with an unexpected error (a Redis hiccup, a bug): counted as `errors.INTERNAL`; on the
+   * job's last attempt the call is recorded as failed with the error, unless its journal already says
+   * how it ended. If even that fails, the call stays in `undeliveredCalls` and the sweeper queues it
+   * again later.
+   */
+  async jobFailed(callId: string, err: unknown, lastAttempt: boolean): Promise<void> {
+    const error: CrmErrorInfo = { code: "INTERNAL", description: describeError(err), retryable: false };
+    this.deps.logger.error({ callId, err: error.description, lastAttempt }, "reconcile failed unexpectedly");
+    if (lastAttempt && (await this.failForGood(callId, error))) return; // counted with the failure
+    await this.deps.metrics.count("errors.INTERNAL");
+  }
+
+  /** True when the call is now recorded as failed with `error`. */
+  private async failForGood(callId: string, error: CrmErrorInfo): Promise<boolean> {
+    const lock = await this.deps.locks.acquire(callId).catch(() => undefined);
+    if (!lock) return false; // another worker is on the call (or Redis is away): left to it / the sweeper
+    try {
+      const journal = (await this.deps.journals.get(callId)) ?? emptyJournal(callId);
+      if (journal.deliveredAt || journal.failed || journal.skipped) return false;
+      await this.outcomes.fail(journal, lock.token, stepInFlight(journal), error);
+      return true;
+    } catch (err) {
+      this.deps.logger.error({ callId, err: describeError(err) }, "call could not be recorded as failed");
+      return false;
+    } finally {
+      await lock.release().catch(() => undefined);
+    }
+  }
+
   private async underLock(callId: string, token: string): Promise<ReconcileOutcome> {
     let journal = (await this.deps.journals.get(callId)) ?? emptyJournal(callId);
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -94,13 +136,16 @@ export class CallReconciler {
         journal = result.journal;
       } catch (err) {
         if (err instanceof NotYet) return { status: "retry", delayMs: err.delayMs, error: err.info };
-        if (!(err instanceof DeliveryError)) throw err;
+        if (!(err instanceof DeliveryError) && !(err instanceof StatisticUnanswered)) throw err;
         journal = (await this.deps.journals.get(callId)) ?? journal;
+        if (err instanceof StatisticUnanswered)
+          return this.outcomes.retryOrFail(journal, token, "statistic", err.error);
         return this.outcomes.deliveryFailed(journal, token, err);
       }
     }
-    this.deps.logger.warn({ callId }, "call still has steps after the round limit; the next job goes on");
-    return { status: "waiting", waitFor: "nextJob" };
+    // An ended call gets no further job by itself: this one comes back for what is left.
+    this.deps.logger.warn({ callId }, "call still has steps after the round limit; the job comes back");
+    return this.outcomes.retryOrFail(journal, token, stepInFlight(journal), ROUND_LIMIT);
   }
 
   private async round(call: CallState, journal: StepJournal, token: string): Promise<Round> {
@@ -115,9 +160,12 @@ export class CallReconciler {
     if (plan.recordSkip)
       return { next: true, journal: await this.skipRecord(journal, token, plan.recordSkip) };
     if (plan.groups.length === 0) {
+      // Marks found in the journal are applied again: a worker may have died right after writing them.
       if (plan.done) return this.stop(await this.outcomes.delivered(journal, token));
-      if (journal.failed) return this.stop({ status: "failed", reason: journal.failed.reason });
-      if (journal.skipped) return this.stop({ status: "skipped", reason: journal.skipped.reason });
+      if (journal.failed)
+        return this.stop(await this.outcomes.failedBefore({ ...journal, failed: journal.failed }));
+      if (journal.skipped)
+        return this.stop(await this.outcomes.skippedBefore({ ...journal, skipped: journal.skipped }));
       return this.stop({ status: "waiting", waitFor: plan.waitFor ?? "change" });
     }
     const unattachable = await this.recording.checkFile(call, journal, plan.groups);
@@ -177,12 +225,12 @@ export class CallReconciler {
     mayBeInFlight: boolean,
   ): Promise<StepJournal> {
     const [result] = await this.deps.delivery.send(statisticGroup(journal.callId));
-    if (result && !result.ok && result.error.retryable)
-      throw new DeliveryError("retries_exhausted", result.error, 1);
-    if (result && !result.ok) {
-      // Read as "no record" below: after the in-flight window the call is sent again.
-      this.deps.logger.warn({ callId: journal.callId, code: result.error.code }, "statistic check failed");
-      await this.deps.metrics.count(`errors.${result.error.code}`);
+    if (!result?.ok) {
+      // Without an answer nobody knows whether the call is in the CRM: sending register+finish again
+      // could double it. The check is retried; after the attempts the call fails (a human decides).
+      const error = result?.error ?? NO_STATISTIC_ANSWER;
+      this.deps.logger.warn({ callId: journal.callId, code: error.code }, "statistic check failed");
+      throw new StatisticUnanswered(error);
     }
     const record = findStatisticRecord(journal.callId, result);
     this.deps.logger.info(
@@ -219,6 +267,10 @@ export class CallReconciler {
   private stop(outcome: ReconcileOutcome): Round {
     return { next: false, outcome };
   }
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function failInfo(fail: { code: string; reason: string }): CrmErrorInfo {

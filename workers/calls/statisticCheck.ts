@@ -1,4 +1,4 @@
-import type { CommandGroup, CommandResult } from "../delivery/types.ts";
+import type { CommandGroup, CommandResult, CrmErrorInfo } from "../delivery/types.ts";
 import { statisticCommand } from "./commands.ts";
 import type { StepJournal } from "./journal.ts";
 
@@ -11,6 +11,23 @@ import type { StepJournal } from "./journal.ts";
 export function statisticGroup(callId: string): CommandGroup {
   return { callId, lane: "bulk", commands: [statisticCommand(callId)] };
 }
+
+/**
+ * The statistics did not answer (a command error, retryable or not — e.g. METHOD_NOT_FOUND on a box
+ * portal without the method). This is NOT "no record": the check is retried, never skipped.
+ */
+export class StatisticUnanswered extends Error {
+  constructor(readonly error: CrmErrorInfo) {
+    super(`statistic check failed: ${error.code}: ${error.description}`);
+    this.name = "StatisticUnanswered";
+  }
+}
+
+export const NO_STATISTIC_ANSWER: CrmErrorInfo = {
+  code: "NO_ANSWER",
+  description: "voximplant.statistic.get returned no answer",
+  retryable: true,
+};
 
 export interface StatisticRecord {
   CALL_ID: string;

@@ -8,7 +8,7 @@ import { BitrixClient } from "../bitrix/client.ts";
 import { createAuth } from "../bitrix/index.ts";
 import { validateGroup } from "./batchBuilder.ts";
 import type { SenderDeps, SenderSettings } from "./batchSender.ts";
-import { DeliveryError } from "./deliveryError.ts";
+import { DeliveryError, internalDeliveryError } from "./deliveryError.ts";
 import { ClusterLimiter, planLimits } from "./leakyBucket.ts";
 import { MicroBatcher } from "./microBatcher.ts";
 import type { CommandGroup, CommandResult, CrmFileDelivery, FileUpload } from "./types.ts";
@@ -130,7 +130,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       }
       const run = sendUpload(file, senderDeps).catch((err: unknown) => {
         if (err instanceof DeliveryError) throw err;
-        throw new DeliveryError("closed", { code: "INTERNAL", description: String(err), retryable: true }, 0);
+        throw internalDeliveryError(err);
       });
       const tracked = run.then(
         () => undefined,

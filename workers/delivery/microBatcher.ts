@@ -1,7 +1,7 @@
 import type { Logger } from "../../core/logging/logger.ts";
 import { pickBatch, type QueuedGroup } from "./batchBuilder.ts";
 import { sendBatch, type SenderDeps } from "./batchSender.ts";
-import { DeliveryError } from "./deliveryError.ts";
+import { DeliveryError, internalDeliveryError } from "./deliveryError.ts";
 import { mergeRetryResults, planLimitedRetry } from "./limitedRetry.ts";
 import type { CommandGroup, CommandResult } from "./types.ts";
 
@@ -105,16 +105,9 @@ export class MicroBatcher {
     }
     const run = sendBatch(batch, this.sender)
       .then(
-        (results) => batch.forEach((p, i) => this.settle(p, results[i]!)),
+        (results) => batch.forEach((p, i) => this.settleSafely(p, results[i])),
         (err: unknown) => {
-          const error =
-            err instanceof DeliveryError
-              ? err
-              : new DeliveryError(
-                  "closed",
-                  { code: "INTERNAL", description: String(err), retryable: true },
-                  0,
-                );
+          const error = err instanceof DeliveryError ? err : internalDeliveryError(err);
           batch.forEach((p) => p.reject(error));
         },
       )
@@ -124,6 +117,20 @@ export class MicroBatcher {
         this.schedule();
       });
     this.running.add(run);
+  }
+
+  /**
+   * Every group of a batch settles, whatever its answer does to the handling: a group left pending
+   * would hold its reconcile (and the call's lock, renewed meanwhile) for ever.
+   */
+  private settleSafely(p: Pending, results: CommandResult[] | undefined): void {
+    try {
+      if (!results) throw new Error("the batch answer has no results for this group");
+      this.settle(p, results);
+    } catch (err) {
+      this.logger?.error({ callId: p.group.callId, err: String(err) }, "batch answer could not be handled");
+      p.reject(internalDeliveryError(err));
+    }
   }
 
   /** Resolves a group, or first re-queues (ahead of its call's later groups) what a limit refused. */

@@ -244,3 +244,49 @@ test("given a method near its operating limit, then its next batch is slowed dow
   assert.ok(fastTook < 300, `fast method waited ${fastTook} ms`);
   assert.ok(slowTook >= 700 && slowTook < 2500, `slow method waited ${slowTook} ms`);
 });
+
+test("given a batch answer whose handling throws, then every group of the batch still settles (internal_error)", async () => {
+  // register answers with a CALL_ID that cannot be read, finish was refused by a limit: re-sending
+  // finish with register's CALL_ID (planLimitedRetry) throws while the answer is handled.
+  const client = new ScriptedClient((cmd) => {
+    const res = okAll(cmd);
+    for (const [k, v] of Object.entries(cmd)) {
+      if (v.startsWith("register") && v.includes("broken")) {
+        res.result[k] = Object.defineProperty({}, "CALL_ID", {
+          enumerable: true,
+          get: () => {
+            throw new Error("unreadable answer");
+          },
+        });
+      }
+      if (v.startsWith("finish") && v.includes("%24result")) {
+        delete res.result[k];
+        res.result_error[k] = { error: "QUERY_LIMIT_EXCEEDED", error_description: "Too many requests" };
+      }
+    }
+    return res;
+  });
+  const delivery = setup(client);
+  const call = (id: string): CommandGroup => ({
+    callId: id,
+    lane: "bulk",
+    commands: [
+      { method: "register", params: { CALL: id } },
+      { method: "finish", params: { CALL_ID: { $ref: 0, path: ["CALL_ID"] } } },
+    ],
+  });
+  const within = <T>(p: Promise<T>): Promise<T | "pending"> =>
+    Promise.race([p, new Promise<"pending">((r) => setTimeout(() => r("pending"), 2_000).unref())]);
+  const [broken, other] = await Promise.all([
+    within(delivery.send(call("broken")).catch((e: unknown) => e)),
+    within(delivery.send({ callId: "other", lane: "bulk", commands: [{ method: "m.x", params: {} }] })),
+  ]);
+  await delivery.close();
+  assert.equal(client.batches.length, 1, "both groups went in one batch");
+  assert.ok(broken instanceof DeliveryError, `the broken group settles: ${String(broken)}`);
+  assert.equal(broken.reason, "internal_error");
+  assert.equal(broken.lastError.code, "INTERNAL");
+  assert.match(broken.lastError.description, /unreadable answer/);
+  assert.notEqual(other, "pending", "the other group of the batch settles too");
+  assert.ok(Array.isArray(other) && other[0]!.ok);
+});

@@ -53,6 +53,7 @@ describe("GET /status with Redis up", () => {
     });
     await h.metrics.heartbeat("worker:hostA:11", {
       inFlight: 3,
+      calls: { undelivered: 5, oldestUndeliveredSec: 300 },
       crm: { auth: "ok", lastSuccessAt: new Date(now - 2000).toISOString(), lastErrorCode: null },
     });
     await h.metrics.heartbeat("worker:hostA:12", {
@@ -99,7 +100,15 @@ describe("GET /status with Redis up", () => {
     assert.equal(body.crm.auth, "ok");
     assert.equal(body.crm.reachable, true);
     assert.equal(body.crm.lastErrorCode, "QUERY_LIMIT_EXCEEDED");
-    assert.deepEqual(body.calls, { activeNow: 4, processedLastHour: 7, failedLastHour: 1, failedTotal: 2 });
+    const { oldestUndeliveredSec, ...calls } = body.calls;
+    assert.deepEqual(calls, {
+      activeNow: 4,
+      processedLastHour: 7,
+      failedLastHour: 1,
+      failedTotal: 2,
+      undelivered: 5,
+    });
+    assert.ok(oldestUndeliveredSec! >= 300 && oldestUndeliveredSec! <= 302, String(oldestUndeliveredSec));
     assert.deepEqual(body.errorsLastHour, { QUERY_LIMIT_EXCEEDED: 5 });
     assert.equal(body.status, "warning");
     assert.ok(body.problems.some((p) => /oldest waiting lifecycle job/.test(p)));

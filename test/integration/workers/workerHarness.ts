@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Queue } from "bullmq";
+import { Queue, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
 import { startEmulator, type RunningEmulator } from "../../../emulator/server.ts";
 import { CallStore } from "../../../core/calls/callStore.ts";
@@ -79,12 +79,18 @@ export class Harness {
   }
 
   /** What the app does: the state first, then its job (stable id per version). */
-  async publish(state: CallState, kind: LifecycleKind = "changed", jobId?: string): Promise<void> {
+  async publish(
+    state: CallState,
+    kind: LifecycleKind = "changed",
+    jobId?: string,
+    jobOptions: JobsOptions = {},
+  ): Promise<void> {
     await this.calls.put(state);
     const data = { callId: state.callId, version: state.version, kind, at: new Date().toISOString() };
     await this.queue.add(kind, data, {
       jobId: jobId ?? lifecycleJobId(state.callId, state.version),
       removeOnComplete: true,
+      ...jobOptions,
     });
   }
 

@@ -34,9 +34,33 @@ describe("buildStatusReport", () => {
     assert.equal(r.status, "ok");
     assert.deepEqual(r.problems, []);
     assert.deepEqual(r.workers, { seen: 1, list: [{ id: "worker:h:1", lastSeenSec: 3, inFlight: 1 }] });
-    assert.deepEqual(r.calls, { activeNow: 2, processedLastHour: 5, failedLastHour: 0, failedTotal: 0 });
+    assert.deepEqual(r.calls, {
+      activeNow: 2,
+      processedLastHour: 5,
+      failedLastHour: 0,
+      failedTotal: 0,
+      undelivered: null,
+      oldestUndeliveredSec: null,
+    });
     assert.equal(r.queues.lifecycle.oldestWaitingAgeSec, 0);
     assert.equal(r.crm.lastSuccessAt, new Date(NOW - 1000).toISOString());
+  });
+
+  it("given workers report undelivered calls, then calls shows the newest report, its age carried to now", () => {
+    const r = buildStatusReport(
+      healthy({
+        heartbeats: {
+          ok: true,
+          value: {
+            "worker:h:1": { at: NOW - 4000, calls: { undelivered: 9, oldestUndeliveredSec: 100 } },
+            "worker:h:2": { at: NOW - 2000, calls: { undelivered: 3, oldestUndeliveredSec: 150 } },
+            "worker:h:3": { at: NOW - 1000 },
+          },
+        },
+      }),
+    );
+    assert.equal(r.calls.undelivered, 3);
+    assert.equal(r.calls.oldestUndeliveredSec, 152);
   });
 
   it("given ARI disconnected while running, then error", () => {

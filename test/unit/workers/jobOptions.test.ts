@@ -1,0 +1,10 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { JOB_OPTIONS } from "../../../app/calls/runtime.ts";
+
+test("given an unexpected error in a reconcile, then the app's lifecycle job is tried again with exponential backoff", () => {
+  const options: { attempts?: number; backoff?: { type: string; delay: number } } = JOB_OPTIONS;
+  assert.ok((options.attempts ?? 1) >= 3, `attempts: ${options.attempts}`);
+  assert.equal(options.backoff?.type, "exponential");
+  assert.ok((options.backoff?.delay ?? 0) > 0);
+});
