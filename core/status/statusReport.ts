@@ -81,6 +81,8 @@ export interface StatusReport {
 export const STATUS_THRESHOLDS = {
   /** A lifecycle job waiting longer than this means the workers do not keep up (or none runs). */
   oldestWaitingWarnSec: 60,
+  /** An ended call still not in the CRM after this long: the sweeper keeps failing on it. */
+  oldestUndeliveredWarnSec: 900,
 };
 
 const WORKER_PREFIX = "worker:";
@@ -284,6 +286,10 @@ function findProblems(input: StatusInputs, report: Omit<StatusReport, "status" |
   const age = report.queues.lifecycle.oldestWaitingAgeSec;
   if (age !== null && age > STATUS_THRESHOLDS.oldestWaitingWarnSec) {
     add("warning", `oldest waiting lifecycle job is ${age} s old`);
+  }
+  const undeliveredAge = report.calls.oldestUndeliveredSec;
+  if (undeliveredAge !== null && undeliveredAge > STATUS_THRESHOLDS.oldestUndeliveredWarnSec) {
+    add("warning", `an ended call has waited ${undeliveredAge} s for the CRM`);
   }
   if (report.workers.seen === 0) add("error", "no worker seen in the last 30 s");
   if (report.crm.auth === "failed") add("error", "CRM auth failed");

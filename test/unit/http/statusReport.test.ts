@@ -61,6 +61,20 @@ describe("buildStatusReport", () => {
     );
     assert.equal(r.calls.undelivered, 3);
     assert.equal(r.calls.oldestUndeliveredSec, 152);
+    assert.equal(r.status, "ok", "two minutes is the sweeper's normal delay");
+  });
+
+  it("given an ended call has waited over 15 minutes for the CRM, then a warning names it", () => {
+    const r = buildStatusReport(
+      healthy({
+        heartbeats: {
+          ok: true,
+          value: { "worker:h:1": { at: NOW - 1000, calls: { undelivered: 1, oldestUndeliveredSec: 1000 } } },
+        },
+      }),
+    );
+    assert.equal(r.status, "warning");
+    assert.ok(r.problems.some((p) => p.includes("1001 s for the CRM")));
   });
 
   it("given ARI disconnected while running, then error", () => {
