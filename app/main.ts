@@ -5,7 +5,7 @@ import type { Config } from "../core/config/schema.ts";
 import { createLogger } from "../core/logging/logger.ts";
 import { Metrics } from "../core/metrics/metrics.ts";
 import { redisKeys } from "../core/redis/keys.ts";
-import { startCallControl } from "./callControl.ts";
+import { startAppProcess } from "./appProcess.ts";
 import { createAppStatus } from "./status/appStatus.ts";
 
 /** `npm run app`: the Stasis application `itgrix` with its HTTP API. */
@@ -25,18 +25,8 @@ async function main(): Promise<void> {
   const keys = redisKeys(config.redis.prefix);
   const metrics = new Metrics(redis, keys);
   const status = createAppStatus();
-  const control = startCallControl({ config, redis, logger, status });
-
-  const { startHttpServer } = await import("./http/server.ts");
-  const http = await startHttpServer({
-    config,
-    redis,
-    keys,
-    metrics,
-    appStatus: status,
-    logger,
-    lifecycleQueue: control.queue,
-  });
+  const app = await startAppProcess({ config, redis, logger, status, metrics });
+  const { control } = app;
 
   const component = `app:${hostname()}:${process.pid}`;
   const heartbeat = setInterval(() => void metrics.heartbeat(component, { ...status }), 5000);
@@ -51,8 +41,7 @@ async function main(): Promise<void> {
     clearInterval(heartbeat);
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
-    await http.close().catch(() => undefined);
-    await control.stop().catch((err: Error) => logger.error({ err: err.message }, "stop failed"));
+    await app.stop().catch((err: Error) => logger.error({ err: err.message }, "stop failed"));
     await redis.quit().catch(() => undefined);
     process.exit(0);
   };

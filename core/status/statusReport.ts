@@ -7,7 +7,7 @@
 /** The outcome of one time-boxed probe. */
 export type Probe<T> = { ok: true; value: T } | { ok: false; error: string };
 
-/** What the call-control process knows about itself (structurally the app's AppStatus). */
+/** What the call-control process knows about itself; the app's live AppStatus is this shape. */
 export interface AppView {
   state: "starting" | "running" | "reconnecting" | "stopping";
   ariConnected: boolean;

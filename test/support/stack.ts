@@ -11,8 +11,8 @@
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { startCallControl, type CallControlHandle } from "../../app/callControl.ts";
-import { startHttpServer, type HttpServer } from "../../app/http/server.ts";
+import { startAppProcess, type AppProcess } from "../../app/appProcess.ts";
+import type { CallControlHandle } from "../../app/callControl.ts";
 import { createAppStatus, type AppStatus } from "../../app/status/appStatus.ts";
 import { CallStore } from "../../core/calls/callStore.ts";
 import type { CallState } from "../../core/calls/types.ts";
@@ -141,11 +141,6 @@ async function bounded(part: string, work: Promise<unknown> | undefined): Promis
   if (outcome !== "ok") process.stderr.write(`e2e stack stop: ${part} ${outcome}\n`);
 }
 
-interface RunningApp {
-  control: CallControlHandle;
-  http: HttpServer;
-}
-
 export async function startStack(options: StackOptions): Promise<Stack> {
   const testbed = await getTestbed();
   await waitForExclusiveAri();
@@ -160,7 +155,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const queueConnection = redis.duplicate();
   const queue = new Queue(LIFECYCLE_QUEUE, { connection: queueConnection, prefix });
   const phones = new Map<number, PhoneHandle>();
-  let app: RunningApp | undefined;
+  let app: AppProcess | undefined;
   let worker: CallWorker | undefined;
   /** Set by stop(): a test body still running after its test failed must not start anything again. */
   let stopped = false;
@@ -168,22 +163,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   const startApp = async (): Promise<void> => {
     if (stopped) throw afterStop;
-    const control = startCallControl({ config, redis, logger, status });
+    const started = await startAppProcess({ config, redis, logger, status, metrics });
     try {
-      await control.adapter.waitConnected(20_000);
-      await control.ready;
-      const http = await startHttpServer({
-        config,
-        redis,
-        keys,
-        metrics,
-        appStatus: status,
-        logger,
-        lifecycleQueue: control.queue,
-      });
-      app = { control, http };
+      await started.control.adapter.waitConnected(20_000);
+      await started.control.ready;
+      app = started;
     } catch (err) {
-      await control.stop().catch(() => undefined);
+      await started.stop().catch(() => undefined);
       throw err;
     }
     if (stopped) {
@@ -195,8 +181,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const running = app;
     app = undefined;
     if (!running) return;
-    await running.http.close().catch(() => undefined);
-    await running.control.stop();
+    await running.stop();
   };
   const stopOperator = async (extension: number): Promise<void> => {
     const phone = phones.get(extension);
