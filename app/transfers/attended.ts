@@ -2,6 +2,7 @@ import type { AriEvent } from "../ari/types.ts";
 import type { CallControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
 import { endCall, hangupQuietly, markBusy, record, startConversation } from "../calls/engine.ts";
+import { recordTransferAway } from "./transferAway.ts";
 
 type AttendedTransferEvent = Extract<AriEvent, { type: "BridgeAttendedTransfer" }>;
 
@@ -122,14 +123,13 @@ async function adoptTarget(
   keeper.legSeq++;
   await ctx.controls.save(keeper, target.legId);
   const at = nowIso();
-  await record(ctx, keeper, {
-    type: "transferred",
+  await recordTransferAway(ctx, keeper, {
     at,
     kind: "attended",
+    legId: transfererLeg,
     fromExtension: from.extension,
     toExtension: target.extension,
   });
-  await record(ctx, keeper, { type: "conversationEnded", at, legId: transfererLeg, reason: "transferred" });
   await record(ctx, keeper, {
     type: "legDialled",
     at,

@@ -1,9 +1,10 @@
 import type { AriChannel, AriEvent } from "../ari/types.ts";
 import type { CallControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
-import { endCall, hangupQuietly, record, startConversation } from "../calls/engine.ts";
+import { endCall, hangupQuietly, startConversation } from "../calls/engine.ts";
 import { dialLeg } from "../routing/hunt.ts";
 import { rekeyChannel } from "./rekey.ts";
+import { recordTransferAway } from "./transferAway.ts";
 
 type BlindTransferEvent = Extract<AriEvent, { type: "BridgeBlindTransfer" }>;
 
@@ -26,15 +27,13 @@ export async function onBlindTransfer(
   ctl.transferTo = { extension: e.exten, fromExtension: leg.extension, kind: "blind" };
   if (e.replace_channel && !ctl.aux.includes(e.replace_channel.id)) ctl.aux.push(e.replace_channel.id);
   await ctx.controls.save(ctl, ...(e.replace_channel ? [e.replace_channel.id] : []));
-  const at = nowIso();
-  await record(ctx, ctl, {
-    type: "transferred",
-    at,
+  await recordTransferAway(ctx, ctl, {
+    at: nowIso(),
     kind: "blind",
+    legId: e.channel.id,
     fromExtension: leg.extension,
     toExtension: e.exten,
   });
-  await record(ctx, ctl, { type: "conversationEnded", at, legId: e.channel.id, reason: "transferred" });
   ctx.logger.info({ callId: ctl.callId, from: leg.extension, to: e.exten }, "blind transfer");
 }
 
