@@ -10,7 +10,7 @@
  * that started before it (older start time, then lower pid), so of two runs that meet, the one that
  * started later waits and the other goes on.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 const APP_MARKERS = ["app/main.ts", "demo/main.ts"];
 const TEST_MARKERS = ["test/integration/app/", "test/integration/e2e/"];
@@ -30,6 +30,18 @@ function statFields(pid: number): string[] {
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
     return [];
+  }
+}
+
+/**
+ * The network namespace of a process. A process in another namespace has its own 127.0.0.1, hence its
+ * own testbed (several developers or CI jobs on one host): it never shares our Asterisk.
+ */
+function netNamespaceOf(pid: number | "self"): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return undefined;
   }
 }
 
@@ -68,11 +80,13 @@ export function otherAppProcesses(): { pid: number; cmd: string }[] {
     return []; // not Linux: no guard
   }
   const mine = ancestorsOfSelf();
+  const ownNet = netNamespaceOf("self");
   const found: { pid: number; cmd: string }[] = [];
   for (const pid of pids) {
     if (mine.has(pid)) continue;
     const argv = cmdline(pid);
     if (!/(^|\/)node$/.test(argv[0] ?? "") || argv.includes("--test")) continue;
+    if (ownNet !== undefined && netNamespaceOf(pid) !== ownNet) continue;
     const cmd = argv.join(" ");
     const app = APP_MARKERS.some((m) => cmd.includes(m));
     const olderTest = TEST_MARKERS.some((m) => cmd.includes(m)) && startedBefore(pid, process.pid);
