@@ -36,13 +36,26 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
   runtime.publicUrl = (opts.publicUrl ?? url).replace(/\/$/, "");
+  let closed = false;
+  let relisten: NodeJS.Timeout | undefined;
+  runtime.refuseConnectionsFor = (ms) => {
+    if (closed || !server.listening) return;
+    server.close();
+    server.closeAllConnections(); // the host is gone: open connections die with it
+    relisten = setTimeout(() => {
+      if (!closed) server.listen(port, "127.0.0.1");
+    }, ms);
+  };
   return {
     url,
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        closed = true;
+        clearTimeout(relisten);
         for (const res of runtime.hung) res.destroy();
-        server.close(() => resolve());
+        if (server.listening) server.close(() => resolve());
+        else resolve();
         server.closeAllConnections();
       }),
   };
