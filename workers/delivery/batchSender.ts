@@ -58,6 +58,7 @@ export async function sendBatch(
     });
   } catch (err) {
     if (!(err instanceof DeliveryError)) throw err;
+    if (err.reason === "held") deps.hold.countHeld(err.lastError.code, live.length);
     return groups.map((q) => (live.includes(q) ? { kind: "failed", error: err } : { kind: "dropped" }));
   }
 }
@@ -81,6 +82,7 @@ function groupOutcome(q: QueuedGroup, response: BatchResponse, deps: SenderDeps)
   const refused = results.find((r) => !r.ok && holdsAsCommandError(r.error.code));
   if (!refused || refused.ok) return { kind: "answered", results };
   if (results.every((r) => !r.ok)) {
+    deps.hold.countHeld(refused.error.code, 1);
     const view = deps.hold.lastKnown();
     const error = new DeliveryError(
       "held",

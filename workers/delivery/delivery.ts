@@ -144,9 +144,12 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     results: (owner) => deps.keys.deliveryResults(owner),
   };
   const leaseMs = deps.senderLeaseMs ?? 5_000;
+  // Blocking reads need connections of their own; their errors are retried by their loops.
+  const blocking = (): Redis =>
+    deps.redis.duplicate().on("error", (err: Error) => deps.logger?.debug({ err: err.message }, "redis"));
   const queue = new SharedQueue({
     redis: deps.redis,
-    blocking: deps.redis.duplicate(),
+    blocking: blocking(),
     keys: queueKeys,
     owner: id,
     watchMs: Math.max(100, Math.floor(leaseMs / 2)),
@@ -154,7 +157,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   });
   const sender = new PortalSender({
     redis: deps.redis,
-    blocking: deps.redis.duplicate(),
+    blocking: blocking(),
     keys: queueKeys,
     id,
     leaseMs,
@@ -210,12 +213,10 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     },
     async close(): Promise<void> {
       closing = true;
-      sender.batcher.schedule();
       const graceMs = deps.closeGraceMs ?? 30_000;
       const deadline = Date.now() + graceMs;
       while ((queue.pending() > 0 || uploads.size > 0) && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
-        sender.batcher.schedule();
       }
       await queue.close();
       await sender.close(Math.max(0, deadline - Date.now()));

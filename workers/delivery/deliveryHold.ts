@@ -191,7 +191,7 @@ export class DeliveryHold {
         return { probe: true, since: claimed };
       }
     }
-    throw await this.heldError(view);
+    throw this.heldError(view);
   }
 
   /**
@@ -203,7 +203,8 @@ export class DeliveryHold {
     if (view === null) return;
     if (view.nextProbeAt <= this.deps.now()) return;
     if (view.fingerprint !== (await this.deps.fingerprint())) return;
-    throw await this.heldError(view);
+    this.countHeld(view.code, 1);
+    throw this.heldError(view);
   }
 
   /** A refusal of the whole portal: enters the hold (or counts the refusal in the current one). */
@@ -277,10 +278,15 @@ export class DeliveryHold {
     return true;
   }
 
-  /** The rejection of a send while held; counted in the hold and in the per-code metrics. */
-  async heldError(view: HoldView): Promise<DeliveryError> {
-    void this.deps.redis.hincrby(this.deps.holdKey, "heldSends", 1).catch(() => undefined);
-    void this.deps.metrics?.count(`held.${view.code}`);
+  /** Counts `n` groups (or uploads) refused because delivery is held, in the hold and the metrics. */
+  countHeld(code: string, n: number): void {
+    if (n <= 0) return;
+    void this.deps.redis.hincrby(this.deps.holdKey, "heldSends", n).catch(() => undefined);
+    void this.deps.metrics?.count(`held.${code}`, n);
+  }
+
+  /** The rejection of a send while held (counting is the caller's: it knows how many groups). */
+  heldError(view: HoldView): DeliveryError {
     const retryAfterMs = Math.max(0, view.nextProbeAt - this.deps.now());
     return new DeliveryError(
       "held",

@@ -41,10 +41,12 @@ export class MicroBatcher {
   private readonly running = new Set<Promise<void>>();
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Stopping: part-filled batches leave at once instead of waiting for more groups. */
+  private flushing = false;
 
   constructor(
     private readonly settings: BatcherSettings,
-    /** Sender, limiter (for method pauses) and `isClosed` (then a part-filled batch leaves at once). */
+    /** Sender and limiter (for method pauses). */
     private readonly sender: SenderDeps,
     private readonly logger?: Logger,
     /** The shared queue's fence before each attempt (see `ClaimGroups`). */
@@ -61,6 +63,12 @@ export class MicroBatcher {
     const pending: Pending = { seq: this.seq++, group, enqueuedAt, limitRounds: 0, ...settlement };
     if (tag !== undefined) pending.tag = tag;
     this.queue.push(pending);
+    this.schedule();
+  }
+
+  /** From now on a part-filled batch leaves at once (the sender is stopping and takes nothing more). */
+  flush(): void {
+    this.flushing = true;
     this.schedule();
   }
 
@@ -111,7 +119,7 @@ export class MicroBatcher {
       const size = batch.reduce((n, q) => n + q.group.commands.length, 0);
       const oldest = this.queue[0]!.enqueuedAt; // the queue is in enqueue order
       const waitLeft = oldest + batchWaitMs - Date.now();
-      if (size < batchMaxCommands && waitLeft > 0 && !this.sender.isClosed()) {
+      if (size < batchMaxCommands && waitLeft > 0 && !this.flushing) {
         this.timer = setTimeout(() => this.schedule(), waitLeft);
         return;
       }

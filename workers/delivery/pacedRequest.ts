@@ -164,7 +164,10 @@ async function heldNow(
   deps: SenderDeps,
 ): Promise<DeliveryError> {
   const view = await deps.hold.refresh();
-  deps.logger?.error({ ...logFields, hold: view?.code }, "refused for the whole portal: delivery held");
+  deps.logger?.warn(
+    { ...logFields, hold: view?.code },
+    "delivery held: not sent, or refused for the whole portal",
+  );
   if (view) return deps.hold.heldError(view);
   return new DeliveryError("held", error.toInfo(), attempts);
 }

@@ -173,7 +173,7 @@ export class PortalSender {
    */
   async close(graceMs: number): Promise<void> {
     this.stopped = true;
-    this.batcher.schedule();
+    this.batcher.flush();
     const deadline = Date.now() + graceMs;
     while (this.batcher.inFlightBatches() > 0 && Date.now() < deadline) {
       await Promise.race([...this.batcher.runningBatches(), sleep(50)]);

@@ -65,19 +65,20 @@ redis.call("PEXPIRE", KEYS[2], tonumber(ARGV[4]))
 return 1
 `;
 
-// KEYS: groups, sender lease, queue, wake. ARGV: (id, entry)...
+// KEYS: groups, sender lease, queue, wake, the owner's results list. ARGV: (id, entry)...
 // The owner's watchdog over its unanswered groups. Per group: "q" still queued, "live" with the
 // sender that holds the lease, "requeued" (taken by a sender that lost its lease, never sent: put
-// back first in line), "lost" (sent by a sender that lost its lease: it may have run), "gone" (no
-// trace: answered and on its way, or lost with Redis' data).
+// back first in line), "lost" (sent by a sender that lost its lease: it may have run), "answering"
+// (no trace, but answers wait to be read), "gone" (no trace and no answer waiting).
 export const RECOVER = `
 local lease = redis.call("GET", KEYS[2])
+local unread = redis.call("LLEN", KEYS[5])
 local out = {}
 for i = 1, #ARGV, 2 do
   local id, entry = ARGV[i], ARGV[i + 1]
   local at = redis.call("HGET", KEYS[1], id)
   if not at then
-    out[#out + 1] = "gone"
+    out[#out + 1] = unread > 0 and "answering" or "gone"
   elseif at == "q" then
     out[#out + 1] = "q"
   elseif lease and string.sub(at, 3) == lease then

@@ -114,18 +114,24 @@ export class SharedQueue {
     });
   }
 
-  /** Answers arrive on the owner's list; a blocking read with a short timeout, until stopped. */
+  /**
+   * Answers arrive on the owner's list: a blocking read with a short timeout, then whatever else
+   * waits in one go (a batch answers up to 50 groups at once), until stopped.
+   */
   private async readAnswers(): Promise<void> {
+    const key = this.deps.keys.results(this.deps.owner);
     while (!this.stopped) {
-      let popped: [string, string] | null;
+      let texts: string[];
       try {
-        popped = await this.deps.blocking.blpop(this.deps.keys.results(this.deps.owner), 1);
+        const popped = await this.deps.blocking.blpop(key, 1);
+        if (!popped) continue;
+        texts = [popped[1], ...((await this.deps.blocking.lpop(key, 500)) ?? [])];
       } catch {
         if (this.stopped) return;
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
-      if (popped) this.settle(JSON.parse(popped[1]) as AnswerMessage);
+      for (const text of texts) this.settle(JSON.parse(text) as AnswerMessage);
     }
   }
 
@@ -146,19 +152,21 @@ export class SharedQueue {
     const { keys } = this.deps;
     const states = (await this.deps.redis.eval(
       RECOVER,
-      4,
+      5,
       keys.groups,
       keys.sender,
       keys.queue,
       keys.wake,
+      keys.results(this.deps.owner),
       ...args,
     )) as string[];
     ids.forEach((id, i) => {
       const w = this.waiting.get(id);
       if (!w) return;
       const state = states[i];
-      w.gone = state === "gone" ? w.gone + 1 : 0;
-      if (state === "requeued") this.deps.logger?.warn({ group: id }, "sender gone: group put back in the queue");
+      if (state !== "answering") w.gone = state === "gone" ? w.gone + 1 : 0;
+      if (state === "requeued")
+        this.deps.logger?.warn({ group: id }, "sender gone: group put back in the queue");
       if (state === "lost" || w.gone >= GONE_ROUNDS) {
         this.waiting.delete(id);
         this.deps.logger?.warn({ group: id, state }, "sender gone after sending: the group may have run");
