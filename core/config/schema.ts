@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_WITHHELD_NUMBER, withheldNumberProblem } from "../numbers/crmNumber.ts";
 
 /**
  * The whole configuration of itgrix: one validated object, built by core/config/loadConfig.ts from
@@ -161,6 +162,14 @@ export const configSchema = z
         clientRewrite: z.array(rewriteRule).default([]),
         /** Rewrites of operator extensions for the CRM (#FROM#), e.g. `^123(\\d{4})$` → `$1`. */
         userRewrite: z.array(rewriteRule).default([]),
+        /** PHONE_NUMBER for callers without a usable number (withheld, anonymous, empty); see crmNumber.ts. */
+        withheldNumber: z
+          .string()
+          .default(DEFAULT_WITHHELD_NUMBER)
+          .superRefine((number, ctx) => {
+            const problem = withheldNumberProblem(number);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+          }),
       })
       .prefault({}),
     routing: z
