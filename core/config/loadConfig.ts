@@ -101,7 +101,7 @@ function parseEnvValue(name: string, value: string, slot: SchemaSlot): unknown {
 }
 
 /** Problems listed in the one-line message; the rest are counted. */
-const LISTED = 3;
+const LISTED = 5;
 
 /**
  * Validates a raw object: unknown keys, the schema (types, ranges, regexes, cross-checks), then the
