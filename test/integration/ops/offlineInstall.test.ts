@@ -30,6 +30,7 @@ import { getTestbed, type TestbedInfo } from "../../support/testbed.ts";
 import {
   buildTarball,
   deriveRelease,
+  filesReadRelatively,
   freePort,
   run,
   runOffline,
@@ -193,6 +194,15 @@ describe("ops: offline install, upgrade and rollback of the release tarball", ()
     for (const dev of ["tsx", "typescript", "eslint", "prettier", "esbuild", "@types"])
       assert.ok(!modules.includes(dev), `${dev} is a dev dependency and must not be shipped`);
     assert.match(readFileSync(join(unpacked, "RELEASE"), "utf8"), new RegExp(`^version=${V1}$`, "m"));
+  });
+
+  test("every file the compiled code reads relative to itself is in the release", () => {
+    const found = filesReadRelatively(join(unpacked, "dist"));
+    assert.ok(
+      found.some((f) => f.endsWith("package.json")),
+      "statusRoute's ../../package.json is among them",
+    );
+    for (const file of found) assert.ok(existsSync(file), `${file} is read at run time but missing`);
   });
 
   test("install.sh installs v1 into a fresh directory with the network off", async () => {

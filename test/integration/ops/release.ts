@@ -4,9 +4,9 @@
  * installed app and workers as separate `node` processes (no tsx, no repository on their paths).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
@@ -169,4 +169,17 @@ export async function waitForStatus(
       throw new Error(`/status not ready in ${timeoutMs} ms: ${JSON.stringify(last)}\n${logs()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Paths named by `new URL("<relative>", import.meta.url)` in the compiled files under `dir`. */
+export function filesReadRelatively(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith(".js")) continue;
+    const file = join(entry.parentPath, entry.name);
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/new URL\(\s*["'`]([^"'`]+)["'`]\s*,\s*import\.meta\.url\s*\)/g))
+      found.push(resolve(dirname(file), m[1]!));
+  }
+  return found;
 }
