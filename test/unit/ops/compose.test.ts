@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
+import { loadConfig } from "../../../core/config/loadConfig.ts";
 import { buildSourceFiles, compose, REPO, sourceOfBuilt, yamlToData } from "./containerFiles.ts";
 
 interface Service {
@@ -135,6 +136,30 @@ describe("docker-compose.yml", () => {
     assert.ok(
       existsSync(join(hostDir, "itgrix.example.json")),
       "the example to copy is in the mounted folder",
+    );
+  });
+
+  test("the example configuration with the containers' environment validates, and the emulator line of the env file works", () => {
+    const example = join(REPO, "config/itgrix.example.json");
+    const env = Object.fromEntries(
+      Object.entries(services.app?.environment ?? {}).map(([k, v]) => [k, String(v)]),
+    );
+    const config = loadConfig(example, env);
+    assert.equal(config.http.host, "0.0.0.0");
+    assert.equal(config.redis.url, "redis://redis:6379");
+    const envFile = readFileSync(join(REPO, "deploy/docker/itgrix.env"), "utf8");
+    const emulatorLines = envFile
+      .split("\n")
+      .filter((l) => /^#ITGRIX__BITRIX__/.test(l))
+      .map((l) => l.slice(1).split(/=(.*)/s).slice(0, 2) as [string, string]);
+    assert.ok(emulatorLines.length > 0, "the env file shows how to use the emulator");
+    const withEmulator = loadConfig(example, { ...env, ...Object.fromEntries(emulatorLines) });
+    const auth = withEmulator.bitrix.auth;
+    assert.equal(auth?.type, "webhook");
+    assert.equal(new URL(auth?.type === "webhook" ? auth.webhookUrl : "").host, "emulator:18080");
+    assert.ok(
+      (services.emulator?.command ?? []).join(" ").includes("--port 18080"),
+      "the emulator listens where the env file points",
     );
   });
 });
