@@ -10,7 +10,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { loadConfig } from "../../../core/config/loadConfig.ts";
-import { buildSourceFiles, compose, REPO, sourceOfBuilt, yamlToData } from "./containerFiles.ts";
+import { compose, includedSourceFiles, REPO, sourceOfBuilt, yamlToData } from "./containerFiles.ts";
 
 interface Service {
   image?: string;
@@ -38,7 +38,7 @@ describe("docker-compose.yml", () => {
     assert.equal(resolved.status, 0, resolved.stderr);
     services = (yamlToData(resolved.stdout) as { services: Record<string, Service> }).services;
     raw = yamlToData(readFileSync(join(REPO, "docker-compose.yml"), "utf8")) as typeof raw;
-    sources = buildSourceFiles();
+    sources = includedSourceFiles();
   });
 
   test("docker-compose config -q accepts it, and refuses to run PostgreSQL without a password", () => {

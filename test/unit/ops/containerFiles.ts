@@ -4,7 +4,7 @@
  * .dockerignore rules and the build's source set.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -107,6 +107,21 @@ export function buildSourceFiles(): string[] {
     .split("\n")
     .filter((f) => f && !f.includes("/node_modules/"))
     .map((f) => relative(REPO, f));
+}
+
+/**
+ * The files `tsconfig.build.json` compiles by its `include` folders alone (cheap; imports from
+ * elsewhere are what `buildSourceFiles` adds).
+ */
+export function includedSourceFiles(): string[] {
+  const { include } = JSON.parse(readFileSync(join(REPO, "tsconfig.build.json"), "utf8")) as {
+    include: string[];
+  };
+  return include.flatMap((dir) =>
+    readdirSync(join(REPO, dir), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => `${dir}/${f}`),
+  );
 }
 
 /** `dist/app/main.js` → `app/main.ts` when that source exists and the build compiles it. */
