@@ -286,7 +286,7 @@ do_status() {
   echo "active:   ${active:-none}"
   [[ -n $active ]] && echo "build:    $(release_field "$prefix/current" build) ($(release_field "$prefix/current" built))"
   echo "releases: $(ls "$releases" 2>/dev/null | grep -v '^\.' | tr '\n' ' ')"
-  echo "history:  $(tr '\n' ' ' <"$history" 2>/dev/null)"
+  echo "history:  $([[ -f $history ]] && tr '\n' ' ' <"$history")"
   echo "config:   $config_file$([[ -f $config_file ]] || echo ' (missing)')"
   if systemd_live; then
     systemctl list-units --all --plain --no-legend 'itgrix-app.service' 'itgrix-workers@*.service' || true
