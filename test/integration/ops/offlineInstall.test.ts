@@ -41,6 +41,7 @@ import {
 
 const V1 = "0.0.0-offline.1";
 const V2 = "0.0.0-offline.2";
+const V3 = "0.0.0-offline.3";
 const OPERATOR = 119;
 const OPERATOR_USER_ID = 20; // emulator/seeds/callcentre.json: UF_PHONE_INNER "119"
 const DID = "4951190001";
@@ -300,6 +301,12 @@ describe("ops: offline install, upgrade and rollback of the release tarball", ()
     assert.equal(current(), `releases/${V2}`);
     assert.deepEqual(history(), [V1, V2]);
     assert.deepEqual(readdirSync(join(prefix, "releases")).sort(), releasesBefore);
+
+    const otherBuild = await deriveRelease(v2Dir, join(tmp, "other-build"), V2, "another-build");
+    const refused = await install(otherBuild);
+    assert.notEqual(refused.code, 0, "another build under an installed version needs --force");
+    assert.match(refused.stderr, /holds another build of/);
+    assert.equal(current(), `releases/${V2}`);
   });
 
   test("rollback returns to v1 with the configuration kept; a second rollback has nowhere to go", async () => {
@@ -338,5 +345,17 @@ describe("ops: offline install, upgrade and rollback of the release tarball", ()
     } finally {
       writeFileSync(configFile, good);
     }
+  });
+
+  test("old releases are pruned to --keep, never the active one or the one a rollback returns to", async () => {
+    const v3 = await deriveRelease(v2Dir, join(tmp, `itgrix-${V3}`), V3);
+    const result = await runOffline("bash", [join(v3, "install.sh"), ...installArgs(), "--keep", "2"], {
+      cwd: tmp,
+    });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.equal(current(), `releases/${V3}`);
+    assert.deepEqual(history(), [V1, V3]);
+    assert.deepEqual(readdirSync(join(prefix, "releases")).sort(), [V1, V3]);
+    assert.match(result.stdout, new RegExp(`removed the old release ${V2.replace(/\./g, "\\.")}`));
   });
 });

@@ -69,7 +69,12 @@ export async function buildTarball(
  * package.json, dist/package.json): enough to test upgrade and rollback without a second build. The
  * copy is made of hard links; a changed file is unlinked first so the first release keeps its own.
  */
-export async function deriveRelease(unpacked: string, target: string, version: string): Promise<string> {
+export async function deriveRelease(
+  unpacked: string,
+  target: string,
+  version: string,
+  build = `derived-${version}`,
+): Promise<string> {
   const copy = await run("cp", ["-al", unpacked, target]);
   if (copy.code !== 0) throw new Error(`cp -al: ${copy.stderr}`);
   const rewrite = (file: string, text: string): void => {
@@ -80,7 +85,7 @@ export async function deriveRelease(unpacked: string, target: string, version: s
     "RELEASE",
     readFileSync(join(target, "RELEASE"), "utf8")
       .replace(/^version=.*$/m, `version=${version}`)
-      .replace(/^build=.*$/m, `build=derived-${version}`),
+      .replace(/^build=.*$/m, `build=${build}`),
   );
   for (const file of ["package.json", "dist/package.json"]) {
     const pkg = JSON.parse(readFileSync(join(target, file), "utf8")) as { version: string };
