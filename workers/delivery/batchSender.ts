@@ -28,10 +28,12 @@ export async function sendBatch(
   groups: QueuedGroup[],
   deps: SenderDeps,
   claim?: ClaimGroups,
+  /** Adds groups queued meanwhile to `groups` (it appends to that array) and returns them. */
+  topUp?: () => QueuedGroup[],
 ): Promise<GroupOutcome[]> {
   const methods = [...new Set(groups.flatMap((q) => q.group.commands.map((c) => c.method)))];
   const lane: Lane = groups.some((q) => q.group.lane === "interactive") ? "interactive" : "bulk";
-  let live = groups;
+  let live = [...groups];
   try {
     const response = await sendPaced(
       {
@@ -40,6 +42,7 @@ export async function sendBatch(
         methods,
         logFields: { calls: groups.slice(0, 20).map((q) => q.group.callId), groups: groups.length },
         attempt: async () => {
+          if (topUp) live.push(...topUp());
           if (claim) live = await claim(live);
           if (live.length === 0) return undefined;
           const cmd = buildBatchCommands(live);

@@ -106,9 +106,8 @@ export class MicroBatcher {
       this.timer = undefined;
     }
     const { parallelBatches, batchMaxCommands, batchWaitMs } = this.settings;
-    const limiter = this.sender.limiter;
+    const held = this.pausedGroup;
     while (this.running.size < parallelBatches && this.queue.length > 0) {
-      const held = (g: CommandGroup): boolean => g.commands.some((c) => limiter.pauseLeftMs(c.method) > 0);
       const batch = pickBatch(this.queue, this.inFlightCalls, batchMaxCommands, held);
       if (batch.length === 0) {
         // Queued groups wait for their call's batch in flight (schedule runs again when it ends) or
@@ -127,12 +126,35 @@ export class MicroBatcher {
     }
   }
 
-  private dispatch(batch: Pending[]): void {
+  /** A group one of whose methods is paused after a 429 waits in the queue. */
+  private readonly pausedGroup = (g: CommandGroup): boolean =>
+    g.commands.some((c) => this.sender.limiter.pauseLeftMs(c.method) > 0);
+
+  private take(batch: Pending[]): void {
     for (const p of batch) {
       this.queue.splice(this.queue.indexOf(p), 1);
       this.inFlightCalls.add(p.group.callId);
     }
-    const run = this.sendSplitting(batch)
+  }
+
+  /**
+   * Right before the batch goes (the limiter's slot granted): the room left in it is filled with
+   * groups queued meanwhile. A batch that had to leave part-filled, and then waited for the portal's
+   * bucket, goes full; the added groups are appended to `batch` (outcomes follow its order).
+   */
+  private topUp(batch: Pending[]): QueuedGroup[] {
+    const size = batch.reduce((n, q) => n + q.group.commands.length, 0);
+    const room = this.settings.batchMaxCommands - size;
+    if (room <= 0 || this.queue.length === 0) return [];
+    const extra = pickBatch(this.queue, this.inFlightCalls, room, this.pausedGroup) as Pending[];
+    this.take(extra);
+    batch.push(...extra);
+    return extra;
+  }
+
+  private dispatch(batch: Pending[]): void {
+    this.take(batch);
+    const run = this.sendSplitting(batch, true)
       .then(
         (outcomes) => batch.forEach((p, i) => this.settleOutcome(p, outcomes[i])),
         (err: unknown) => {
@@ -152,8 +174,13 @@ export class MicroBatcher {
    * Sends the batch; when the portal refuses it as a whole with a 4xx (it did not run), sends each
    * half on its own, down to single groups: only the group that carries the bad command fails.
    */
-  private async sendSplitting(batch: Pending[]): Promise<GroupOutcome[]> {
-    const outcomes = await sendBatch(batch, this.sender, this.claim);
+  private async sendSplitting(batch: Pending[], topUp = false): Promise<GroupOutcome[]> {
+    const outcomes = await sendBatch(
+      batch,
+      this.sender,
+      this.claim,
+      topUp ? () => this.topUp(batch) : undefined,
+    );
     const refused = outcomes.find((o) => o.kind === "failed" && o.error.reason === "permanent_error");
     const sent = batch.filter((_, i) => outcomes[i]!.kind !== "dropped");
     if (!refused || sent.length < 2) return outcomes;

@@ -333,3 +333,25 @@ test("given a batch answer whose handling throws, then every group of the batch 
   assert.notEqual(other, "pending", "the other group of the batch settles too");
   assert.ok(Array.isArray(other) && other[0]!.ok);
 });
+
+test("given a batch waiting for the portal's bucket, then the groups queued meanwhile go with it (filled at the grant)", async () => {
+  const client = new ScriptedClient(okAll);
+  const delivery = setup(client, {
+    plan: "standard",
+    rateLimit: { burst: 1, drainPerSec: 1 },
+    parallelBatches: 1,
+    batchWaitMs: 0,
+  });
+  const first = delivery.send(group("first", 1)); // takes the one request the bucket has
+  await first;
+  const waiting = delivery.send(group("waiting", 1)); // leaves alone, then waits about 1 s for the bucket
+  await new Promise((r) => setTimeout(r, 150));
+  const later = Array.from({ length: 30 }, (_, i) => delivery.send(group(`later${i}`, 1)));
+  await Promise.all([waiting, ...later]);
+  await delivery.close();
+  assert.deepEqual(
+    client.batches.map((b) => Object.keys(b).length),
+    [1, 31],
+    "the waiting batch was topped up when its turn came",
+  );
+});

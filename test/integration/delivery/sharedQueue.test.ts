@@ -37,7 +37,8 @@ function bitrixConfig(extra: Record<string, unknown> = {}): Record<string, unkno
     bitrix: {
       auth: setup.webhook(),
       plan: "box",
-      batchWaitMs: 50,
+      // Long enough for four processes started together to be inside one batch window under load.
+      batchWaitMs: 500,
       retry: { baseDelayMs: 50, maxDelayMs: 500, maxAttempts: 30 },
       ...extra,
     },
