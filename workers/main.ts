@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { ConfigError, loadConfig } from "../core/config/loadConfig.ts";
 import type { Config } from "../core/config/schema.ts";
-import { createLogger } from "../core/logging/logger.ts";
+import { createLogger, type Logger } from "../core/logging/logger.ts";
 import { startCallWorker } from "./calls/callWorker.ts";
 
 /**
@@ -57,6 +57,25 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGHUP", () => reloadAuth(worker.delivery, logger));
+}
+
+/**
+ * SIGHUP: the configuration file is read again and a changed `bitrix.auth` (a new webhook URL, new
+ * token files, new OAuth tokens) is taken without a restart; a held delivery probes with it at once.
+ * Other keys need a restart. A configuration that does not validate is logged and ignored.
+ */
+function reloadAuth(
+  delivery: { reloadAuth(auth: NonNullable<Config["bitrix"]["auth"]>): void },
+  logger: Logger,
+): void {
+  try {
+    const auth = loadConfig().bitrix.auth;
+    if (!auth) throw new Error("bitrix.auth: required, the workers need the portal");
+    delivery.reloadAuth(auth);
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, "SIGHUP: configuration not reloaded");
+  }
 }
 
 main().catch((err: unknown) => {

@@ -74,6 +74,22 @@ export class BitrixClient {
   }
 
   /**
+   * New credentials for the same portal (the admin changed `bitrix.auth` and the workers reloaded
+   * the configuration). Requests from now on use them; the old provider is closed.
+   */
+  replaceAuth(auth: AuthProvider): void {
+    if (auth.portal !== this.options.auth.portal) {
+      throw new Error(
+        `bitrix.auth now points at ${auth.portal}, not ${this.options.auth.portal}: restart the workers`,
+      );
+    }
+    const old = this.options.auth;
+    this.options.auth = auth;
+    this.authFailed = false;
+    old.close();
+  }
+
+  /**
    * Portal clock minus ours (ms), learnt from the `time.finish` of answers. `operating_reset_at` is
    * portal time; `toLocalTime` turns it into ours, so a skewed clock does not stretch a pause.
    */

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
-import type { Config } from "../../core/config/schema.ts";
+import type { BitrixAuthConfig, Config } from "../../core/config/schema.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import type { Metrics } from "../../core/metrics/metrics.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
@@ -65,6 +65,11 @@ export interface DeliveryStats {
 
 export interface Delivery extends CrmFileDelivery {
   stats(): DeliveryStats;
+  /**
+   * New `bitrix.auth` for the same portal, without a restart (SIGHUP). A held delivery probes at once
+   * with them: their fingerprint differs from the refused credentials'.
+   */
+  reloadAuth(auth: BitrixAuthConfig): void;
   /** The hold as Redis has it now (null: not held). */
   hold(): Promise<HoldView | null>;
   readonly client: BitrixClient;
@@ -224,6 +229,10 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       client.auth.close();
     },
     hold: () => hold.refresh(),
+    reloadAuth(auth: BitrixAuthConfig): void {
+      client.replaceAuth(createAuth(auth, { redis: deps.redis, keys: deps.keys, logger: deps.logger }));
+      deps.logger?.info({ portal, mode: auth.type }, "bitrix.auth reloaded");
+    },
     stats(): DeliveryStats {
       const out: DeliveryStats = {
         inFlightBatches: sender.batcher.inFlightBatches(),
