@@ -43,3 +43,15 @@ test("given recordings delivered by url, then attachRecord rides in the batches 
   assert.deepEqual(work, { commands: 2010, uploads: 0 });
   assert.equal(requestsNeeded(work), 41);
 });
+
+test("given every answered call recorded, then uploads cost a request each and signed links only commands", () => {
+  const expected = [
+    ...Array.from({ length: 70 }, () => call(true)),
+    ...Array.from({ length: 30 }, () => call(false)),
+  ];
+  const upload = requestsNeeded(workNeeded(expected, "upload"));
+  const url = requestsNeeded(workNeeded(expected, "url"));
+  assert.equal(url, Math.ceil((100 * 2 + 70) / 50));
+  assert.equal(upload, url + 70);
+  assert.equal(rateLimitFloorSec(upload), (upload - 50) / 2);
+});
