@@ -32,7 +32,8 @@ const USAGE = `usage: npm run bench -- [options]
   --workers-mode MODE       crm.recordDelivery of the 1-vs-4 worker processes run (url)
   --command-cost-ms N       the emulator's server time per command (20)
   --seed N                  call mix seed (42)
-  --timeout-sec N           give up on a run after this long (300)
+  --timeout-sec N           give up on a run after this long (300; at least 1.5 × the run's
+                            rate-limit floor + 120 s)
   --keep                    keep the run directory (configs, worker logs, spool)`;
 
 interface Options {

@@ -142,7 +142,7 @@ export async function runBench(stack: BenchStack, spec: RunSpec): Promise<RunRes
       expected,
       workers: run.workers,
       t0,
-      timeoutSec: spec.timeoutSec,
+      timeoutSec: runTimeoutSec(spec.timeoutSec, expected, recordDelivery),
     });
     return await measure(run, { expected, t0, enqueuedAt, ...watch, bitrix });
   } finally {
@@ -240,6 +240,19 @@ async function measure(run: OpenRun, w: Watched): Promise<RunResult> {
     delayMaxSec: round(percentile(delays, 100), 2),
     problems: verification.problems.slice(0, 20),
   };
+}
+
+/**
+ * A run may take as long as the rate limit's floor demands, plus a margin: with every answered call
+ * recorded and uploaded, 1000 calls need more requests than 5 minutes of the standard plan carry.
+ */
+export function runTimeoutSec(
+  timeoutSec: number,
+  expected: readonly ExpectedCrm[],
+  recordDelivery: RecordDelivery,
+): number {
+  const floor = rateLimitFloorSec(requestsNeeded(workNeeded(expected, recordDelivery)));
+  return Math.max(timeoutSec, Math.ceil(floor * 1.5 + 120));
 }
 
 /** finish in the CRM − job enqueued, seconds, of every finished call. */

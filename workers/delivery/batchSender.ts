@@ -1,5 +1,5 @@
 import type { BatchResponse } from "../bitrix/client.ts";
-import { commandErrorInfo, holdsAsCommandError } from "../bitrix/errors.ts";
+import { NetworkError, commandErrorInfo, holdsAsCommandError } from "../bitrix/errors.ts";
 import { buildBatchCommands, commandKey, groupResults, type QueuedGroup } from "./batchBuilder.ts";
 import { DeliveryError } from "./deliveryError.ts";
 import { pauseUntil, sendPaced, type SenderDeps } from "./pacedRequest.ts";
@@ -43,7 +43,7 @@ export async function sendBatch(
         logFields: { calls: groups.slice(0, 20).map((q) => q.group.callId), groups: groups.length },
         attempt: async () => {
           if (topUp) live.push(...topUp());
-          if (claim) live = await claim(live);
+          if (claim) live = await claimOrRetry(claim, live);
           if (live.length === 0) return undefined;
           const cmd = buildBatchCommands(live);
           void deps.metrics?.count("crm.commands", Object.keys(cmd).length);
@@ -63,6 +63,15 @@ export async function sendBatch(
     if (!(err instanceof DeliveryError)) throw err;
     if (err.reason === "held") deps.hold.countHeld(err.lastError.code, live.length);
     return groups.map((q) => (live.includes(q) ? { kind: "failed", error: err } : { kind: "dropped" }));
+  }
+}
+
+/** The fence failed (Redis): nothing was sent, so the attempt may be made again. */
+async function claimOrRetry(claim: ClaimGroups, groups: QueuedGroup[]): Promise<QueuedGroup[]> {
+  try {
+    return await claim(groups);
+  } catch (err) {
+    throw new NetworkError(`shared queue unavailable before sending: ${(err as Error).message}`, false);
   }
 }
 

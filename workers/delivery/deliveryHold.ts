@@ -157,11 +157,13 @@ export class DeliveryHold {
 
   /**
    * For a request about to go: `open`, or `probe` when held and this process took the probe;
-   * otherwise throws `DeliveryError("held")` without sending anything.
+   * otherwise throws `DeliveryError("held")` without sending anything. `mayProbe: false` for requests
+   * whose answer says nothing about the hold's cause (a file upload carries its own one-time token).
    */
-  async admit(): Promise<Admission> {
+  async admit(mayProbe = true): Promise<Admission> {
     const view = await this.current();
     if (view === null) return OPEN;
+    if (!mayProbe) throw this.heldError(view);
     const fingerprint = await this.deps.fingerprint();
     const now = this.deps.now();
     if (view.nextProbeAt <= now || view.fingerprint !== fingerprint) {

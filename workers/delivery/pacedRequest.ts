@@ -49,6 +49,8 @@ export interface PacedRequest<T> {
    * for a missing scope, …): the hold is entered instead of being cleared by the answer.
    */
   holdCause?: (answer: T) => { code: string; description: string } | undefined;
+  /** False when the answer says nothing about a hold's cause: such a request never probes. */
+  mayProbe?: boolean;
 }
 
 /** Rate-limit answers are expected now and then; they get this many times more tries than failures. */
@@ -79,15 +81,17 @@ export async function sendPaced<T>(request: PacedRequest<T>, deps: SenderDeps): 
   for (;;) {
     // A probe stays the probe through its own re-sends; anything else asks again (a hold may have
     // begun meanwhile, also while this request waited for the limiter).
-    if (!admission?.probe) admission = await deps.hold.admit();
+    const mayProbe = request.mayProbe ?? true;
+    if (!admission?.probe) admission = await deps.hold.admit(mayProbe);
     await deps.limiter.acquire(request.lane, request.methods);
-    if (!admission.probe) admission = await deps.hold.admit();
+    if (!admission.probe) admission = await deps.hold.admit(mayProbe);
     try {
       void deps.metrics?.count("crm.requests");
       const answer = await request.attempt();
       const cause = request.holdCause?.(answer);
-      if (cause) await deps.hold.enter(cause);
-      else await deps.hold.answered(admission);
+      if (cause) await bookkeeping(deps.hold.enter(cause), deps);
+      // `undefined`: nothing was left to send (every group taken back), so the portal said nothing.
+      else if (answer !== undefined) await bookkeeping(deps.hold.answered(admission), deps);
       deps.onSuccess();
       return answer;
     } catch (err) {
@@ -140,20 +144,34 @@ export async function sendPaced<T>(request: PacedRequest<T>, deps: SenderDeps): 
  */
 async function noteOutcome(error: BitrixError, admission: Admission, deps: SenderDeps): Promise<boolean> {
   if (error.disposition === "hold") {
-    await deps.hold.enter(error);
+    await bookkeeping(deps.hold.enter(error), deps);
     return true;
   }
   const answeredByPortal =
     error.disposition === "refused" || error instanceof RateLimited || error instanceof OperationTimeLimited;
   if (answeredByPortal) {
-    await deps.hold.answered({ probe: false }); // reachable, but not proof that a hold's cause is gone
+    // Reachable, but not proof that a hold's cause is gone.
+    await bookkeeping(deps.hold.answered({ probe: false }), deps);
     return false;
   }
-  const unreachable = await deps.hold.unanswered(error);
+  const unreachable = (await bookkeeping(deps.hold.unanswered(error), deps)) ?? false;
   // An ambiguous answer is reported as such even when it tipped the portal into "unreachable":
   // the request may have run, and only the reconciler can find out.
   if (error.disposition === "ambiguous") return false;
   return unreachable || admission.probe;
+}
+
+/**
+ * The hold's bookkeeping in Redis must never change what is known about a request: when Redis
+ * fails, the request's own outcome (answered, ambiguous, refused) stands and the failure is logged.
+ */
+async function bookkeeping<T>(work: Promise<T>, deps: SenderDeps): Promise<T | undefined> {
+  try {
+    return await work;
+  } catch (err) {
+    deps.logger?.warn({ err: (err as Error).message }, "delivery hold: Redis bookkeeping failed");
+    return undefined;
+  }
 }
 
 /** The held rejection for a request stopped by the hold it just hit or entered. */
@@ -163,7 +181,7 @@ async function heldNow(
   logFields: Record<string, unknown>,
   deps: SenderDeps,
 ): Promise<DeliveryError> {
-  const view = await deps.hold.refresh();
+  const view = await bookkeeping(deps.hold.refresh(), deps);
   deps.logger?.warn(
     { ...logFields, hold: view?.code },
     "delivery held: not sent, or refused for the whole portal",

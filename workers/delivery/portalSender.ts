@@ -89,11 +89,15 @@ export class PortalSender {
     if (Number(kept) !== 1 && this.leading) await this.stepDown("lease lost");
   }
 
+  /**
+   * The lease is lost: what this process took and has not sent goes back. If Redis cannot take it
+   * now, the owners' watchdogs put it back once they see another (or no) sender.
+   */
   private async stepDown(why: string): Promise<void> {
     this.leading = false;
     clearInterval(this.renewTimer);
     const back = this.batcher.takeQueued();
-    const given = await this.giveBack(back);
+    const given = await this.giveBack(back).catch(() => 0);
     this.deps.logger?.warn({ why, givenBack: given }, "this process no longer sends the portal's batches");
   }
 

@@ -27,6 +27,8 @@ function paced(file: FileUpload, deps: SenderDeps): Promise<unknown> {
     {
       kind: "upload",
       lane: "bulk",
+      // The upload URL's own one-time token proves nothing about the credentials a hold waits for.
+      mayProbe: false,
       methods: [UPLOAD_METHOD],
       logFields: { callId: file.callId, fileName: file.fileName },
       attempt: async () => {

@@ -54,13 +54,15 @@ describe("chaos: credentials revoked, then restored", () => {
   const delivered = async (ids: string[]) =>
     (await Promise.all(ids.map((id) => h.isDelivered(id)))).every(Boolean);
 
-  it("given the webhook revoked mid-traffic, then nothing fails, /status names the hold, and all is delivered once after", async () => {
+  it("given the webhook revoked mid-traffic, then nothing fails, /status names the hold, and all is delivered once after", async (t) => {
     const before = await Promise.all([1, 2, 3, 4, 5].map(() => answeredCall()));
     await waitFor("the calls before the fault", () => delivered(before), 20_000);
 
     await credentials("revoke");
+    const revokedAt = Date.now();
     const during = await Promise.all([1, 2, 3, 4, 5].map(() => answeredCall()));
     const hold = await waitFor("the hold", async () => (await worker.delivery.hold()) ?? undefined, 20_000);
+    const detectedMs = Date.now() - revokedAt;
     assert.equal(hold.code, "INVALID_CREDENTIALS");
 
     // /status, from the worker's heartbeat as workers/main.ts writes it.
@@ -84,8 +86,13 @@ describe("chaos: credentials revoked, then restored", () => {
     assert.ok(!(await delivered(during)));
 
     await credentials("restore");
+    const restoredAt = Date.now();
     const afterFix = await Promise.all([1, 2, 3].map(() => answeredCall()));
     await waitFor("every held call", () => delivered([...during, ...afterFix]), 30_000);
+    t.diagnostic(
+      `hold detected ${detectedMs} ms after the revocation (first refused batch); every held call ` +
+        `delivered ${Date.now() - restoredAt} ms after the restore (probes every 0.3–1 s here)`,
+    );
     assert.equal(await worker.delivery.hold(), null);
     assert.equal(await h.redis.zcard(h.keys.failedCalls), 0);
 
