@@ -43,6 +43,8 @@ export class MicroBatcher {
   private timer: NodeJS.Timeout | undefined;
   /** Stopping: part-filled batches leave at once instead of waiting for more groups. */
   private flushing = false;
+  /** Part-filled bulk batches in flight (see `schedule`). */
+  private partialBulkInFlight = 0;
 
   constructor(
     private readonly settings: BatcherSettings,
@@ -118,11 +120,16 @@ export class MicroBatcher {
       const size = batch.reduce((n, q) => n + q.group.commands.length, 0);
       const oldest = this.queue[0]!.enqueuedAt; // the queue is in enqueue order
       const waitLeft = oldest + batchWaitMs - Date.now();
-      if (size < batchMaxCommands && waitLeft > 0 && !this.flushing) {
+      const partial = size < batchMaxCommands && !this.flushing;
+      if (partial && waitLeft > 0) {
         this.timer = setTimeout(() => this.schedule(), waitLeft);
         return;
       }
-      this.dispatch(batch as Pending[]);
+      // Nagle's rule for the bulk lane: one part-filled bulk batch in flight at a time; the next
+      // one collects what arrives meanwhile (it goes when that batch ends). Cards never wait.
+      const bulkOnly = batch.every((q) => q.group.lane !== "interactive");
+      if (partial && bulkOnly && this.partialBulkInFlight > 0) return;
+      this.dispatch(batch as Pending[], partial && bulkOnly);
     }
   }
 
@@ -152,8 +159,9 @@ export class MicroBatcher {
     return extra;
   }
 
-  private dispatch(batch: Pending[]): void {
+  private dispatch(batch: Pending[], partialBulk = false): void {
     this.take(batch);
+    if (partialBulk) this.partialBulkInFlight++;
     const run = this.sendSplitting(batch, true)
       .then(
         (outcomes) => batch.forEach((p, i) => this.settleOutcome(p, outcomes[i])),
@@ -164,6 +172,7 @@ export class MicroBatcher {
       )
       .finally(() => {
         for (const p of batch) this.inFlightCalls.delete(p.group.callId);
+        if (partialBulk) this.partialBulkInFlight--;
         this.running.delete(run);
         this.schedule();
       });
