@@ -160,6 +160,17 @@ test("given the telephony scope taken away (insufficient_scope inside the batch)
   });
 });
 
+test("given register and finish refused to webhooks (WRONG_AUTH_TYPE inside the batch), then held until they are allowed", async () => {
+  await holdStory({
+    name: "authtype",
+    config: testConfig({ auth: setup.webhook() }),
+    breakIt: () => control(setup.emulator.url, "config", { webhookTelephony: false }),
+    fixIt: () => control(setup.emulator.url, "config", { webhookTelephony: true }),
+    cause: "WRONG_AUTH_TYPE",
+    kind: "rights",
+  });
+});
+
 test("given every batch refused with 408, then held as a request problem until it stops", async () => {
   await holdStory({
     name: "r408",

@@ -122,6 +122,36 @@ for (const mode of ["503", "drop"] as const) {
   });
 }
 
+for (const mode of ["drop", "hang", "502", "html200"] as const) {
+  test(`given a batch that ran but whose answer was lost (${mode}), then its groups are ambiguous, ran once, and are not re-sent`, async () => {
+    const h = deliveryFor(setup.redisUrl, testConfig({ auth: setup.webhook(), requestTimeoutMs: 500 }));
+    await control(setup.emulator.url, "faults", { afterRun: mode, afterRunCount: 1 });
+    const outcomes = await Promise.allSettled([
+      h.delivery.send(finishedCall(`lost-${mode}-1`)),
+      h.delivery.send(finishedCall(`lost-${mode}-2`)),
+    ]);
+    const next = await h.delivery.send(finishedCall(`lost-${mode}-3`));
+    await h.close();
+    for (const o of outcomes) {
+      assert.equal(o.status, "rejected");
+      assert.equal(((o as PromiseRejectedResult).reason as DeliveryError).reason, "ambiguous");
+    }
+    assert.ok(
+      next.every((r) => r.ok),
+      "the next batch goes as usual",
+    );
+    const state = await emulatorState(setup.emulator.url);
+    const batches = state.requests.filter((r) => r.method === "batch");
+    assert.equal(batches.length, 2, "the lost batch went once; then only the next one");
+    assert.equal(batches[0]!.answerLost, mode);
+    for (const id of [1, 2]) {
+      const calls = state.calls.filter((c) => c.EXTERNAL_CALL_ID === `lost-${mode}-${id}`);
+      assert.equal(calls.length, 1, "it ran at the portal, once");
+      assert.equal(calls[0]!.state, "finished");
+    }
+  });
+}
+
 test("given a hanging portal, then the request times out, is rejected as ambiguous and not re-sent", async () => {
   const h = deliveryFor(setup.redisUrl, testConfig({ auth: setup.webhook(), requestTimeoutMs: 300 }));
   await control(setup.emulator.url, "faults", { hang: true });
