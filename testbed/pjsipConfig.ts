@@ -1,16 +1,18 @@
 /**
  * The testbed's PJSIP endpoints, all on 127.0.0.1 and served by sipp:
- * - `trunk` (context itgrix-inbound): callers come from ports 15070-15079; calls to clients
- *   (`PJSIP/<number>@trunk`) go to a sipp "client" UAS on 15080.
- * - operators 101-120 (CRM users in the demo) and 301-303 (a Support group): context
- *   itgrix-operators, static contact `sip:<ext>@127.0.0.1:<16000+ext>` (their sipp UAS); they are
- *   identified by that port and by 17000+ext (the port their own calls come from, so a phone can ring
- *   and dial at the same time).
+ * - `trunk` (context itgrix-inbound): callers come from ports 15070-15079 (the soak's also from
+ *   15100-15199); calls to clients (`PJSIP/<number>@trunk`) go to a sipp "client" UAS on 15080.
+ * - operators 101-120 (CRM users in the demo), 121-160 (the soak's call centre) and 301-303 (a
+ *   Support group): context itgrix-operators, static contact `sip:<ext>@127.0.0.1:<16000+ext>`
+ *   (their sipp UAS); they are identified by that port and by 17000+ext (the port their own calls
+ *   come from, so a phone can ring and dial at the same time).
  * - 199: an operator whose AOR has no contact (an unregistered phone).
  */
 export const TRUNK_CALLER_PORTS = { first: 15070, last: 15079 } as const;
+/** More trunk caller ports for the soak, which has dozens of callers at once (soak/README.md). */
+export const SOAK_CALLER_PORTS = { first: 15100, last: 15199 } as const;
 export const CLIENT_PORT = 15080;
-export const OPERATOR_EXTENSIONS = [...range(101, 120), ...range(301, 303)];
+export const OPERATOR_EXTENSIONS = [...range(101, 160), ...range(301, 303)];
 export const UNREGISTERED_EXTENSION = 199;
 
 export function operatorUasPort(extension: number): number {
@@ -66,8 +68,8 @@ export function renderPjsipConf({ sipPort, qualifyFrequency }: PjsipOptions): st
     "type = identify",
     "endpoint = trunk",
   ];
-  for (let p = TRUNK_CALLER_PORTS.first; p <= TRUNK_CALLER_PORTS.last; p++)
-    lines.push(`match = 127.0.0.1:${p}`);
+  for (const ports of [TRUNK_CALLER_PORTS, SOAK_CALLER_PORTS])
+    for (let p = ports.first; p <= ports.last; p++) lines.push(`match = 127.0.0.1:${p}`);
   lines.push("");
   for (const ext of OPERATOR_EXTENSIONS) lines.push(...operatorSections(ext, qualifyFrequency));
   lines.push(
