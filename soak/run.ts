@@ -1,7 +1,7 @@
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ATTENDED, PHONES, userIdOf } from "./callCentre.ts";
-import { checkCalls, type CheckSummary, type Verdict } from "./check.ts";
+import { checkCalls, type CheckSummary, type CrmCall, type ObservedCall, type Verdict } from "./check.ts";
 import { soakMix, type SoakCall } from "./mix.ts";
 import { legsByNumber, observeCall, type PlacedCall } from "./observe.ts";
 import { SoakPhones } from "./phones.ts";
@@ -40,6 +40,8 @@ export interface SoakOptions {
 export interface SoakResult {
   cps: number;
   minutes: number;
+  /** Set when the run placed a fixed number of calls (--calls). */
+  calls?: number;
   workers: number;
   recordDelivery: RecordDelivery;
   /** Calls per second actually started (the pacing falls behind on a busy machine). */
@@ -94,9 +96,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const legs = legsByNumber(phones.operatorEvents());
     const observed = placing.placed.map((p) => observeCall(p, legs));
     const { verdicts, summary } = checkCalls(observed, state.calls, userIdOf);
+    writeFileSync(join(o.runDir, "calls.json"), callsJson(placing.placed, observed, verdicts, state.calls));
     return {
       cps: o.cps,
       minutes: o.minutes,
+      ...(o.calls === undefined ? {} : { calls: o.calls }),
       workers: o.workers,
       recordDelivery: o.recordDelivery,
       achievedCps: placing.placed.length / Math.max(0.001, placing.startSpanSec),
@@ -247,6 +251,28 @@ function problemLines(placed: PlacedCall[], verdicts: Verdict[], max = 30): stri
       ({ v, p }) =>
         `#${v.seq} ${p.call.scenario} ${p.call.clientNumber}: ${v.problems.map((x) => `${x.kind}: ${x.detail}`).join("; ")}`,
     );
+}
+
+/** Every call with its truth, its CRM record and its verdict, for reading a run afterwards. */
+function callsJson(
+  placed: PlacedCall[],
+  observed: ObservedCall[],
+  verdicts: Verdict[],
+  crm: CrmCall[],
+): string {
+  const byPhone = new Map<string, CrmCall[]>();
+  for (const c of crm) {
+    const key = String(c.PHONE_NUMBER).replace(/\D/g, "").slice(-10);
+    byPhone.set(key, [...(byPhone.get(key) ?? []), c]);
+  }
+  const rows = placed.map((p, i) => ({
+    call: p.call,
+    attended: p.attended,
+    truth: observed[i],
+    crm: byPhone.get(p.call.clientNumber.slice(-10)) ?? [],
+    verdict: verdicts[i],
+  }));
+  return JSON.stringify(rows, null, 1);
 }
 
 function listFiles(dir: string): string[] {
