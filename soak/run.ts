@@ -66,9 +66,15 @@ export interface SoakResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
-  const stack = await startSoakStack(o);
+  const useSoftPhone = o.attended && hasLinphone;
+  // linphonec takes two seconds to start: meanwhile the stack starts.
+  const starting = useSoftPhone ? SoftPhone.start(ATTENDED.extension) : Promise.resolve(undefined);
+  const stack = await startSoakStack(o).catch(async (err: unknown) => {
+    await (await starting)?.stop();
+    throw err;
+  });
+  const softPhone = await starting;
   const phones = new SoakPhones(stack.testbed.asterisk.root, stack.testbed.sip);
-  let softPhone: SoftPhone | undefined;
   // Ctrl-C: the app, workers and emulator run in process groups of their own; take them along.
   const killAll = () => stack.processes.killAllNow();
   process.once("exit", killAll);
@@ -78,7 +84,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   try {
     await phones.startOperators();
     const attendedNote = o.attended && !hasLinphone ? "linphonec is not installed" : undefined;
-    if (o.attended && hasLinphone) softPhone = await SoftPhone.start(ATTENDED.extension);
     o.log(
       `operator phones: ${Object.keys(PHONES).length} extensions in ${phones.phonePids().length} sipp processes${softPhone ? " + linphonec" : ""}`,
     );

@@ -52,46 +52,30 @@ export async function startSoakStack(o: SoakStackOptions): Promise<SoakStack> {
     redis = new Redis(testbed.redis.url, { maxRetriesPerRequest: 2 });
     await clearSoakKeys(redis);
 
-    const seedFile = join(o.runDir, "seed.json");
-    writeFileSync(seedFile, JSON.stringify(buildSeed(), null, 2) + "\n");
-    const emulator = start(processes, o, "emulator", "emulator/main.ts", process.env, [
-      ...["--port", String(o.emulatorPort), "--plan", "standard", "--seed", seedFile],
-    ]);
+    // All three start at once (each compiles its TypeScript first, seconds on a busy machine): the
+    // app and the workers wait for the portal and Redis on their own.
     const portalUrl = `http://127.0.0.1:${o.emulatorPort}`;
-    await waitFor(
-      "the emulator",
-      30_000,
-      processes,
-      async () => (await fetch(`${portalUrl}/_emulator/health`)).ok,
-    );
-
-    const configFile = join(o.runDir, "itgrix.soak.json");
-    const config = buildConfig(
-      {
-        ari: testbed.ari,
-        redisUrl: testbed.redis.url,
-        portalUrl,
-        httpPort: o.httpPort,
-        recordingDir: testbed.asterisk.recordingDir,
-        adminPassword: randomBytes(12).toString("base64url"),
-        signingKey: randomBytes(24).toString("base64url"),
-      },
-      o.recordDelivery,
-    );
-    writeFileSync(configFile, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
-    const env = { ...process.env, ITGRIX_CONFIG: configFile };
+    const env = { ...process.env, ITGRIX_CONFIG: writeFiles(o, testbed, portalUrl) };
+    const emulator = start(processes, o, "emulator", "emulator/main.ts", process.env, [
+      ...["--port", String(o.emulatorPort), "--plan", "standard", "--seed", join(o.runDir, "seed.json")],
+    ]);
     const app = start(processes, o, "app", "app/main.ts", env);
-    const statusUrl = `http://127.0.0.1:${o.httpPort}/status`;
-    await waitFor("the app (ARI connected)", 60_000, processes, async () => {
-      const s = (await (await fetch(statusUrl)).json()) as { ari?: { connected?: boolean } };
-      return s.ari?.connected === true;
-    });
     const workers: Started[] = [];
     for (let i = 1; i <= o.workers; i++)
       workers.push(start(processes, o, `worker-${i}`, "workers/main.ts", env));
-    await waitFor(`${o.workers} workers`, 60_000, processes, async () => {
-      const s = (await (await fetch(statusUrl)).json()) as { workers?: { seen?: number } };
-      return (s.workers?.seen ?? 0) >= o.workers;
+    const statusUrl = `http://127.0.0.1:${o.httpPort}/status`;
+    await waitFor(
+      "the emulator",
+      60_000,
+      processes,
+      async () => (await fetch(`${portalUrl}/_emulator/health`)).ok,
+    );
+    await waitFor(`the app (ARI connected) and ${o.workers} workers`, 60_000, processes, async () => {
+      const s = (await (await fetch(statusUrl)).json()) as {
+        ari?: { connected?: boolean };
+        workers?: { seen?: number };
+      };
+      return s.ari?.connected === true && (s.workers?.seen ?? 0) >= o.workers;
     });
     o.log(`app, ${o.workers} workers and the emulator run; logs and config in ${o.runDir}`);
     const settings = loadSettings();
@@ -116,6 +100,26 @@ export async function startSoakStack(o: SoakStackOptions): Promise<SoakStack> {
   }
 }
 
+/** The emulator's seed and the connector's config file (mode 0600: it holds the admin password). */
+function writeFiles(o: SoakStackOptions, testbed: TestbedInfo, portalUrl: string): string {
+  writeFileSync(join(o.runDir, "seed.json"), JSON.stringify(buildSeed(), null, 2) + "\n");
+  const configFile = join(o.runDir, "itgrix.soak.json");
+  const config = buildConfig(
+    {
+      ari: testbed.ari,
+      redisUrl: testbed.redis.url,
+      portalUrl,
+      httpPort: o.httpPort,
+      recordingDir: testbed.asterisk.recordingDir,
+      adminPassword: randomBytes(12).toString("base64url"),
+      signingKey: randomBytes(24).toString("base64url"),
+    },
+    o.recordDelivery,
+  );
+  writeFileSync(configFile, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
+  return configFile;
+}
+
 function start(
   processes: DemoProcesses,
   o: SoakStackOptions,
@@ -124,6 +128,7 @@ function start(
   env: NodeJS.ProcessEnv,
   args: string[] = [],
 ): Started {
+  writeFileSync(join(o.runDir, `${name}.log`), ""); // one run per log
   return processes.startTs(name, entry, args, env, join(o.runDir, `${name}.log`), o.repo);
 }
 
