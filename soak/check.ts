@@ -1,5 +1,5 @@
 import { percentile, phoneKey } from "../demo/crmCheck.ts";
-import type { CallerSide, Expected, PhoneLeg } from "./truth.ts";
+import type { CallerSide, Expected, PhoneLeg, TalkWindow } from "./truth.ts";
 import { firstRings } from "./truth.ts";
 
 /**
@@ -10,6 +10,8 @@ import { firstRings } from "./truth.ts";
 
 export interface CrmCall {
   CALL_ID: string;
+  /** The call's linkedid (the app's call id). */
+  EXTERNAL_CALL_ID?: string | null;
   PHONE_NUMBER?: string | null;
   finish?: {
     USER_ID?: number | string | null;
@@ -27,6 +29,8 @@ export interface ObservedCall {
   clientNumber: string;
   caller: CallerSide;
   legs: PhoneLeg[];
+  /** When the client could talk (in a bridge); absent when it never was. */
+  window?: TalkWindow;
   expected: Expected;
   /** The harness could not place it (sipp failed to start, no port). */
   error?: string;
@@ -50,6 +54,8 @@ export interface Verdict {
   cardMs: number[];
   /** CRM users who rang in this call but never got a card. */
   ringsWithoutCard: number;
+  /** A blind transfer (REFER) after which no phone rang: the client was left alone in the call. */
+  transferNotRung: boolean;
 }
 
 export interface CheckSummary {
@@ -70,6 +76,8 @@ export interface CheckSummary {
   hangupToCrmMs: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
   cardMs: { p50: number | null; p95: number | null; max: number | null; samples: number };
   ringsWithoutCard: number;
+  /** Blind transfers whose target never rang (a PBX-side failure; the CRM may still be right). */
+  transfersNotRung: number;
 }
 
 const num = (v: unknown): number | null => {
@@ -83,7 +91,13 @@ export function checkCall(
   crm: readonly CrmCall[],
   userIdOf: (ext: string) => number | undefined,
 ): Verdict {
-  const verdict: Verdict = { seq: call.seq, problems: [], cardMs: [], ringsWithoutCard: 0 };
+  const verdict: Verdict = {
+    seq: call.seq,
+    problems: [],
+    cardMs: [],
+    ringsWithoutCard: 0,
+    transferNotRung: transferNotRung(call),
+  };
   const problem = (kind: Problem, detail: string) => verdict.problems.push({ kind, detail });
   if (call.error !== undefined) {
     problem("notPlaced", call.error);
@@ -118,6 +132,16 @@ export function checkCall(
   if (typeof f.finishedAt === "number" && call.caller.endedAt !== undefined)
     verdict.hangupToCrmMs = f.finishedAt - call.caller.endedAt;
   return verdict;
+}
+
+/** The PBX's side, not the CRM's: a REFER whose target never rang (the client talked to nobody). */
+export function transferNotRung(call: ObservedCall): boolean {
+  return call.legs.some(
+    (l) =>
+      l.transferredAt !== undefined &&
+      !l.joinedWithoutRing &&
+      !call.legs.some((other) => other !== l && other.rangAt >= l.transferredAt!),
+  );
 }
 
 function measureCards(
@@ -192,6 +216,7 @@ export function checkCalls(
         samples: cards.length,
       },
       ringsWithoutCard: verdicts.reduce((sum, v) => sum + v.ringsWithoutCard, 0),
+      transfersNotRung: verdicts.filter((v) => v.transferNotRung).length,
     },
   };
 }

@@ -109,6 +109,6 @@ function planCall(seq: number, scenario: ScenarioName, random: () => number): So
     case "ivrNoInput":
       return { ...base, did: didOf("reception"), talkMs: talk + 8000 };
     case "attendedTransfer":
-      return { ...base, did: didOf("attended"), talkMs: 16_000 };
+      return { ...base, did: didOf("attended"), talkMs: 24_000 };
   }
 }

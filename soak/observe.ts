@@ -1,12 +1,21 @@
 import { ATTENDED, DEFAULT_USER_ID, userIdOf } from "./callCentre.ts";
 import type { ObservedCall } from "./check.ts";
 import type { SoakCall } from "./mix.ts";
+import type { BridgedSpan } from "./ariObserver.ts";
 import type { SippEvent } from "./sippLog.ts";
 import type { AttendedTimes } from "./softPhone.ts";
-import { callerSide, expectedOutcome, phoneLegs, type PhoneLeg } from "./truth.ts";
+import {
+  callerSide,
+  expectedOutcome,
+  phoneLegs,
+  type CallerSide,
+  type PhoneLeg,
+  type TalkWindow,
+} from "./truth.ts";
 
 /**
- * Turns what the phones logged into the truth of each placed call (soak/truth.ts). Pure.
+ * Turns what the phones logged, and when Asterisk had each caller in a bridge, into the truth of each
+ * placed call (soak/truth.ts). Pure.
  * An attended transfer's legs come from the soft-phone's clock (it is not sipp) and from the
  * consultation leg on the target's phone, which joins the client's call at the transfer.
  */
@@ -27,7 +36,18 @@ export function legsByNumber(operatorEvents: Map<string, SippEvent[]>): Map<stri
   return all;
 }
 
-export function observeCall(placed: PlacedCall, legs: Map<string, PhoneLeg[]>): ObservedCall {
+/** The client could talk while Asterisk had it in a bridge, and not after it hung up. */
+export function talkWindow(span: BridgedSpan | undefined, caller: CallerSide): TalkWindow | undefined {
+  if (!span) return undefined;
+  const to = Math.min(span.to ?? Infinity, caller.endedAt ?? Infinity);
+  return { from: span.from, to: Number.isFinite(to) ? to : span.from };
+}
+
+export function observeCall(
+  placed: PlacedCall,
+  legs: Map<string, PhoneLeg[]>,
+  bridged: Map<string, BridgedSpan>,
+): ObservedCall {
   const { call } = placed;
   const caller = callerSide(placed.callerEvents);
   let callLegs = legs.get(call.clientNumber) ?? [];
@@ -36,13 +56,15 @@ export function observeCall(placed: PlacedCall, legs: Map<string, PhoneLeg[]>): 
     callLegs = [...callLegs, ...attendedLegs(placed.attended, legs, caller.endedAt)];
     extraDurationSec = (placed.attended.transferredAt - placed.attended.consultAnsweredAt) / 1000;
   }
+  const window = talkWindow(bridged.get(call.clientNumber), caller);
   const observed: ObservedCall = {
     seq: call.seq,
     scenario: call.scenario,
     clientNumber: call.clientNumber,
     caller,
     legs: callLegs,
-    expected: expectedOutcome(callLegs, caller, {
+    ...(window ? { window } : {}),
+    expected: expectedOutcome(callLegs, window, {
       userIdOf,
       defaultUserId: DEFAULT_USER_ID,
       extraDurationSec,

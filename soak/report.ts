@@ -40,7 +40,8 @@ export function targetCheck(r: SoakResult): TargetCheck {
 /** No call lost, doubled, wrong or unrecorded, and nothing the harness could not place. */
 export function correct(r: SoakResult): boolean {
   const s = r.summary;
-  return s.notPlaced === 0 && s.lost + s.doubled + s.wrong + s.noRecording === 0 && r.died.length === 0;
+  const clean = s.notPlaced === 0 && s.lost + s.doubled + s.wrong + s.noRecording === 0;
+  return clean && r.died.length === 0 && r.observerEvents > 0;
 }
 
 export function table(header: string[], rows: string[][]): string {
@@ -68,6 +69,7 @@ export function summaryTable(r: SoakResult): string {
     ["hang-up → CRM finish p50 / p95 / p99", `${sec(h.p50)} / ${sec(h.p95)} / ${sec(h.p99)} (max ${sec(h.max)})`, "p95 ≤ 2 s", mark(t.hangupToCrm)],
     ["first ring → card p50 / p95", `${sec(s.cardMs.p50)} / ${sec(s.cardMs.p95)} (max ${sec(s.cardMs.max)}, ${s.cardMs.samples} cards)`, "p95 ≤ 1 s", mark(t.card)],
     ["CRM users rung without a card", `${s.ringsWithoutCard}`, "", ""],
+    ["blind transfers whose target never rang", `${s.transfersNotRung}`, "0", mark(s.transfersNotRung === 0)],
     ["not placed (harness)", `${s.notPlaced}`, "0", mark(s.notPlaced === 0)],
     ["CRM calls of no placed call", `${s.unexpected}`, "", ""],
     ["portal requests", `${p.total}: ${p.batches} batches (${p.commandsInBatches} commands), ${p.uploads} uploads, ${p.other} other; ${p.refused503} refused 503`, "", ""],
@@ -97,6 +99,11 @@ export function processTable(r: SoakResult): string {
   return table(["process", "procs", "CPU s", "CPU (of one core)", "peak RSS MB"], rows);
 }
 
+export function stageTable(r: SoakResult): string {
+  const rows = r.stages.map((s) => [s.stage, sec(s.p50), sec(s.p95), sec(s.max), String(s.samples)]);
+  return table(["where the time goes", "p50", "p95", "max", "samples"], rows);
+}
+
 export function scenarioTable(r: SoakResult): string {
   const rows = Object.entries(r.scenarios).map(([name, s]) => [name, String(s.calls), String(s.problems)]);
   return table(["scenario", "calls", "with a problem"], rows);
@@ -117,10 +124,13 @@ export function reportText(r: SoakResult): string {
     "",
     processTable(r),
     "",
+    stageTable(r),
+    "",
     scenarioTable(r),
     `attended transfers (linphonec): ${attended.placed} placed, ${attended.failed} failed, ${attended.skipped} skipped (soft-phone busy)${attended.note ? `; ${attended.note}` : ""}`,
   ];
   if (r.died.length > 0) lines.push(`DIED during the run: ${r.died.join(", ")}`);
+  if (r.observerEvents === 0) lines.push("the ARI observer saw no event: every call looks never bridged");
   if (r.problemLines.length > 0) lines.push("", "calls with a problem (first 30):", ...r.problemLines);
   return lines.join("\n");
 }

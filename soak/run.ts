@@ -1,10 +1,12 @@
 import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { AriObserver } from "./ariObserver.ts";
 import { ATTENDED, PHONES, userIdOf } from "./callCentre.ts";
 import { checkCalls, type CheckSummary, type CrmCall, type ObservedCall, type Verdict } from "./check.ts";
 import { soakMix, type SoakCall } from "./mix.ts";
 import { legsByNumber, observeCall, type PlacedCall } from "./observe.ts";
 import { SoakPhones } from "./phones.ts";
+import { loadCallRecords, stages, type StageFigure } from "./profile.ts";
 import { fullState, PortalWatch, queueIdle, requestFigures } from "./portal.ts";
 import { ProcessProbe, type ProcessFigures } from "./processProbe.ts";
 import { redisGrowth, redisSnapshot, type RedisGrowth } from "./redisFigures.ts";
@@ -57,6 +59,10 @@ export interface SoakResult {
   processes: ProcessFigures[];
   redis: RedisGrowth;
   portal: ReturnType<typeof requestFigures>;
+  /** Where the time goes, stage by stage (soak/profile.ts). */
+  stages: StageFigure[];
+  /** ARI events the observer saw (0 would mean every call looked "never bridged"). */
+  observerEvents: number;
   /** Problems of the first calls that had one (for the reader; all are in the run dir). */
   problemLines: string[];
   /** Processes that died during the run, and operator phones that did. */
@@ -75,6 +81,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   });
   const softPhone = await starting;
   const phones = new SoakPhones(stack.testbed.asterisk.root, stack.testbed.sip);
+  const observer = new AriObserver(stack.testbed.ari);
   // Ctrl-C: the app, workers and emulator run in process groups of their own; take them along.
   const killAll = () => stack.processes.killAllNow();
   process.once("exit", killAll);
@@ -87,6 +94,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     o.log(
       `operator phones: ${Object.keys(PHONES).length} extensions in ${phones.phonePids().length} sipp processes${softPhone ? " + linphonec" : ""}`,
     );
+    await observer.start();
     const before = await redisSnapshot(stack.redis, SOAK_REDIS_PREFIX);
     const probe = new ProcessProbe(watchedProcesses(stack, phones, softPhone));
     probe.start();
@@ -99,8 +107,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const after = await redisSnapshot(stack.redis, SOAK_REDIS_PREFIX);
     const state = await fullState(stack.portalUrl);
     const legs = legsByNumber(phones.operatorEvents());
-    const observed = placing.placed.map((p) => observeCall(p, legs));
+    const observed = placing.placed.map((p) => observeCall(p, legs, observer.bridged()));
     const { verdicts, summary } = checkCalls(observed, state.calls, userIdOf);
+    const callIds = state.calls.flatMap((c) => (c.EXTERNAL_CALL_ID ? [c.EXTERNAL_CALL_ID] : []));
+    const records = await loadCallRecords(stack.redis, SOAK_REDIS_PREFIX, callIds);
     writeFileSync(join(o.runDir, "calls.json"), callsJson(placing.placed, observed, verdicts, state.calls));
     return {
       cps: o.cps,
@@ -118,10 +128,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       processes,
       redis: redisGrowth(before, after, placing.placed.length),
       portal: requestFigures(state.requests),
+      stages: stages(observed, state.calls, records, userIdOf),
+      observerEvents: observer.events,
       problemLines: problemLines(placing.placed, verdicts),
       died: [...stack.processes.exited().map((d) => `${d.name} (exit ${d.code})`), ...phones.deadPhones()],
     };
   } finally {
+    observer.stop();
     await phones.stop().catch(() => undefined);
     await softPhone?.stop().catch(() => undefined);
     await stack.stop().catch(() => undefined);

@@ -1,11 +1,12 @@
 import type { SippEvent } from "./sippLog.ts";
 
 /**
- * What really happened to each call, from the phones' side: the legs each operator phone logged
- * (rang, answered, transferred, hung up) and what the caller saw, and from that what the CRM must
- * show — with the product's rules in their plain form (last CRM user who talked, else the last CRM
- * user rung, else the default user; 200 when anybody talked, else 304; DURATION = talk time).
- * Pure, so it is unit-tested without servers.
+ * What really happened to each call: the legs each operator phone logged (rang, answered,
+ * transferred, hung up), what the caller saw, and when Asterisk had the caller in a bridge (the
+ * observer's clock, soak/ariObserver.ts); from that, what the CRM must show — with the product's
+ * rules in their plain form (last CRM user who talked, else the last CRM user rung, else the
+ * default user; 200 when anybody talked, else 304; DURATION = time the client talked with
+ * operators). Pure, so it is unit-tested without servers.
  */
 
 export interface PhoneLeg {
@@ -97,22 +98,52 @@ interface Conversation {
   extension: string;
   startedAt: number;
   endedAt: number;
-  transferred: boolean;
 }
 
-/** Answered legs as conversations; a very short one beside another is a lost answer race, not a talk. */
-export function conversations(legs: readonly PhoneLeg[], callerEndedAt?: number): Conversation[] {
-  const all = legs
+/** When the client could talk: its channel was in a bridge (Asterisk's clock), until it hung up. */
+export interface TalkWindow {
+  from: number;
+  to: number;
+}
+
+/** Two phones answering this close together may have won the race in either order. */
+const RIVAL_MS = 150;
+
+/**
+ * The operator legs that really talked with the client, in order: answered legs, except those that
+ * answered while another one was already on the call (they lost an answer race and were hung up),
+ * each cut to the client's talk window (a phone that answered before the app bridged it talked to
+ * nobody until then). A second set is returned when the first answer race was too close to call.
+ */
+export function conversationSets(legs: readonly PhoneLeg[], window?: TalkWindow): Conversation[][] {
+  const answered = legs
     .filter((l) => l.answeredAt !== undefined)
-    .map((l) => ({
-      extension: l.extension,
-      startedAt: l.answeredAt!,
-      endedAt: l.transferredAt ?? l.endedAt ?? callerEndedAt ?? l.answeredAt!,
-      transferred: l.transferredAt !== undefined,
-    }))
-    .sort((a, b) => a.startedAt - b.startedAt);
-  if (all.length < 2) return all;
-  return all.filter((c) => c.transferred || c.endedAt - c.startedAt >= 1000);
+    .sort((a, b) => a.answeredAt! - b.answeredAt!);
+  const orders = [answered];
+  const rival = answered.findIndex(
+    (l, i) => i > 0 && l.answeredAt! - answered[i - 1]!.answeredAt! < RIVAL_MS,
+  );
+  if (rival > 0) {
+    const swapped = [...answered];
+    [swapped[rival - 1], swapped[rival]] = [swapped[rival]!, swapped[rival - 1]!];
+    orders.push(swapped);
+  }
+  return orders.map((order) => talks(order, window));
+}
+
+function talks(order: readonly PhoneLeg[], window?: TalkWindow): Conversation[] {
+  if (!window) return [];
+  const kept: (Conversation & { leg: PhoneLeg })[] = [];
+  const onCall = (l: PhoneLeg, at: number) => at < (l.transferredAt ?? l.endedAt ?? Infinity);
+  for (const leg of order) {
+    const startedAt = Math.max(leg.answeredAt!, window.from);
+    const endedAt = Math.min(leg.transferredAt ?? leg.endedAt ?? window.to, window.to);
+    // Never with the client (hung up before the bridge, or after the client left): no talk, no block.
+    if (endedAt <= startedAt) continue;
+    if (kept.some((k) => onCall(k.leg, leg.answeredAt!))) continue;
+    kept.push({ extension: leg.extension, startedAt, endedAt, leg });
+  }
+  return kept.map(({ extension, startedAt, endedAt }) => ({ extension, startedAt, endedAt }));
 }
 
 export interface ExpectOptions {
@@ -127,19 +158,26 @@ const SAME_RING_MS = 1000;
 /** Seconds the CRM's DURATION may differ from the phones' talk time (rounding, signalling). */
 const DURATION_SLACK_SEC = 2;
 
-export function expectedOutcome(legs: readonly PhoneLeg[], caller: CallerSide, o: ExpectOptions): Expected {
-  const talks = conversations(legs, caller.endedAt);
-  const talkSec = talks.reduce((sum, c) => sum + Math.max(0, c.endedAt - c.startedAt), 0) / 1000;
-  const durationSec = {
-    min: Math.max(0, Math.floor(talkSec - DURATION_SLACK_SEC)),
-    max: Math.ceil(talkSec + DURATION_SLACK_SEC + (o.extraDurationSec ?? 0)),
-  };
-  const answered = talks.length > 0;
+/**
+ * What the CRM must show, from the legs and the client's talk window (undefined: never bridged).
+ * When an answer race was too close to call, either outcome is accepted.
+ */
+export function expectedOutcome(
+  legs: readonly PhoneLeg[],
+  window: TalkWindow | undefined,
+  o: ExpectOptions,
+): Expected {
+  const sets = conversationSets(legs, window);
+  const talkSecs = sets.map((t) => t.reduce((sum, c) => sum + (c.endedAt - c.startedAt), 0) / 1000);
+  const answered = sets.some((t) => t.length > 0);
   return {
     answered,
     statusCode: answered ? "200" : "304",
-    userIds: expectedUsers(talks, legs, o),
-    durationSec,
+    userIds: [...new Set(sets.flatMap((t) => expectedUsers(t, legs, o)))],
+    durationSec: {
+      min: Math.max(0, Math.floor(Math.min(...talkSecs) - DURATION_SLACK_SEC)),
+      max: Math.ceil(Math.max(...talkSecs) + DURATION_SLACK_SEC + (o.extraDurationSec ?? 0)),
+    },
   };
 }
 

@@ -91,6 +91,24 @@ describe("checkCall", () => {
   });
 });
 
+describe("transferNotRung", () => {
+  it("flags a REFER after which no phone rang, not one whose target rang", () => {
+    const transferred = {
+      extension: "147",
+      rangAt: 1000,
+      answeredAt: 2000,
+      transferredAt: 5000,
+      result: "answered" as const,
+    };
+    assert.equal(checkCall(observed(1, { legs: [transferred] }), [crm(1)], userIdOf).transferNotRung, true);
+    const target = { extension: "149", rangAt: 5100, result: "open" as const };
+    assert.equal(
+      checkCall(observed(1, { legs: [transferred, target] }), [crm(1)], userIdOf).transferNotRung,
+      false,
+    );
+  });
+});
+
 describe("checkCalls", () => {
   it("matches CRM calls by the client's number and sums up", () => {
     const calls = [observed(1), observed(2), observed(3), observed(4)];

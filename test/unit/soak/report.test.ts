@@ -32,6 +32,7 @@ function result(more: Partial<SoakResult["summary"]> = {}, run: Partial<SoakResu
       hangupToCrmMs: { p50: 300, p95: 1500, p99: 2500, max: 4000 },
       cardMs: { p50: 100, p95: 400, max: 900, samples: 2000 },
       ringsWithoutCard: 0,
+      transfersNotRung: 0,
       ...more,
     },
     scenarios: { salesRingall: { calls: 1200, problems: 0 } },
@@ -43,6 +44,8 @@ function result(more: Partial<SoakResult["summary"]> = {}, run: Partial<SoakResu
       1200,
     ),
     portal: { total: 10, batches: 5, commandsInBatches: 50, uploads: 5, other: 0, refused503: 0 },
+    stages: [{ stage: "client hung up → app recorded the end", p50: 10, p95: 30, max: 50, samples: 1200 }],
+    observerEvents: 50_000,
     problemLines: [],
     died: [],
     ...run,
@@ -79,7 +82,7 @@ describe("the soak's report", () => {
 
   it("prints the table and one JSON line", () => {
     const r = result();
-    assert.match(reportText(r), /hang-up → CRM finish p50 \/ p95 \/ p99 \| 0\.30 s \/ 1\.50 s \/ 2\.50 s/);
+    assert.match(reportText(r), /hang-up → CRM finish p50 \/ p95 \/ p99 +\| 0\.30 s \/ 1\.50 s \/ 2\.50 s/);
     assert.match(reportText(r), /Redis memory per 1000 calls\s+\| 10\.00 MB/);
     const json = reportJson(r);
     assert.doesNotMatch(json, /\n/);

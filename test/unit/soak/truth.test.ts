@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { talkWindow } from "../../../soak/observe.ts";
 import { parseSippLog } from "../../../soak/sippLog.ts";
 import { callerSide, expectedOutcome, firstRings, phoneLegs, type PhoneLeg } from "../../../soak/truth.ts";
 
@@ -70,12 +71,12 @@ describe("phoneLegs and callerSide", () => {
 });
 
 describe("expectedOutcome", () => {
-  it("given a ring-all answered by 123, then 200, user 23 and the talk time", () => {
+  it("given a ring-all answered by 123, then 200, user 23 and the time the client talked", () => {
     const legs = [
       leg("121", 1000, { endedAt: 3000 }),
       leg("123", 1000, { answeredAt: 3000, endedAt: 11_000 }),
     ];
-    assert.deepEqual(expectedOutcome(legs, caller(11_000), options), {
+    assert.deepEqual(expectedOutcome(legs, { from: 3000, to: 11_000 }, options), {
       answered: true,
       statusCode: "200",
       userIds: [23],
@@ -83,12 +84,27 @@ describe("expectedOutcome", () => {
     });
   });
 
+  it("given the app bridged the client late and hung up the operator late, then only the bridged time counts", () => {
+    const legs = [leg("121", 1000, { answeredAt: 2000, endedAt: 30_000 })];
+    assert.deepEqual(expectedOutcome(legs, { from: 8000, to: 12_500 }, options).durationSec, {
+      min: 2,
+      max: 7,
+    });
+  });
+
+  it("given an operator answered but the client was never bridged, then missed (304) for the last rung", () => {
+    const legs = [leg("138", 1000, { answeredAt: 5000, endedAt: 9000 }), leg("139", 1200)];
+    const e = expectedOutcome(legs, undefined, options);
+    assert.equal(e.statusCode, "304");
+    assert.deepEqual(e.userIds.sort(), [38, 39]);
+  });
+
   it("given a transfer to Support (not CRM users), then the last CRM user who talked", () => {
     const legs = [
       leg("151", 1000, { answeredAt: 2000, transferredAt: 5000, endedAt: 5200 }),
       leg("301", 5100, { answeredAt: 6000, endedAt: 12_000 }),
     ];
-    const e = expectedOutcome(legs, caller(12_000), options);
+    const e = expectedOutcome(legs, { from: 2000, to: 12_000 }, options);
     assert.deepEqual(e.userIds, [51]);
     // 3 s with 151 until the REFER (not until its BYE) + 6 s with 301.
     assert.deepEqual(e.durationSec, { min: 7, max: 11 });
@@ -99,17 +115,12 @@ describe("expectedOutcome", () => {
       leg("147", 1000, { answeredAt: 2000, transferredAt: 5000 }),
       leg("149", 5100, { answeredAt: 6000, endedAt: 9000 }),
     ];
-    assert.deepEqual(expectedOutcome(legs, caller(9000), options).userIds, [49]);
+    assert.deepEqual(expectedOutcome(legs, { from: 2000, to: 9000 }, options).userIds, [49]);
   });
 
   it("given nobody answered, then 304 and any CRM user of the last ring (a ring-all rings at once)", () => {
-    const legs = [
-      leg("157", 1000),
-      leg("138", 6000, { result: "cancelled" }),
-      leg("139", 6400, { result: "cancelled" }),
-      leg("301", 6500),
-    ];
-    const e = expectedOutcome(legs, caller(20_000), options);
+    const legs = [leg("157", 1000), leg("138", 6000), leg("139", 6400), leg("301", 6500)];
+    const e = expectedOutcome(legs, undefined, options);
     assert.equal(e.statusCode, "304");
     assert.equal(e.answered, false);
     assert.deepEqual(e.userIds.sort(), [38, 39]);
@@ -117,23 +128,50 @@ describe("expectedOutcome", () => {
   });
 
   it("given only Support rang, then the default user", () => {
-    assert.deepEqual(expectedOutcome([leg("302", 1000)], caller(5000), options).userIds, [1]);
+    assert.deepEqual(expectedOutcome([leg("302", 1000)], undefined, options).userIds, [1]);
   });
 
-  it("given two phones answered at once and one was hung up at once, then that one did not talk", () => {
+  it("given a second phone answered while the first was on the call, then it lost the race and did not talk", () => {
     const legs = [
-      leg("121", 1000, { answeredAt: 2000, endedAt: 2100 }),
-      leg("122", 1000, { answeredAt: 2010, endedAt: 9000 }),
+      leg("121", 1000, { answeredAt: 2000, endedAt: 9000 }),
+      leg("122", 1000, { answeredAt: 2500, endedAt: 4000 }),
     ];
-    const e = expectedOutcome(legs, caller(9000), options);
-    assert.deepEqual(e.userIds, [22]);
+    const e = expectedOutcome(legs, { from: 2100, to: 9000 }, options);
+    assert.deepEqual(e.userIds, [21]);
     assert.deepEqual(e.durationSec, { min: 4, max: 9 });
+  });
+
+  it("given two answers too close to call, then either phone may have won", () => {
+    const legs = [
+      leg("121", 1000, { answeredAt: 2000, endedAt: 9000 }),
+      leg("122", 1000, { answeredAt: 2050, endedAt: 6000 }),
+    ];
+    const e = expectedOutcome(legs, { from: 2100, to: 9000 }, options);
+    assert.deepEqual(e.userIds.sort(), [21, 22]);
+    assert.deepEqual(e.durationSec, { min: 1, max: 9 });
+  });
+
+  it("given the winner's race partner was hung up before the bridge, then it is no candidate", () => {
+    const legs = [
+      leg("121", 1000, { answeredAt: 2000, endedAt: 2080 }),
+      leg("122", 1000, { answeredAt: 2050, endedAt: 9000 }),
+    ];
+    assert.deepEqual(expectedOutcome(legs, { from: 2100, to: 9000 }, options).userIds, [22]);
   });
 
   it("adds the consultation of an attended transfer to the duration's upper bound only", () => {
     const legs = [leg("160", 0, { answeredAt: 1000, transferredAt: 6000 })];
-    const e = expectedOutcome(legs, caller(6000), { ...options, extraDurationSec: 2 });
+    const e = expectedOutcome(legs, { from: 1000, to: 6000 }, { ...options, extraDurationSec: 2 });
     assert.deepEqual(e.durationSec, { min: 3, max: 9 });
+  });
+});
+
+describe("talkWindow", () => {
+  it("runs from the client's first bridge to its hang-up (or leaving the bridge, if earlier)", () => {
+    assert.deepEqual(talkWindow({ from: 3000, to: 12_000 }, caller(10_000)), { from: 3000, to: 10_000 });
+    assert.deepEqual(talkWindow({ from: 3000, to: 9000 }, caller(10_000)), { from: 3000, to: 9000 });
+    assert.deepEqual(talkWindow({ from: 3000 }, caller(10_000)), { from: 3000, to: 10_000 });
+    assert.equal(talkWindow(undefined, caller(10_000)), undefined);
   });
 });
 
