@@ -1,3 +1,4 @@
+import { percentile } from "../demo/crmCheck.ts";
 import type { CrmCall } from "./check.ts";
 
 /**
@@ -8,8 +9,10 @@ import type { CrmCall } from "./check.ts";
 
 export interface PortalRequest {
   method: string;
+  at: number;
   status: number;
   batchSize?: number;
+  durationMs?: number;
 }
 
 export interface PortalState {
@@ -58,9 +61,14 @@ export async function queueIdle(statusUrl: string): Promise<boolean> {
   }
 }
 
-/** Requests the portal got, by kind: batches, uploads, single methods, and how many were refused 503. */
-export function requestFigures(requests: readonly PortalRequest[]) {
+/**
+ * Requests the portal got, by kind (batches, uploads, single methods), how many were refused 503,
+ * their rate while calls were placed (the standard plan drains 2 per second) and their own time.
+ */
+export function requestFigures(requests: readonly PortalRequest[], from: number, to: number) {
   const batches = requests.filter((r) => r.method === "batch");
+  const inWindow = requests.filter((r) => r.at >= from && r.at <= to).length;
+  const times = requests.flatMap((r) => (r.durationMs === undefined ? [] : [r.durationMs]));
   return {
     total: requests.length,
     batches: batches.length,
@@ -68,5 +76,7 @@ export function requestFigures(requests: readonly PortalRequest[]) {
     uploads: requests.filter((r) => r.method === "upload").length,
     other: requests.filter((r) => r.method !== "batch" && r.method !== "upload").length,
     refused503: requests.filter((r) => r.status === 503).length,
+    perSecondWhilePlacing: to > from ? (inWindow * 1000) / (to - from) : 0,
+    p95RequestMs: percentile(times, 95),
   };
 }

@@ -8,7 +8,7 @@ import type { CrmCall, ObservedCall } from "./check.ts";
 /**
  * Where the time of a call's way to the CRM goes, stage by stage: the phones' and the observer's
  * clocks, the app's call state in Redis (the app stamps each fact when it handles it), the BullMQ
- * jobs (added, taken by a worker) and the emulator's finish/show times. Loading is I/O; the stage
+ * jobs (when added) and the emulator's finish/show times. Loading is I/O; the stage
  * arithmetic (`stages`) is pure.
  */
 
@@ -16,7 +16,6 @@ export interface JobTimes {
   name: string;
   version: number;
   addedAt: number;
-  processedAt?: number;
 }
 
 export interface CallRecord {
@@ -60,12 +59,10 @@ export async function loadCallRecords(
   });
   const replies = (await pipeline.exec()) ?? [];
   replies.forEach(([, fields], i) => {
-    const [name, timestamp, processedOn] = (fields ?? []) as (string | null)[];
+    const [name, timestamp] = (fields ?? []) as (string | null)[];
     if (!name || !timestamp) return;
     const { callId, version } = wanted[i]!;
-    const job: JobTimes = { name, version, addedAt: Number(timestamp) };
-    if (processedOn) job.processedAt = Number(processedOn);
-    out.get(callId)!.jobs.push(job);
+    out.get(callId)!.jobs.push({ name, version, addedAt: Number(timestamp) });
   });
   return out;
 }
@@ -108,31 +105,26 @@ export function stages(
 const STAGES = [
   "operator answered → client bridged (app)",
   "client hung up → operator hung up (app)",
-  "client hung up → app recorded the end",
-  "app recorded the end → job added",
-  "end job added → taken by a worker",
-  "taken by a worker → finish at the portal",
-  "phone rang → app recorded the ring",
-  "app recorded the ring → ring job taken by a worker",
-  "ring job taken → card at the portal",
+  "phone rang → app recorded the ring (app)",
+  "client hung up → app recorded the end (app)",
+  "app recorded the end → end job added (Redis)",
+  "end job added → finish at the portal (workers, limiter, portal)",
+  "app recorded the ring → card at the portal (workers, limiter, portal)",
 ];
 
 type Add = (stage: string, value: number | undefined) => void;
 
+/**
+ * BullMQ's processedOn is the last time a job was taken (a job that met a held call lock is taken
+ * again later), so the way from the job to the portal is measured as one stage.
+ */
 function hangupStages(o: ObservedCall, c: CrmCall, rec: CallRecord, add: Add): void {
   const appEnd = ms(rec.state.endedAt);
   const end = rec.jobs.find((j) => j.name === "ended");
-  if (o.caller.endedAt !== undefined) add(STAGES[2]!, (appEnd ?? NaN) - o.caller.endedAt);
+  if (o.caller.endedAt !== undefined) add(STAGES[3]!, (appEnd ?? NaN) - o.caller.endedAt);
   if (!end || appEnd === undefined) return;
-  add(STAGES[3]!, end.addedAt - appEnd);
-  // The first job taken after the end: any of them reconciles the finish.
-  const taken = rec.jobs
-    .filter((j) => j.version >= end.version && j.processedAt !== undefined)
-    .map((j) => j.processedAt!);
-  if (taken.length === 0) return;
-  const first = Math.min(...taken);
-  add(STAGES[4]!, first - end.addedAt);
-  if (typeof c.finish?.finishedAt === "number") add(STAGES[5]!, c.finish.finishedAt - first);
+  add(STAGES[4]!, end.addedAt - appEnd);
+  if (typeof c.finish?.finishedAt === "number") add(STAGES[5]!, c.finish.finishedAt - end.addedAt);
 }
 
 function cardStages(
@@ -143,20 +135,16 @@ function cardStages(
   add: Add,
 ): void {
   for (const leg of o.legs) {
-    if (leg.joinedWithoutRing || userIdOf(leg.extension) === undefined) continue;
+    const userId = userIdOf(leg.extension);
+    if (leg.joinedWithoutRing || userId === undefined) continue;
     const appLeg = rec.state.legs.find(
       (l) => l.extension === leg.extension && l.ringingAt && Math.abs(ms(l.ringingAt)! - leg.rangAt) < 30_000,
     );
     const appRing = ms(appLeg?.ringingAt);
     if (appRing === undefined) continue;
-    add(STAGES[6]!, appRing - leg.rangAt);
-    const job = rec.jobs
-      .filter((j) => j.name === "operatorRinging" && j.addedAt >= appRing - 50 && j.processedAt !== undefined)
-      .sort((a, b) => a.addedAt - b.addedAt)[0];
-    if (!job) continue;
-    add(STAGES[7]!, job.processedAt! - appRing);
-    const show = (c.cardLog ?? []).find((e) => e.action === "show" && e.userId === userIdOf(leg.extension));
-    if (show) add(STAGES[8]!, show.at - job.processedAt!);
+    add(STAGES[2]!, appRing - leg.rangAt);
+    const show = (c.cardLog ?? []).find((e) => e.action === "show" && e.userId === userId);
+    if (show) add(STAGES[6]!, show.at - appRing);
   }
 }
 

@@ -73,19 +73,23 @@ export function summaryTable(r: SoakResult): string {
     ["not placed (harness)", `${s.notPlaced}`, "0", mark(s.notPlaced === 0)],
     ["CRM calls of no placed call", `${s.unexpected}`, "", ""],
     ["portal requests", `${p.total}: ${p.batches} batches (${p.commandsInBatches} commands), ${p.uploads} uploads, ${p.other} other; ${p.refused503} refused 503`, "", ""],
+    ["portal requests per second while calling", `${p.perSecondWhilePlacing.toFixed(2)} (${(p.commandsInBatches / Math.max(1, p.batches)).toFixed(1)} commands per batch; request p95 ${sec(p.p95RequestMs)})`, "plan drains 2/s", ""],
     ["Redis memory per 1000 calls", r.redis.mbPer1000Calls === null ? "—" : `${r.redis.mbPer1000Calls.toFixed(2)} MB`, "", ""],
     ["CRM complete after the last hang-up", `${r.settleSec.toFixed(1)} s${r.settled ? "" : " (gave up waiting)"}`, "", ""],
   ]; // prettier-ignore
   return table(["figure", "measured", "target", ""], rows);
 }
 
-/** Key kinds that grew by at least half a key per call (the rest are fixed costs). */
+/** Key kinds that grew by at least half a key per call (the rest are fixed costs), and their size. */
 export function keysLine(r: SoakResult): string {
   const kinds = Object.entries(r.redis.keysPerCall)
     .filter(([, n]) => n >= 0.5)
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, n]) => `${k} ${n}`);
-  return `Redis keys added per call: ${kinds.join(", ") || "none"}`;
+    .sort((a, b) => (r.redis.kbPerCall[b[0]] ?? 0) - (r.redis.kbPerCall[a[0]] ?? 0))
+    .map(([k, n]) => `${k} ${n} (${(r.redis.kbPerCall[k] ?? 0).toFixed(1)} KB)`);
+  return (
+    `Redis per call: ${r.redis.commandsPerCall ?? "—"} commands (besides ${r.redisIdleCommandsPerSec}/s when idle); ` +
+    `keys added ${kinds.join(", ") || "none"}`
+  );
 }
 
 export function processTable(r: SoakResult): string {

@@ -9,7 +9,7 @@ import { SoakPhones } from "./phones.ts";
 import { loadCallRecords, stages, type StageFigure } from "./profile.ts";
 import { fullState, PortalWatch, queueIdle, requestFigures } from "./portal.ts";
 import { ProcessProbe, type ProcessFigures } from "./processProbe.ts";
-import { redisGrowth, redisSnapshot, type RedisGrowth } from "./redisFigures.ts";
+import { idleCommandsPerSec, redisGrowth, redisSnapshot, type RedisGrowth } from "./redisFigures.ts";
 import { SOAK_REDIS_PREFIX, type RecordDelivery } from "./setup.ts";
 import { hasLinphone, SoftPhone } from "./softPhone.ts";
 import { startSoakStack, type SoakStack } from "./stack.ts";
@@ -58,6 +58,8 @@ export interface SoakResult {
   attended: { placed: number; skipped: number; failed: number; note?: string };
   processes: ProcessFigures[];
   redis: RedisGrowth;
+  /** Redis commands per second with the stack running and no call. */
+  redisIdleCommandsPerSec: number;
   portal: ReturnType<typeof requestFigures>;
   /** Where the time goes, stage by stage (soak/profile.ts). */
   stages: StageFigure[];
@@ -95,6 +97,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       `operator phones: ${Object.keys(PHONES).length} extensions in ${phones.phonePids().length} sipp processes${softPhone ? " + linphonec" : ""}`,
     );
     await observer.start();
+    // Redis is busy even without calls (BullMQ's polling, heartbeats, the sweeper): measure that first.
+    const idle = await idleCommandsPerSec(stack.redis);
     const before = await redisSnapshot(stack.redis, SOAK_REDIS_PREFIX);
     const probe = new ProcessProbe(watchedProcesses(stack, phones, softPhone));
     probe.start();
@@ -126,8 +130,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       scenarios: byScenario(placing.placed, verdicts),
       attended: { ...placing.attended, ...(attendedNote ? { note: attendedNote } : {}) },
       processes,
-      redis: redisGrowth(before, after, placing.placed.length),
-      portal: requestFigures(state.requests),
+      redis: redisGrowth(before, after, placing.placed.length, idle * windowSec),
+      redisIdleCommandsPerSec: Math.round(idle),
+      portal: requestFigures(state.requests, t0, lastHangup),
       stages: stages(observed, state.calls, records, userIdOf),
       observerEvents: observer.events,
       problemLines: problemLines(placing.placed, verdicts),

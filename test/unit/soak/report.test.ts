@@ -5,7 +5,13 @@ import { correct, reportJson, reportText, targetCheck } from "../../../soak/repo
 import type { SoakResult } from "../../../soak/run.ts";
 
 function result(more: Partial<SoakResult["summary"]> = {}, run: Partial<SoakResult> = {}): SoakResult {
-  const snapshot = { usedMemoryBytes: 1_000_000, keys: { call: 0 }, totalKeys: 0 };
+  const snapshot = {
+    usedMemoryBytes: 1_000_000,
+    commands: 0,
+    keys: { call: 0 },
+    bytesPerKey: {},
+    totalKeys: 0,
+  };
   return {
     cps: 2,
     minutes: 10,
@@ -40,12 +46,28 @@ function result(more: Partial<SoakResult["summary"]> = {}, run: Partial<SoakResu
     processes: [{ name: "app", processes: 1, cpuSec: 60, cpuPercent: 10, peakRssMb: 180 }],
     redis: redisGrowth(
       snapshot,
-      { usedMemoryBytes: 1_000_000 + 12 * 1048576, keys: { call: 1200 }, totalKeys: 1200 },
+      {
+        usedMemoryBytes: 1_000_000 + 12 * 1048576,
+        commands: 120_000,
+        keys: { call: 1200 },
+        bytesPerKey: { call: 2048 },
+        totalKeys: 1200,
+      },
       1200,
     ),
-    portal: { total: 10, batches: 5, commandsInBatches: 50, uploads: 5, other: 0, refused503: 0 },
+    portal: {
+      total: 10,
+      batches: 5,
+      commandsInBatches: 50,
+      uploads: 5,
+      other: 0,
+      refused503: 0,
+      perSecondWhilePlacing: 1.5,
+      p95RequestMs: 40,
+    },
     stages: [{ stage: "client hung up → app recorded the end", p50: 10, p95: 30, max: 50, samples: 1200 }],
     observerEvents: 50_000,
+    redisIdleCommandsPerSec: 30,
     problemLines: [],
     died: [],
     ...run,
@@ -84,6 +106,10 @@ describe("the soak's report", () => {
     const r = result();
     assert.match(reportText(r), /hang-up → CRM finish p50 \/ p95 \/ p99 +\| 0\.30 s \/ 1\.50 s \/ 2\.50 s/);
     assert.match(reportText(r), /Redis memory per 1000 calls\s+\| 10\.00 MB/);
+    assert.match(
+      reportText(r),
+      /Redis per call: 100 commands \(besides 30\/s when idle\); keys added call 1 \(2\.0 KB\)/,
+    );
     const json = reportJson(r);
     assert.doesNotMatch(json, /\n/);
     const parsed = JSON.parse(json) as { soak: SoakResult; met: { hangupToCrm: boolean }; correct: boolean };
