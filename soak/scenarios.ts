@@ -10,7 +10,6 @@ import { fill, type PbxAddress } from "../testbed/sipp/scenarios.ts";
  * `-key` value in timeouts or pauses). Pure.
  */
 const SOAK_SIPP = resolve(dirname(fileURLToPath(import.meta.url)), "sipp");
-const TEST_SIPP = resolve(dirname(fileURLToPath(import.meta.url)), "../test/sipp");
 
 /** How one operator phone of the soak behaves, on every call it gets. */
 export type PhoneRole =
@@ -119,7 +118,7 @@ export function renderCaller(c: CallerScript): string {
   const digits = [...c.dtmf];
   const dtmfBlock = digits
     .map((digit, i) =>
-      fill(template(TEST_SIPP, "uac-dtmf-info.fragment.xml"), {
+      fill(template(SOAK_SIPP, "dtmf.fragment.xml"), {
         DIGIT: digit,
         CSEQ: 2 + i,
         GAP_MS: ms(i === 0 ? c.dtmfDelayMs : c.dtmfGapMs),
