@@ -69,7 +69,7 @@ export async function redisSnapshot(redis: Redis, prefix: string): Promise<Redis
 }
 
 /** Commands per second Redis runs over `ms` (call before the first call, for the idle rate). */
-export async function idleCommandsPerSec(redis: Redis, ms = 3000): Promise<number> {
+export async function idleCommandsPerSec(redis: Redis, ms = 2000): Promise<number> {
   const count = async () =>
     Number(/total_commands_processed:(\d+)/.exec(await redis.info("stats"))?.[1] ?? 0);
   const first = await count();
