@@ -1,17 +1,20 @@
-import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AriObserver } from "./ariObserver.ts";
 import { ATTENDED, PHONES, userIdOf } from "./callCentre.ts";
-import { checkCalls, type CheckSummary, type CrmCall, type ObservedCall, type Verdict } from "./check.ts";
-import { soakMix, type SoakCall } from "./mix.ts";
-import { legsByNumber, observeCall, type PlacedCall } from "./observe.ts";
+import { checkCalls, type CheckSummary } from "./check.ts";
+import { legsByNumber, observeCall } from "./observe.ts";
 import { SoakPhones } from "./phones.ts";
+import { placeCalls } from "./placing.ts";
 import { loadCallRecords, stages, type StageFigure } from "./profile.ts";
-import { fullState, PortalWatch, queueIdle, requestFigures } from "./portal.ts";
+import { fullState, requestFigures } from "./portal.ts";
 import { ProcessProbe, type ProcessFigures } from "./processProbe.ts";
 import { idleCommandsPerSec, redisGrowth, redisSnapshot, type RedisGrowth } from "./redisFigures.ts";
 import { SOAK_REDIS_PREFIX, type RecordDelivery } from "./setup.ts";
 import { hasLinphone, SoftPhone } from "./softPhone.ts";
+import { byScenario, callsJson, problemLines } from "./runOutput.ts";
+import { waitForCrm } from "./settle.ts";
+import { listFiles, removeNewFiles } from "./spool.ts";
 import { startSoakStack, type SoakStack } from "./stack.ts";
 
 /**
@@ -71,8 +74,6 @@ export interface SoakResult {
   died: string[];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const useSoftPhone = o.attended && hasLinphone;
   // linphonec takes two seconds to start: meanwhile the stack starts.
@@ -103,9 +104,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const probe = new ProcessProbe(watchedProcesses(stack, phones, softPhone));
     probe.start();
     const t0 = Date.now();
-    const placing = await placeCalls(o, phones, softPhone, stack);
+    const total = o.calls ?? Math.round(o.cps * o.minutes * 60);
+    const placing = await placeCalls({ ...o, total }, phones, softPhone, stack.testbed.sip);
     const lastHangup = Date.now();
-    const settled = await waitForCrm(o, stack, placing.placed);
+    const settle = {
+      portalUrl: stack.portalUrl,
+      statusUrl: stack.statusUrl,
+      timeoutSec: o.settleTimeoutSec,
+      log: o.log,
+    };
+    const settled = await waitForCrm(settle, placing.placed);
     const processes = probe.stop();
     const windowSec = (Date.now() - t0) / 1000;
     const after = await redisSnapshot(stack.redis, SOAK_REDIS_PREFIX);
@@ -160,161 +168,4 @@ function watchedProcesses(stack: SoakStack, phones: SoakPhones, softPhone?: Soft
     ...(softPhone ? [{ name: "linphonec", pids: () => pid(softPhone.pid) }] : []),
     { name: "soak harness", pids: () => [process.pid] },
   ];
-}
-
-interface Placing {
-  placed: PlacedCall[];
-  startSpanSec: number;
-  attended: { placed: number; skipped: number; failed: number };
-}
-
-/** Starts calls on a fixed schedule (cps) and resolves when every caller has hung up. */
-async function placeCalls(
-  o: SoakOptions,
-  phones: SoakPhones,
-  softPhone: SoftPhone | undefined,
-  stack: SoakStack,
-): Promise<Placing> {
-  const total = o.calls ?? Math.round(o.cps * o.minutes * 60);
-  const attendedEvery = softPhone ? o.attendedEvery : 0;
-  const mix = soakMix({ seed: o.seed, attendedEvery })[Symbol.iterator]();
-  const placed: PlacedCall[] = [];
-  const running: Promise<void>[] = [];
-  const attended = { placed: 0, skipped: 0, failed: 0 };
-  let softPhoneBusy = false;
-  const t0 = Date.now();
-  for (let i = 0; i < total; i++) {
-    const wait = t0 + (i * 1000) / o.cps - Date.now();
-    if (wait > 0) await sleep(wait);
-    let call = mix.next().value as SoakCall;
-    if (call.scenario === "attendedTransfer" && softPhoneBusy) {
-      attended.skipped++;
-      call = { ...call, scenario: "salesRingall", did: "74957000001" };
-    }
-    const record: PlacedCall = { call, callerEvents: [] };
-    placed.push(record);
-    if (call.scenario === "attendedTransfer" && softPhone) {
-      attended.placed++;
-      softPhoneBusy = true;
-      running.push(
-        placeAttended(record, phones, softPhone, stack).finally(() => {
-          softPhoneBusy = false;
-          if (record.error !== undefined) attended.failed++;
-        }),
-      );
-    } else running.push(placeOne(record, phones));
-    if (i > 0 && i % Math.max(1, Math.round(o.cps * 60)) === 0) o.log(`${i} calls placed…`);
-  }
-  const startSpanSec = total > 1 ? ((Date.now() - t0) / 1000) * (total / (total - 1)) : 1;
-  await Promise.all(running);
-  return { placed, startSpanSec, attended };
-}
-
-async function placeOne(record: PlacedCall, phones: SoakPhones): Promise<void> {
-  const run = await phones.place(record.call);
-  record.callerEvents = run.events;
-  if (run.error !== undefined) record.error = run.error;
-}
-
-async function placeAttended(record: PlacedCall, phones: SoakPhones, soft: SoftPhone, stack: SoakStack) {
-  const operator = soft
-    .attendedTransfer(record.call.clientNumber, ATTENDED.consultExtension, stack.testbed.sip, {
-      talkMs: 3000,
-      consultMs: 2000,
-      timeoutMs: 20_000,
-    })
-    .then((times) => (record.attended = times))
-    .catch((err: Error) => {
-      record.error = `attended transfer: ${err.message}\n${soft.tail(8)}`;
-    });
-  await Promise.all([placeOne(record, phones), operator]);
-}
-
-/**
- * Waits until every placed call is finished in the CRM, then until the queue is idle (a job still
- * queued could register a second CRM call) and a little longer, or until the timeout.
- */
-async function waitForCrm(o: SoakOptions, stack: SoakStack, placed: PlacedCall[]): Promise<boolean> {
-  const watch = new PortalWatch(stack.portalUrl);
-  const deadline = Date.now() + o.settleTimeoutSec * 1000;
-  const wanted = placed.filter((p) => p.error === undefined).map((p) => p.call.clientNumber.slice(-10));
-  for (;;) {
-    const calls = await watch.poll().catch(() => []);
-    const finished = new Set(
-      calls.filter((c) => c.finish).map((c) => String(c.PHONE_NUMBER).replace(/\D/g, "").slice(-10)),
-    );
-    const pending = wanted.filter((n) => !finished.has(n)).length;
-    if (pending === 0 && (await queueIdle(stack.statusUrl))) break;
-    if (Date.now() > deadline) {
-      o.log(`gave up waiting for the CRM: ${pending} calls not finished there`);
-      return false;
-    }
-    await sleep(1000);
-  }
-  await sleep(3000);
-  return true;
-}
-
-function byScenario(placed: PlacedCall[], verdicts: Verdict[]) {
-  const out: Record<string, { calls: number; problems: number }> = {};
-  placed.forEach((p, i) => {
-    const s = (out[p.call.scenario] ??= { calls: 0, problems: 0 });
-    s.calls++;
-    if (verdicts[i]!.problems.length > 0) s.problems++;
-  });
-  return out;
-}
-
-function problemLines(placed: PlacedCall[], verdicts: Verdict[], max = 30): string[] {
-  return verdicts
-    .map((v, i) => ({ v, p: placed[i]! }))
-    .filter(({ v }) => v.problems.length > 0)
-    .slice(0, max)
-    .map(
-      ({ v, p }) =>
-        `#${v.seq} ${p.call.scenario} ${p.call.clientNumber}: ${v.problems.map((x) => `${x.kind}: ${x.detail}`).join("; ")}`,
-    );
-}
-
-/** Every call with its truth, its CRM record and its verdict, for reading a run afterwards. */
-function callsJson(
-  placed: PlacedCall[],
-  observed: ObservedCall[],
-  verdicts: Verdict[],
-  crm: CrmCall[],
-): string {
-  const byPhone = new Map<string, CrmCall[]>();
-  for (const c of crm) {
-    const key = String(c.PHONE_NUMBER).replace(/\D/g, "").slice(-10);
-    byPhone.set(key, [...(byPhone.get(key) ?? []), c]);
-  }
-  const rows = placed.map((p, i) => ({
-    call: p.call,
-    attended: p.attended,
-    truth: observed[i],
-    crm: byPhone.get(p.call.clientNumber.slice(-10)) ?? [],
-    verdict: verdicts[i],
-  }));
-  return JSON.stringify(rows, null, 1);
-}
-
-function listFiles(dir: string): string[] {
-  try {
-    return readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => join(dir, f));
-  } catch {
-    return [];
-  }
-}
-
-/** The recordings this run made (hundreds of MB in a long run); older files are never touched. */
-function removeNewFiles(dir: string, before: Set<string>, since: number): void {
-  for (const file of listFiles(dir)) {
-    if (before.has(file)) continue;
-    try {
-      const st = statSync(file);
-      if (st.isFile() && st.mtimeMs >= since) rmSync(file, { force: true });
-    } catch {
-      /* gone already */
-    }
-  }
 }
