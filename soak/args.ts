@@ -65,7 +65,7 @@ export function parseSoakArgs(argv: string[]): SoakArgs {
   if (delivery !== "upload" && delivery !== "url")
     throw new Error(`--record-delivery expects upload or url, got ${delivery}`);
   const cps = number("cps", values.cps, 2, 0.01, false);
-  if (cps > 20) throw new Error(`--cps ${cps} is more than the soak's 100 caller ports can carry`);
+  if (cps > 20) throw new Error(`--cps ${cps} is more than the soak's 200 caller ports can carry`);
   return {
     cps,
     minutes: number("minutes", values.minutes, 10, 0.01, false),

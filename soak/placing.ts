@@ -81,7 +81,7 @@ async function placeAttended(record: PlacedCall, phones: SoakPhones, soft: SoftP
     .attendedTransfer(record.call.clientNumber, ATTENDED.consultExtension, pbx, {
       talkMs: 3000,
       consultMs: 2000,
-      timeoutMs: 20_000,
+      timeoutMs: 60_000,
     })
     .then((times) => (record.attended = times))
     .catch((err: Error) => {

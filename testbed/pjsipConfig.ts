@@ -1,7 +1,7 @@
 /**
  * The testbed's PJSIP endpoints, all on 127.0.0.1 and served by sipp:
  * - `trunk` (context itgrix-inbound): callers come from ports 15070-15079 (the soak's also from
- *   15100-15199); calls to clients (`PJSIP/<number>@trunk`) go to a sipp "client" UAS on 15080.
+ *   15100-15299); calls to clients (`PJSIP/<number>@trunk`) go to a sipp "client" UAS on 15080.
  * - operators 101-120 (CRM users in the demo), 121-160 (the soak's call centre) and 301-303 (a
  *   Support group): context itgrix-operators, static contact `sip:<ext>@127.0.0.1:<16000+ext>`
  *   (their sipp UAS); they are identified by that port and by 17000+ext (the port their own calls
@@ -11,7 +11,7 @@
  */
 export const TRUNK_CALLER_PORTS = { first: 15070, last: 15079 } as const;
 /** More trunk caller ports for the soak, which has dozens of callers at once (soak/README.md). */
-export const SOAK_CALLER_PORTS = { first: 15100, last: 15199 } as const;
+export const SOAK_CALLER_PORTS = { first: 15100, last: 15299 } as const;
 export const CLIENT_PORT = 15080;
 export const OPERATOR_EXTENSIONS = [...range(101, 160), ...range(301, 303)];
 export const UNREGISTERED_EXTENSION = 199;
