@@ -35,7 +35,7 @@ function runSoak(args: string[]): Promise<{ code: number | null; stdout: string;
 }
 
 test(
-  "given 8 soak calls at 2/s, then the report has its shape and every call is in the CRM once and right",
+  "given 8 soak calls at 2/s, then the report has its shape and every call is in the CRM once",
   { timeout: 180_000 },
   async () => {
     await waitForExclusiveAri();
