@@ -1,4 +1,8 @@
-import type { ClientResult, LegResult } from "../../core/calls/types.ts";
+/**
+ * Q.850 hangup causes → call model results, shared by the live app (ChannelDestroyed.cause) and the
+ * rebuild from CEL (HANGUP `hangupcause`), so both read a cause the same way.
+ */
+import type { ClientResult, LegResult } from "./types.ts";
 
 /**
  * Q.850 hangup cause (ChannelDestroyed.cause) of an operator leg that was never answered → LegResult.
