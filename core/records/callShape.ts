@@ -1,4 +1,5 @@
 import type { Direction } from "../calls/types.ts";
+import { isInternalNumber } from "../config/routingRules.ts";
 import type { CelRow } from "./callRecords.ts";
 import { handledByApp, type ChannelFacts } from "./callChannels.ts";
 
@@ -52,7 +53,7 @@ export function shapeOf(
   }
   const dialled = (kind === "outbound" ? arg : undefined) || firstRow?.exten || "";
   const originExtension = origin.endpoint;
-  if (isInternalNumber(dialled, options)) {
+  if (isInternalNumber(dialled, options.internalPattern, options.operators)) {
     return {
       direction: "internal",
       clientNumber: originExtension,
@@ -73,9 +74,4 @@ export function shapeOf(
     ...(client ? { client } : {}),
     enteredStasis,
   };
-}
-
-/** The app's own rule (app/outbound): the pattern matches and the number is a known operator. */
-function isInternalNumber(exten: string, options: ShapeOptions): boolean {
-  return options.internalPattern.test(exten) && options.operators.has(exten);
 }

@@ -18,6 +18,9 @@ export interface RecordTableNames {
 /** `cel` or `schema.cel`: letters, digits and `_` only, so a name can never carry SQL. */
 export const TABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 
+/** `UTC`, `Europe/Moscow`, `+03:00`: a name PostgreSQL knows, and never anything that could carry SQL. */
+export const TIME_ZONE_PATTERN = /^[A-Za-z0-9_/+:-]{1,64}$/;
+
 export function quotedTable(name: string): string {
   if (!TABLE_NAME_PATTERN.test(name)) throw new Error(`not a table name: ${JSON.stringify(name)}`);
   return name

@@ -1,5 +1,5 @@
 import type { CallRecords, CdrRow, CelRow } from "./callRecords.ts";
-import { quotedTable, type RecordTableNames } from "./recordTables.ts";
+import { quotedTable, TIME_ZONE_PATTERN, type RecordTableNames } from "./recordTables.ts";
 import type { RecordsPool } from "./recordsDb.ts";
 
 export interface RecordsReaderOptions extends RecordTableNames {
@@ -102,9 +102,6 @@ interface TimeExpressions {
   /** A timestamptz query parameter as a value comparable with CEL `eventtime` (so its index is used). */
   celBound: (param: string) => string;
 }
-
-/** `UTC`, `Europe/Moscow`, `+03:00`: a name PostgreSQL knows, and never anything that could carry SQL. */
-export const TIME_ZONE_PATTERN = /^[A-Za-z0-9_/+:-]{1,64}$/;
 
 function asInstant(column: string, dataType: string, timeZone: string): string {
   if (dataType === "timestamp with time zone") return column;
