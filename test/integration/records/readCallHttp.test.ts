@@ -23,7 +23,7 @@ import {
   loadFixture,
   type CelFixture,
   type ScratchDatabase,
-} from "./recordsFixtures.ts";
+} from "../../support/celFixtures.ts";
 
 const PASSWORD = "reprocess-secret-7";
 

@@ -4,20 +4,28 @@
  * (test/fixtures/cel/) written into it under a fresh linkedid, as cel_pgsql and cdr_pgsql would.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import type { CallState } from "../../../core/calls/types.ts";
-import type { CallRecords } from "../../../core/records/callRecords.ts";
-import { openRecordsPool, setupRecordTables, type RecordsPool } from "../../../core/records/recordsDb.ts";
+import type { CallState } from "../../core/calls/types.ts";
+import type { CallRecords } from "../../core/records/callRecords.ts";
+import { openRecordsPool, setupRecordTables, type RecordsPool } from "../../core/records/recordsDb.ts";
 
-const FIXTURE_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../fixtures/cel");
+const FIXTURE_DIR = join(dirname(fileURLToPath(import.meta.url)), "../fixtures/cel");
 
 export interface CelFixture {
   scenario: string;
   live?: CallState;
   records: CallRecords;
+}
+
+/** Names of the captured calls (file names without `.json`), sorted. */
+export function fixtureNames(): string[] {
+  return readdirSync(FIXTURE_DIR)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => f.slice(0, -5))
+    .sort();
 }
 
 export function loadFixture(name: string): CelFixture {
