@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hooksConfigSchema } from "../hooks/config.ts";
 
 /**
  * The whole configuration of itgrix: one validated object, built by core/config/loadConfig.ts from
@@ -206,6 +207,8 @@ export const configSchema = z
       })
       .prefault({}),
     log: z.object({ level: z.string().default("info") }).prefault({}),
+    /** Customization hooks (core/hooks/config.ts, docs/hooks.md). */
+    hooks: hooksConfigSchema,
   })
   .superRefine((cfg, ctx) => {
     if (cfg.crm.recordDelivery === "url") {
