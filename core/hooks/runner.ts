@@ -1,7 +1,8 @@
 import type { CallState } from "../calls/types.ts";
 import type { Logger } from "../logging/logger.ts";
-import type { DeepReadonly, HookConfigView, HookDb, HookPointName, HookValue, Middleware } from "./api.ts";
-import { deepFreeze, FrozenViews } from "./freeze.ts";
+import type { HookConfigView, HookDb, HookPointName, HookValue, Middleware } from "./api.ts";
+import { hookConfigView } from "./configView.ts";
+import { FrozenViews } from "./freeze.ts";
 import { PointRun, type Layer, type RunEnv, type RunRequest } from "./pointRun.ts";
 import { HOOK_POINT_NAMES, HOOK_POINTS } from "./points.ts";
 import type { LoadedCustomization } from "./ports.ts";
@@ -42,7 +43,7 @@ export class HookRunner {
     this.env = {
       logger: options.logger,
       stats: this.stats,
-      config: deepFreeze(structuredClone(pickConfigView(options.config))),
+      config: hookConfigView(options.config),
       db: options.db,
       callView: (call) => views.of(call),
       limitMs: (point) => limits[point] ?? options.timeLimitMs ?? HOOK_POINTS[point].defaultTimeLimitMs,
@@ -86,22 +87,4 @@ export class HookRunner {
     if (chain === undefined) return Promise.resolve(request.value);
     return new PointRun(this.env, point, chain, request).execute();
   }
-}
-
-/** Only the documented, non-secret parts: a Config carries credentials that hooks must not see. */
-function pickConfigView(config: HookConfigView): DeepReadonly<HookConfigView> {
-  const { routing, numbers, crm } = config;
-  return {
-    routing: {
-      operators: routing.operators,
-      groups: Object.fromEntries(Object.entries(routing.groups).map(([k, g]) => [k, { members: g.members }])),
-      dids: Object.fromEntries(Object.entries(routing.dids).map(([k, d]) => [k, { group: d.group }])),
-    },
-    numbers: {
-      defaultRegion: numbers.defaultRegion,
-      clientRewrite: numbers.clientRewrite,
-      userRewrite: numbers.userRewrite,
-    },
-    crm: { defaultUserId: crm.defaultUserId, addToChat: crm.addToChat },
-  };
 }

@@ -1,7 +1,8 @@
 /** Shared pieces of the hook tests: a real pino logger that keeps its lines, runners, recorded calls. */
 import { pino } from "pino";
 import type { HookMap } from "../../../core/hooks/api.ts";
-import type { LoadedCustomization } from "../../../core/hooks/ports.ts";
+import { shippedCustomizations } from "../../../core/hooks/assemble.ts";
+import type { HookCrmRequest, LoadedCustomization } from "../../../core/hooks/ports.ts";
 import { HookRunner, type HookRunnerOptions } from "../../../core/hooks/runner.ts";
 import { foldCallEvents } from "../../../core/calls/reducer.ts";
 import type { CallEvent, CallState } from "../../../core/calls/types.ts";
@@ -53,3 +54,35 @@ export function callOf(events: CallEvent[]): CallState {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A runner with the shipped customizations of `hooks.shipped` (validated like the configuration). */
+export async function shippedRunner(
+  shipped: Record<string, unknown>,
+  configOverrides: Record<string, unknown> = {},
+  extra: Partial<HookRunnerOptions> = {},
+): Promise<{ runner: HookRunner; lines: LogLine[]; counts: Map<string, number>; config: Config }> {
+  const config = testConfig({ ...configOverrides, hooks: { shipped } });
+  const { logger, lines } = capturingLogger();
+  const sink = countingSink();
+  const loaded = await shippedCustomizations(config.hooks, config, logger);
+  const runner = new HookRunner({ logger, config, counters: sink, ...extra });
+  runner.use(loaded);
+  return { runner, lines, counts: sink.counts, config };
+}
+
+/** Records every customization command and answers from a table (method → result). */
+export function recordingGateway(answers: Record<string, unknown> = {}): {
+  crm: { call(r: HookCrmRequest): Promise<unknown> };
+  sent: HookCrmRequest[];
+} {
+  const sent: HookCrmRequest[] = [];
+  return {
+    sent,
+    crm: {
+      call: async (request) => {
+        sent.push(request);
+        return answers[request.method] ?? true;
+      },
+    },
+  };
+}
