@@ -4,7 +4,8 @@
  * retries, the shared limiter) and a slow portal must not make a healthy hook look hung.
  */
 export class TimeBudget {
-  private readonly controller = new AbortController();
+  private controller: AbortController | undefined;
+  private expiredAlready = false;
   private timer: NodeJS.Timeout | undefined;
   private usedMs = 0;
   private runningSince: number | undefined;
@@ -20,7 +21,10 @@ export class TimeBudget {
     this.expired = new Promise((resolve) => (this.resolveExpired = resolve));
   }
 
+  /** Aborted at the limit (created on first use: most hooks never look at it, and it is not free). */
   get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.expiredAlready && !this.controller.signal.aborted) this.controller.abort();
     return this.controller.signal;
   }
 
@@ -37,22 +41,22 @@ export class TimeBudget {
   }
 
   resume(): void {
-    if (--this.pauses > 0 || this.controller.signal.aborted) return;
+    if (--this.pauses > 0 || this.expiredAlready) return;
     this.runningSince = this.now();
     this.arm(this.limitMs - this.usedMs);
   }
 
-  /** Ends the run: no expiry any more; the signal aborts so late work can stop. */
+  /** Ends the run: no expiry any more. */
   stop(): void {
     clearTimeout(this.timer);
-    if (!this.controller.signal.aborted) this.controller.abort();
   }
 
   private arm(ms: number): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(
       () => {
-        this.controller.abort();
+        this.expiredAlready = true;
+        this.controller?.abort();
         this.resolveExpired();
       },
       Math.max(0, ms),

@@ -152,6 +152,7 @@ export class PointRun<P extends HookPointName> {
     const { env, request, point } = this;
     const callId = request.call.callId;
     let log: Logger | undefined;
+    const budget = this.budget;
     const ctx: Record<string, unknown> = {
       point,
       callId,
@@ -160,8 +161,10 @@ export class PointRun<P extends HookPointName> {
       value: this.frozenDefault,
       options: layer.options,
       config: env.config,
-      signal: this.budget.signal,
       db: env.db,
+      get signal() {
+        return budget.signal;
+      },
       get log() {
         return (log ??= env.logger.child({ callId, hook: point, customization: layer.name }));
       },
