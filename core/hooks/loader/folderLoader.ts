@@ -44,6 +44,9 @@ export interface FolderLoadReport {
   typeCheckSkipped?: string;
 }
 
+/** The name of a failure of the folder itself (not of one module). */
+const FOLDER = "*";
+
 interface Current {
   hash: string;
   customization: LoadedCustomization;
@@ -79,7 +82,7 @@ export class FolderLoader {
       entries = (await listEntryFiles(this.deps.folder)).entries;
     } catch (err) {
       const error = `cannot read the folder: ${(err as Error).message}`;
-      report.failed.push({ name: "*", file: this.deps.folder, error, kept: this.current.size > 0 });
+      report.failed.push({ name: FOLDER, file: this.deps.folder, error, kept: this.current.size > 0 });
       return this.finish(report);
     }
     const compiled = await this.compileAll(entries, report);

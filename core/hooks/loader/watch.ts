@@ -39,10 +39,10 @@ export function watchFolder(
 
   let watcher: FSWatcher;
   try {
-    watcher = watch(folder, { recursive: true, persistent: false }, changed);
-  } catch {
-    // Recursive watching is not supported everywhere; the top level is what holds the modules.
-    watcher = watch(folder, { persistent: false }, changed);
+    watcher = watchWithFallback(folder, changed);
+  } catch (err) {
+    onError(err instanceof Error ? err : new Error(String(err)));
+    return () => undefined;
   }
   watcher.on("error", onError);
   return () => {
@@ -50,4 +50,14 @@ export function watchFolder(
     clearTimeout(timer);
     watcher.close();
   };
+}
+
+function watchWithFallback(folder: string, changed: () => void): FSWatcher {
+  try {
+    return watch(folder, { recursive: true, persistent: false }, changed);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw err;
+    // Recursive watching is not supported everywhere; the top level is what holds the modules.
+    return watch(folder, { persistent: false }, changed);
+  }
 }
