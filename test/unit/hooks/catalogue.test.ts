@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -55,7 +55,7 @@ describe("the catalogue of hook points", () => {
   });
 
   it(
-    "says exactly what api.ts types (the listing cannot drift from the published types)",
+    "says exactly what api.ts types, and every example of docs/hooks.md type-checks",
     { timeout: 120_000 },
     async () => {
       const dir = await mkdtemp(join(tmpdir(), "itgrix-catalogue-"));
@@ -73,7 +73,11 @@ describe("the catalogue of hook points", () => {
         }
         const file = join(dir, "catalogue.ts");
         await writeFile(file, `${lines.join("\n")}\n`);
-        const result = await typeCheckFiles([file]);
+        const examples = join(dir, "examples.ts");
+        await writeFile(examples, await docExamplesModule());
+        const writing = join(dir, "vipLine.ts");
+        await writeFile(writing, await docBlockAfter("// /etc/itgrix/hooks/vipLine.ts"));
+        const result = await typeCheckFiles([file, examples, writing]);
         assert.ok(result.checked, "typescript is installed for the tests");
         assert.deepEqual(result.diagnostics.map(formatDiagnostic), []);
       } finally {
@@ -96,5 +100,38 @@ describe("the catalogue of hook points", () => {
     const json = listPoints((point) => (point === "talkDuration" ? ["talkWithoutSupport"] : []));
     assert.equal(json.length, HOOK_POINT_NAMES.length);
     assert.deepEqual(json.find((p) => p.name === "talkDuration")?.customizations, ["talkWithoutSupport"]);
+  });
+});
+
+/** The example of every point in docs/hooks.md, as the hooks of one customization. */
+async function docExamplesModule(): Promise<string> {
+  const doc = await readFile(new URL("../../../docs/hooks.md", import.meta.url), "utf8");
+  const hooks = HOOK_POINT_NAMES.map((p) => {
+    const block = new RegExp(`\\*\\*\`${p}\`\\*\\*[^]*?\`\`\`ts\\n([^]*?)\`\`\``).exec(doc)?.[1];
+    assert.ok(block, `an example for ${p}`);
+    return block;
+  });
+  return `import type { Customization } from "itgrix/hooks";\nexport default { hooks: {\n${hooks.join("")}} } satisfies Customization;\n`;
+}
+
+async function docBlockAfter(firstLine: string): Promise<string> {
+  const doc = await readFile(new URL("../../../docs/hooks.md", import.meta.url), "utf8");
+  const start = doc.indexOf(firstLine);
+  assert.ok(start > 0, firstLine);
+  return doc.slice(start, doc.indexOf("```", start));
+}
+
+describe("docs/hooks.md", () => {
+  it("has an example for every point and documents every shipped customization", async () => {
+    const { SHIPPED } = await import("../../../core/hooks/shipped/index.ts");
+    const doc = await readFile(new URL("../../../docs/hooks.md", import.meta.url), "utf8");
+    for (const p of HOOK_POINT_NAMES) {
+      assert.match(
+        doc,
+        new RegExp(`\\*\\*\`${p}\`\\*\\*[^]*?\`\`\`ts\\n\\s*${p}[:(]`),
+        `an example for ${p}`,
+      );
+    }
+    for (const name of Object.keys(SHIPPED)) assert.match(doc, new RegExp(`\\| \`${name}\` \\|`), name);
   });
 });
