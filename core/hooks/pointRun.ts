@@ -66,6 +66,7 @@ export class PointRun<P extends HookPointName> {
   private readonly spec: HookPointSpec;
   private readonly budget: TimeBudget;
   private readonly frozenDefault: unknown;
+  private readonly frozenInput: unknown;
   private readonly started: boolean[] = [];
   private readonly settled: boolean[] = [];
   private closed = false;
@@ -79,6 +80,7 @@ export class PointRun<P extends HookPointName> {
     this.spec = HOOK_POINTS[point];
     this.budget = new TimeBudget(env.limitMs(point), env.now);
     this.frozenDefault = frozenCopy(request.value);
+    this.frozenInput = frozenCopy(request.input);
   }
 
   async execute(): Promise<HookValue<P>> {
@@ -157,7 +159,7 @@ export class PointRun<P extends HookPointName> {
       point,
       callId,
       call: env.callView(request.call),
-      input: frozenCopy(request.input),
+      input: this.frozenInput,
       value: this.frozenDefault,
       options: layer.options,
       config: env.config,
