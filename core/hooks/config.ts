@@ -4,21 +4,22 @@ import { HOOK_POINT_NAMES } from "./points.ts";
 import { SHIPPED } from "./shipped/index.ts";
 
 /**
- * The `hooks` section of the configuration (core/config/schema.ts). Strict like the rest: an unknown
- * key, an unknown shipped customization or a bad option of one stops the process with the key named.
+ * The `hooks` section of the configuration (core/config/schema.ts). Strict like the rest (unknown keys
+ * are found by core/config/schemaShape.ts): an unknown key, an unknown shipped customization or a bad
+ * option of one stops the process with the key named.
  * Options of the integrator's own modules are checked when the module is loaded (its `parseOptions`).
  */
 
 const pointName = z.enum(HOOK_POINT_NAMES as [HookPointName, ...HookPointName[]]);
 const limitMs = z.number().int().positive();
 
-const shippedEntry = z.strictObject({
+const shippedEntry = z.object({
   enabled: z.boolean().default(true),
   options: z.record(z.string(), z.unknown()).default({}),
 });
 
 export const hooksConfigSchema = z
-  .strictObject({
+  .object({
     /** Folder of the integrator's customization modules (*.ts, *.mts, *.js, *.mjs at its top level). */
     folder: z.string().min(1).optional(),
     /** Reload the folder's modules when a file in it changes. */
