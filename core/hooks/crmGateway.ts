@@ -23,6 +23,8 @@ import type { HookCrmGateway, HookCrmRequest } from "./ports.ts";
 
 export interface HookCommandMark {
   method: string;
+  /** Sent with `ifUnknown: "resend"`: safe to send twice (the step journal's ExtraMark.idempotent). */
+  idempotent: boolean;
   /** commandDigest of method + params when it was first sent. */
   digest: string;
   intentAt?: string;
@@ -84,7 +86,7 @@ export class JournaledHookCrm implements HookCrmGateway {
       );
       throw new HookCommandOutcomeUnknown(request.key);
     }
-    const base = { method: request.method, digest };
+    const base = { method: request.method, idempotent: request.ifUnknown === "resend", digest };
     await this.persist(request.key, { ...base, intentAt: this.stamp() });
     const answer = await this.send(request, true);
     if (answer.ok) {

@@ -55,6 +55,8 @@ const request = (over: Partial<HookCrmRequest> = {}): HookCrmRequest => ({
   ...over,
 });
 
+const crm2Store = (entries: Record<string, HookCommandMark>) => entries["activity/afterFinish/#1"];
+
 describe("JournaledHookCrm", () => {
   it("sends a journaled command once; a re-run gets the stored answer", async () => {
     const { crm, sent, store } = gateway([{ ok: true, result: 1234 }]);
@@ -64,6 +66,7 @@ describe("JournaledHookCrm", () => {
     const mark = store.get("activity/afterFinish/#1");
     assert.equal(mark?.doneAt, "2025-03-03T09:05:00.000Z");
     assert.equal(mark?.result, 1234);
+    assert.equal(mark?.idempotent, false);
   });
 
   it("stores a permanent refusal: the re-run throws the same error without sending", async () => {
@@ -76,7 +79,12 @@ describe("JournaledHookCrm", () => {
 
   it("an intent without an answer (a worker died) is not sent again by default", async () => {
     const entries = {
-      "activity/afterFinish/#1": { method: "crm.activity.update", digest: "x", intentAt: "t" },
+      "activity/afterFinish/#1": {
+        method: "crm.activity.update",
+        idempotent: false,
+        digest: "x",
+        intentAt: "t",
+      },
     };
     const { crm, sent, lines } = gateway([], entries);
     await assert.rejects(crm.call(request()), HookCommandOutcomeUnknown);
@@ -86,11 +94,17 @@ describe("JournaledHookCrm", () => {
 
   it("with ifUnknown resend, an intent without an answer is sent again (idempotent commands)", async () => {
     const entries = {
-      "activity/afterFinish/#1": { method: "crm.activity.update", digest: "x", intentAt: "t" },
+      "activity/afterFinish/#1": {
+        method: "crm.activity.update",
+        idempotent: false,
+        digest: "x",
+        intentAt: "t",
+      },
     };
     const { crm, sent } = gateway([{ ok: true, result: true }], entries);
     assert.equal(await crm.call(request({ ifUnknown: "resend" })), true);
     assert.equal(sent.length, 1);
+    assert.equal(crm2Store(entries)?.idempotent, true, "stored as safe to send twice");
   });
 
   it("delivery that provably did not run leaves no trace: deferred now, sent on the next run", async () => {
