@@ -28,10 +28,14 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..", "..", "..");
 const CONNECTOR_CODE = resolve(ROOT, "core") + sep;
 
-/** The published API module (a compiled installation may carry only its declaration file). */
-export function publishedApiPath(): string {
-  const source = resolve(HERE, "..", "api.ts");
-  return existsSync(source) ? source : resolve(HERE, "..", "api.d.ts");
+/**
+ * The published API's TypeScript sources. A compiled release carries them next to its JavaScript
+ * (scripts/build.sh copies them); the literal URLs let the release test check that they are there.
+ */
+const API_SOURCES = [new URL("../api.ts", import.meta.url), new URL("../../calls/types.ts", import.meta.url)];
+
+export function publishedApiPath(): string | undefined {
+  return API_SOURCES.every((url) => existsSync(url)) ? fileURLToPath(API_SOURCES[0]!) : undefined;
 }
 
 export async function typeCheckFiles(files: readonly string[]): Promise<TypeCheckResult> {
@@ -41,6 +45,9 @@ export async function typeCheckFiles(files: readonly string[]): Promise<TypeChec
   } catch {
     return { checked: false, reason: "typescript is not installed" };
   }
+  const api = publishedApiPath();
+  if (!api)
+    return { checked: false, reason: "the published API sources (core/hooks/api.ts) are not installed" };
   const typeRoots = [resolve(ROOT, "node_modules", "@types")];
   const hasNodeTypes = existsSync(resolve(typeRoots[0]!, "node"));
   const options: import("typescript").CompilerOptions = {
@@ -55,7 +62,7 @@ export async function typeCheckFiles(files: readonly string[]): Promise<TypeChec
     allowImportingTsExtensions: true,
     verbatimModuleSyntax: true,
     skipLibCheck: true,
-    paths: { "itgrix/hooks": [publishedApiPath()] },
+    paths: { "itgrix/hooks": [api] },
   };
   const program = ts.createProgram(
     files.map((f) => resolve(f)),

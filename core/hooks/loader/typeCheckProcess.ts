@@ -1,12 +1,9 @@
 import { execFile } from "node:child_process";
-import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TypeCheckResult } from "./typeCheck.ts";
 
-/** The child's entry, with this module's own extension (.ts from source, .js when compiled). */
-const MAIN = fileURLToPath(
-  new URL(`./typeCheckMain${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
-);
+/** The child's entry next to this module, with its extension (.ts from source, .js when compiled). */
+const MAIN = fileURLToPath(import.meta.url).replace(/typeCheckProcess(\.[cm]?[jt]s)$/, "typeCheckMain$1");
 
 /**
  * The node options the child needs to load the same code (tsx's loader when running from source); the
