@@ -43,6 +43,10 @@ export interface RedisKeys {
   appControl(callId: string): string;
   /** Hash of the app: ARI channel id -> call id, for the channels of live calls. */
   appChannels: string;
+  /** A re-processing run (`/pbx/read_call`): JSON of its request and progress, kept `cdr.runTtlSec`. */
+  reprocessRun(runId: string): string;
+  /** List of the run's per-call results (JSON), in the order the calls were done. */
+  reprocessRunCalls(runId: string): string;
 }
 
 export function redisKeys(prefix = "itgrix"): RedisKeys {
@@ -67,5 +71,7 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     busyOperators: `${p}:operators:busy`,
     appControl: (id) => `${p}:app:ctl:${id}`,
     appChannels: `${p}:app:channels`,
+    reprocessRun: (id) => `${p}:reprocess:${id}`,
+    reprocessRunCalls: (id) => `${p}:reprocess:${id}:calls`,
   };
 }
