@@ -280,7 +280,7 @@ export interface HookCrm {
   call<T = unknown>(method: string, params?: CrmParams, options?: CrmCallOptions): Promise<T>;
 }
 
-/** Asterisk's PostgreSQL (the database of the CDR/CEL tables), when configured: parameterised queries. */
+/** Asterisk's PostgreSQL (`cdr.url`, the database of the CDR/CEL tables), when configured: parameterised queries. */
 export interface HookDb {
   query<Row extends Record<string, unknown> = Record<string, unknown>>(
     sql: string,
@@ -334,7 +334,7 @@ interface BaseContext<P extends HookPointName, O> {
   readonly log: HookLogger;
   /** Aborted when the point's time limit is reached (pass it to anything that can be cancelled). */
   readonly signal: AbortSignal;
-  /** Asterisk's PostgreSQL (the CDR/CEL database), when it is configured. */
+  /** Asterisk's PostgreSQL (`cdr.url`), when it is configured. */
   readonly db: HookDb | undefined;
 }
 
