@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hooksConfigSchema } from "../hooks/config.ts";
 import { DEFAULT_WITHHELD_NUMBER, withheldNumberProblem } from "../numbers/crmNumber.ts";
 import { TABLE_NAME_PATTERN, TIME_ZONE_PATTERN } from "../records/recordTables.ts";
 
@@ -257,6 +258,8 @@ export const configSchema = z
       })
       .prefault({}),
     log: z.object({ level: logLevel.default("info") }).prefault({}),
+    /** Customization hooks (core/hooks/config.ts, docs/hooks.md). */
+    hooks: hooksConfigSchema,
   })
   .superRefine((cfg, ctx) => {
     if (cfg.crm.recordDelivery === "url") {
