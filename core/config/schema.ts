@@ -203,6 +203,41 @@ export const configSchema = z
         sweepAfterSec: z.number().int().positive().default(120),
         /** How often a worker looks for such calls (one worker at a time, under a Redis lock). */
         sweepIntervalMs: z.number().int().min(100).default(30_000),
+        /**
+         * How long after its last attempt an unanswered request (timeout, reset, 5xx, unreadable
+         * answer, dead worker) may still run at the portal; register is not sent again for an ended
+         * call before this has passed.
+         */
+        inFlightWindowMs: z.number().int().min(100).default(120_000),
+        /**
+         * The longest one call waits behind a cluster-wide delivery hold (revoked credentials, …)
+         * before it is failed with HELD_TOO_LONG for re-processing. Below the 7 days the call state
+         * is kept, so the failed call can still be re-processed.
+         */
+        maxHoldSec: z
+          .number()
+          .int()
+          .min(60)
+          .max(6 * 24 * 3600)
+          .default(3 * 24 * 3600),
+        /** Entries of the delivered-calls index older than this are trimmed by the sweeper. */
+        keepDeliveredSec: z
+          .number()
+          .int()
+          .min(60)
+          .default(7 * 24 * 3600),
+        /** Entries of the failed-calls index older than this are trimmed (the journal is kept 30 days). */
+        keepFailedSec: z
+          .number()
+          .int()
+          .min(60)
+          .default(30 * 24 * 3600),
+        /** Heartbeats of processes not seen for this long are removed (restarted workers get new ids). */
+        keepHeartbeatsSec: z
+          .number()
+          .int()
+          .min(60)
+          .default(24 * 3600),
       })
       .prefault({}),
     log: z.object({ level: z.string().default("info") }).prefault({}),

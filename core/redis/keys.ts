@@ -22,6 +22,11 @@ export interface RedisKeys {
   undeliveredCalls: string;
   /** Short lock of the sweep round (one worker sweeps at a time). */
   sweepLock: string;
+  /**
+   * An admin asked to re-process this failed call (value = request time ms): the worker that takes the
+   * call next clears its failed mark under the call's lock, keeping what the CRM already has.
+   */
+  reprocessRequest(callId: string): string;
   /** Hash of counters for one minute (`YYYYMMDDHHmm`). */
   metricsMinute(minute: string): string;
   /** Hash: component name -> JSON heartbeat. */
@@ -56,6 +61,7 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     deliveredCalls: `${p}:calls:delivered`,
     undeliveredCalls: `${p}:calls:undelivered`,
     sweepLock: `${p}:lock:sweep`,
+    reprocessRequest: (id) => `${p}:reprocess:${id}`,
     metricsMinute: (m) => `${p}:metrics:${m}`,
     heartbeats: `${p}:heartbeats`,
     limiter: (portal) => `${p}:limiter:${portal}`,

@@ -32,6 +32,8 @@ export class DeliveryError extends Error {
     readonly reason: DeliveryFailure,
     readonly lastError: CrmErrorInfo,
     readonly attempts: number,
+    /** `held`: how long until the hold is probed next (the job comes back just after it). */
+    readonly retryAfterMs?: number,
   ) {
     super(
       `delivery failed (${reason}) after ${attempts} attempt(s): ${lastError.code}: ${lastError.description}`,

@@ -60,7 +60,7 @@ export class Harness {
         requestTimeoutMs: 4_000,
         retry: { baseDelayMs: 50, maxDelayMs: 500, maxAttempts: 3 },
       },
-      workers: { concurrency: 20, jobBackoffMs: 100 },
+      workers: { concurrency: 20, jobBackoffMs: 100, inFlightWindowMs: 4_000 },
       recording: { spoolDir: this.spoolDir },
       log: { level: "silent" },
       ...configOverrides,
