@@ -27,7 +27,7 @@ export function createHttpApp(deps: HttpDeps, lifecycleQueue: Queue | undefined)
   else app.get("/status", status);
   app.use(bitrixEventsRouter(deps));
   app.use(recordingsRouter(deps)); // signed links for the portal: the signature is the auth
-  app.use("/calls", admin, callsRouter(deps));
+  app.use("/calls", admin, callsRouter(deps, lifecycleQueue));
   deps.mountRoutes?.(app, admin);
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });
