@@ -71,6 +71,18 @@ export class Harness {
     this.queue = new Queue(LIFECYCLE_QUEUE, { connection: this.redis, prefix });
   }
 
+  /** Points the workers' portal URL elsewhere (e.g. a fault proxy in front of the emulator). */
+  portalVia(baseUrl: string, bitrix: Record<string, unknown> = {}): void {
+    this.config = parseConfig({
+      ...this.config,
+      bitrix: {
+        ...this.config.bitrix,
+        auth: { type: "webhook", webhookUrl: `${baseUrl}/rest/1/demo-webhook-secret/` },
+        ...bitrix,
+      },
+    });
+  }
+
   async stop(): Promise<void> {
     await this.queue?.close();
     this.redis?.disconnect();
