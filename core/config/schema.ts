@@ -205,8 +205,8 @@ export const configSchema = z
         sweepIntervalMs: z.number().int().min(100).default(30_000),
         /**
          * How long after its last attempt an unanswered request (timeout, reset, 5xx, unreadable
-         * answer, dead worker) may still run at the portal; register is not sent again for an ended
-         * call before this has passed.
+         * answer, dead worker) may still run at the portal; an unanswered register+finish without a
+         * statistic record is not sent again before this has passed.
          */
         inFlightWindowMs: z.number().int().min(100).default(120_000),
         /**

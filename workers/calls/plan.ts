@@ -9,11 +9,8 @@ import type { JournalStep } from "./journal.ts";
 export type Plan =
   /** Send these groups in order (each travels in one batch). */
   | { kind: "send"; groups: PlannedGroup[] }
-  /**
-   * Nothing to send until the call changes (`operator`, `callEnd`, `recording`), or until `untilMs`
-   * (`inFlight`: an unanswered request may still run at the portal).
-   */
-  | { kind: "wait"; for: WaitFor; untilMs?: number }
+  /** Nothing to send until the call changes. */
+  | { kind: "wait"; for: WaitFor }
   /**
    * Ask the portal's call statistics first: an unanswered (or "Call is not found") finish, or
    * register+finish, may have run. Nothing is sent again before they answer.
@@ -30,7 +27,7 @@ export type Plan =
   /** The journal already says how the call ended (failed or skipped): its records are applied again. */
   | { kind: "ended" };
 
-export type WaitFor = "operator" | "callEnd" | "recording" | "inFlight";
+export type WaitFor = "operator" | "callEnd" | "recording";
 
 /** The journal step of one planned command. Extra commands carry their own stable key. */
 export type PlannedStep = { step: CoreStep } | { step: "extra"; key: string; idempotent: boolean };

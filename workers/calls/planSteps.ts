@@ -20,7 +20,7 @@ import {
   type CallIdParam,
   type FinishInput,
 } from "./commands.ts";
-import { inFlightUntil, isPending, type StepJournal } from "./journal.ts";
+import { isPending, type StepJournal } from "./journal.ts";
 import { plannedGroup, send, type ExtraCommand, type Plan, type PlannedGroup } from "./plan.ts";
 import { planRecording } from "./planRecording.ts";
 import { clientPhoneNumber } from "./phoneNumber.ts";
@@ -30,8 +30,8 @@ import { clientPhoneNumber } from "./phoneNumber.ts";
  * the directory, the config and the clock in; a plan out. The reconciler carries it out, writes the
  * answers into the journal and asks again until the plan is `done`.
  *
- * Unanswered requests (workers/README.md, "Ambiguous answers"): a register is re-sent with its stored
- * parameters (the portal's 30-minute rule makes that idempotent while the call is live); an unanswered
+ * Unanswered requests (workers/README.md, "Ambiguous answers"): a register is repeated with its stored
+ * parameters (the portal's 30-minute rule makes that idempotent while its call is live); an unanswered
  * finish is never re-sent before the statistics answered; cards and attachRecord are re-sent as planned.
  */
 
@@ -39,18 +39,14 @@ export type CallDirectory = UserDirectory;
 
 export type PlanConfig = Pick<Config, "crm" | "numbers"> & {
   http?: Pick<Config["http"], "publicUrl" | "signingKey" | "recordLinkTtlSec">;
-  workers?: Pick<Config["workers"], "inFlightWindowMs">;
 };
 
 export interface PlanContext {
-  /** The caller's clock: in-flight windows, the signed recording link. */
+  /** The caller's clock (dates the signed recording link). */
   now?: Date;
   /** Commands customizations want sent for this call (none by default). */
   extras?: ExtraCommand[];
 }
-
-/** When `workers.inFlightWindowMs` is not given (tests of the pure planner). */
-const DEFAULT_IN_FLIGHT_WINDOW_MS = 120_000;
 
 export function planSteps(
   call: CallState,
@@ -70,7 +66,7 @@ export function planSteps(
   const over = callIsOver(call);
   if (!journal.register.doneAt) {
     return over
-      ? planRegisterAndFinish(call, journal, directory, config, now)
+      ? planRegisterAndFinish(call, journal, directory, config)
       : planRegister(call, journal, directory, config);
   }
   if (!over) return planCards(call, journal, directory, config, pendingExtras(context, journal, "register"));
@@ -100,23 +96,23 @@ function planRegister(
 /**
  * Over and never registered: register and finish in one group, finish citing register's CALL_ID, and
  * no card at all. An unanswered finish may have run: the statistics are asked first. An unanswered
- * register waits out its in-flight window: a late register arriving after our finish ended the call
- * would create a second one.
+ * register alone (no finish went, or the one that did was verified as not run) is repeated alone with
+ * its stored parameters: if it ran, its portal call is still live — only a finish ends it — so the
+ * repeat returns the same CALL_ID; finish follows once it is answered.
  */
 function planRegisterAndFinish(
   call: CallState,
   journal: StepJournal,
   directory: CallDirectory,
   config: PlanConfig,
-  now: Date,
 ): Plan {
   if (isPending(journal.finish)) return { kind: "check", step: "registerAndFinish" };
-  const until = inFlightUntil(journal.register, windowOf(config));
-  if (until > now.getTime()) return { kind: "wait", for: "inFlight", untilMs: until };
+  const stored = storedRegister(journal);
+  if (stored && isPending(journal.register)) return send(plannedGroup(call.callId, "bulk", [stored]));
   const finish = finishInput(call, directory, config, undefined);
   if (!finish) return noUser();
   const register =
-    storedRegister(journal) ??
+    stored ??
     registerCommand(call, {
       userId: finish.userId,
       phoneNumber: clientPhoneNumber(call, config),
@@ -203,10 +199,6 @@ function withExtras(callId: string, plan: Plan, extras: ExtraCommand[]): Plan {
   if (extras.length === 0) return plan;
   const group: PlannedGroup = plannedGroup(callId, "bulk", [], extras);
   return plan.kind === "send" ? send(...plan.groups, group) : send(group);
-}
-
-function windowOf(config: PlanConfig): number {
-  return config.workers?.inFlightWindowMs ?? DEFAULT_IN_FLIGHT_WINDOW_MS;
 }
 
 function finishInput(

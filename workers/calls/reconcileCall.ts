@@ -185,8 +185,6 @@ export class CallReconciler {
       case "recordSkip":
         return { next: true, journal: await this.skipRecord(journal, token, plan.reason) };
       case "wait":
-        if (plan.for === "inFlight")
-          throw new NotYet(Math.max(100, (plan.untilMs ?? 0) - this.now().getTime()));
         return this.stop({ status: "waiting", waitFor: plan.for });
       case "fail":
         return this.stop(await this.outcomes.fail(journal, token, plan.step, failInfo(plan)));

@@ -119,6 +119,27 @@ describe("a register whose answer was lost while the call is live", () => {
   });
 });
 
+describe("a register whose answer was lost, and the call ended before it was verified", () => {
+  it("then the stored register is repeated alone (its portal call is still live) and finish follows: no wait, no check, one call", async () => {
+    const s = setup();
+    const callId = nextCallId();
+    await s.calls.put(ringing(callId));
+    let lost = 0;
+    s.portal.failGroup = (group) => (has(group, METHOD.register) && lost++ < 2 ? ambiguous() : undefined);
+    const first = await s.reconciler.reconcile(callId); // lost, repeated at once, lost again
+    assert.equal(first.status, "retry");
+
+    await s.calls.put(ended(callId));
+    assert.equal((await s.reconciler.reconcile(callId)).status, "delivered");
+    const registers = s.portal.sentOf(METHOD.register);
+    assert.equal(registers.length, 3);
+    assert.ok(registers.every((r) => JSON.stringify(r) === JSON.stringify(registers[0])));
+    assert.equal(s.portal.count(METHOD.statistic), 0);
+    assert.equal(s.tiny.callsOf(callId).length, 1);
+    assert.equal(s.tiny.callsOf(callId)[0]!.finishes, 1);
+  });
+});
+
 describe("a register+finish whose answer was lost", () => {
   it("given the portal ran it, then one statistic check finds it and the call is delivered: one extra request", async () => {
     const s = setup();

@@ -297,7 +297,6 @@ describe("planSteps: the recording", () => {
 
 describe("planSteps: unanswered requests (a lost answer, a dead worker)", () => {
   const T = (sec: number) => new Date(Date.parse("2025-03-03T10:00:00.000Z") + sec * 1000);
-  const window = config({ workers: { inFlightWindowMs: 60_000 } });
   const storedParams = {
     USER_ID: 2,
     PHONE_NUMBER: "+74951234567",
@@ -320,27 +319,29 @@ describe("planSteps: unanswered requests (a lost answer, a dead worker)", () => 
 
   it("given an unanswered register while the call is live, then register goes again with EXACTLY its stored parameters, even after the call moved to another operator", () => {
     const moved = ringAll().endLeg(3, "101").endLeg(3, "102").endLeg(3, "103").dial(4, "107").state();
-    const plan = planSteps(moved, unansweredRegister(0, 2), directory, window, { now: T(3) });
+    const plan = planSteps(moved, unansweredRegister(0, 2), directory, config());
     const [group] = groupsOf(plan);
     assert.deepEqual(group!.commands[0], { method: METHOD.register, params: storedParams });
     assert.deepEqual(group!.steps, [{ step: "register" }, { step: "cards" }]);
     assert.deepEqual(group!.commands[1]!.params.USER_ID, [8], "the card goes to whoever rings now");
   });
 
-  it("given an unanswered register and the call is over, then it waits until the in-flight window after the LAST attempt has passed", () => {
+  it("given an unanswered register and the call is over (no finish went), then the stored register is repeated alone: its portal call, if any, is still live", () => {
     const over = ringAll().answer(5, "103").end(15).state();
-    // first sent at 0 s, last attempt's outcome known at 50 s: the window ends at 110 s, not 60 s
-    const plan = planSteps(over, unansweredRegister(0, 50), directory, window, { now: T(70) });
-    assert.deepEqual(plan, { kind: "wait", for: "inFlight", untilMs: T(110).getTime() });
+    const plan = planSteps(over, unansweredRegister(0, 50), directory, config(), { now: T(51) });
+    const [group] = groupsOf(plan);
+    assert.deepEqual(group!.commands, [{ method: METHOD.register, params: storedParams }]);
+    assert.equal(group!.lane, "bulk");
   });
 
-  it("given the window has passed, then register (stored parameters) and finish go in one group", () => {
+  it("given that register answered, then finish follows for the answerer", () => {
     const over = ringAll().answer(5, "103").end(15).state();
-    const plan = planSteps(over, unansweredRegister(0, 50), directory, window, { now: T(111) });
+    const plan = planSteps(over, registered([]), directory, config());
     const [group] = groupsOf(plan);
-    assert.deepEqual(group!.commands[0], { method: METHOD.register, params: storedParams });
-    assert.equal(group!.commands[1]!.method, METHOD.finish);
-    assert.equal(group!.commands[1]!.params.USER_ID, 4, "finish names the answerer");
+    assert.deepEqual(
+      group!.commands.map((c) => [c.method, c.params.USER_ID]),
+      [[METHOD.finish, 4]],
+    );
   });
 
   it("given an unanswered register+finish, then the statistics are asked first, nothing is sent", () => {
@@ -348,9 +349,7 @@ describe("planSteps: unanswered requests (a lost answer, a dead worker)", () => 
       ...unansweredRegister(0, 1),
       finish: { intentAt: T(0).toISOString(), statusCode: "200", duration: 10, userId: 4 },
     };
-    const plan = planSteps(ringAll().answer(5, "103").end(15).state(), journal, directory, window, {
-      now: T(500),
-    });
+    const plan = planSteps(ringAll().answer(5, "103").end(15).state(), journal, directory, config());
     assert.deepEqual(plan, { kind: "check", step: "registerAndFinish" });
   });
 
