@@ -88,7 +88,8 @@ export const STATUS_THRESHOLDS = {
 const WORKER_PREFIX = "worker:";
 
 /** Error codes that mean the portal could not be reached at all (as opposed to answering with an error). */
-const UNREACHABLE_CODES = /^(NETWORK|TIMEOUT|ECONN\w*|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|HTTP_5\d\d|5\d\d)$/;
+const UNREACHABLE_CODES =
+  /^(NETWORK|TIMEOUT|CONNECT_FAILED|CONNECT_TIMEOUT|ECONN\w*|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|HTTP_5\d\d|5\d\d)$/;
 
 export function buildStatusReport(input: StatusInputs): StatusReport {
   const queue = lifecycleQueue(input);

@@ -86,9 +86,11 @@ export function createOAuthAuth(config: OAuthConfig, deps: OAuthDeps): AuthProvi
         timeout: deps.requestTimeoutMs ?? 30_000,
       });
     } catch (err) {
+      // The REST request that needed the new token was refused before it ran: whatever happened to
+      // the refresh, re-sending that request duplicates nothing (hence "not sent").
       if (err instanceof Error && err.name === "TimeoutError")
-        throw new RequestTimeout(deps.requestTimeoutMs ?? 30_000);
-      throw new NetworkError(`OAuth server unreachable: ${err instanceof Error ? err.name : "error"}`);
+        throw new RequestTimeout(deps.requestTimeoutMs ?? 30_000, false);
+      throw new NetworkError(`OAuth server unreachable: ${err instanceof Error ? err.name : "error"}`, false);
     }
     const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
     if (response.ok && typeof body.access_token === "string" && typeof body.refresh_token === "string") {
@@ -103,7 +105,8 @@ export function createOAuthAuth(config: OAuthConfig, deps: OAuthDeps): AuthProvi
     const code = typeof body.error === "string" ? body.error : `HTTP_${response.status}`;
     const description =
       typeof body.error_description === "string" ? body.error_description : "refresh refused";
-    if (response.status >= 500) throw new ServerError(code, `OAuth server: ${description}`, response.status);
+    if (response.status >= 500)
+      throw new ServerError(code, `OAuth server: ${description}`, response.status, "retry");
     throw new AuthFailed(code, `OAuth refresh refused: ${description}`, response.status);
   }
 
@@ -134,7 +137,12 @@ export function createOAuthAuth(config: OAuthConfig, deps: OAuthDeps): AuthProvi
       }
       await new Promise((r) => setTimeout(r, pollMs));
     }
-    throw new ServerError("REFRESH_TIMEOUT", "waited too long for another worker's token refresh", 503);
+    throw new ServerError(
+      "REFRESH_TIMEOUT",
+      "waited too long for another worker's token refresh",
+      503,
+      "retry",
+    );
   }
 
   return {
@@ -163,7 +171,7 @@ export function createOAuthAuth(config: OAuthConfig, deps: OAuthDeps): AuthProvi
           await refreshUnderLock(usedToken ?? current?.accessToken ?? "");
           state = "ok";
         } catch (err) {
-          state = (err as BitrixError).retryable ? "ok" : "failed";
+          state = (err as BitrixError).disposition === "hold" ? "failed" : "ok";
           throw err;
         } finally {
           refreshing = undefined;

@@ -32,7 +32,7 @@ export class DeliveryError extends Error {
     readonly reason: DeliveryFailure,
     readonly lastError: CrmErrorInfo,
     readonly attempts: number,
-    /** `held`: how long until the hold is probed next (the job comes back just after it). */
+    /** `held`: about when the hold is next probed (ms from now), a hint for when to come back. */
     readonly retryAfterMs?: number,
   ) {
     super(

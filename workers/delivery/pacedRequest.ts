@@ -46,16 +46,22 @@ export interface PacedRequest<T> {
 /** Rate-limit answers are expected now and then; they get this many times more tries than failures. */
 const LIMIT_HIT_FACTOR = 5;
 
+/**
+ * An exception that is not a typed client error came from this side after the request went out
+ * (reading the answer): the portal may have run it, so it is ambiguous, never re-sent.
+ */
 function toBitrixError(err: unknown): BitrixError {
   if (err instanceof BitrixError) return err;
-  return new NetworkError(err instanceof Error ? err.message : String(err));
+  return new NetworkError(err instanceof Error ? err.message : String(err), true);
 }
 
 /**
- * Sends one request until it is answered: limiter first, then the attempt; failures are retried with
- * backoff (503 → the shared bucket is filled, 429 → the method pauses until operating_reset_at,
- * network/5xx/timeout → exponential backoff). Permanent errors and exhausted retries throw a
- * DeliveryError.
+ * Sends one request until it is answered: limiter first, then the attempt. Only what the portal
+ * provably did not run is sent again: 503 QUERY_LIMIT_EXCEEDED (the shared bucket is filled), 429
+ * (the method pauses until operating_reset_at) and connections that failed before the request was
+ * written (exponential backoff). Everything else throws a DeliveryError at once: `ambiguous` when the
+ * portal may have run it, `held` for a refusal of the whole portal, `permanent_error` for a refusal
+ * of this request.
  */
 export async function sendPaced<T>(request: PacedRequest<T>, deps: SenderDeps): Promise<T> {
   const { settings } = deps;
@@ -72,11 +78,9 @@ export async function sendPaced<T>(request: PacedRequest<T>, deps: SenderDeps): 
       const error = toBitrixError(err);
       deps.onError(error.code);
       void deps.metrics?.count(`errors.${error.code}`);
-      const logFields = { ...request.logFields, code: error.code, status: error.status };
-      if (!error.retryable) {
-        deps.logger?.error(logFields, `${request.kind} refused for good`);
-        throw new DeliveryError("permanent_error", error.toInfo(), failures + limitHits + 1);
-      }
+      const attempts = failures + limitHits + 1;
+      const logFields = { ...request.logFields, code: error.code, status: error.status, attempts };
+      if (error.disposition !== "retry") throw refusal(request.kind, error, attempts, logFields, deps);
       let waitMs: number;
       if (error instanceof RateLimited) {
         limitHits++;
@@ -105,10 +109,30 @@ export async function sendPaced<T>(request: PacedRequest<T>, deps: SenderDeps): 
           failures + limitHits,
         );
       }
-      deps.logger?.warn({ ...logFields, failures, limitHits, waitMs }, `${request.kind} failed, retrying`);
+      deps.logger?.warn({ ...logFields, failures, limitHits, waitMs }, `${request.kind} not run, retrying`);
       await sleep(waitMs);
     }
   }
+}
+
+/** The DeliveryError for an answer that must not be re-sent as is, logged once. */
+function refusal(
+  kind: string,
+  error: BitrixError,
+  attempts: number,
+  logFields: Record<string, unknown>,
+  deps: SenderDeps,
+): DeliveryError {
+  if (error.disposition === "ambiguous") {
+    deps.logger?.warn(logFields, `${kind} may have run at the portal: not re-sent, left to verification`);
+    return new DeliveryError("ambiguous", error.toInfo(), attempts);
+  }
+  if (error.disposition === "hold") {
+    deps.logger?.error(logFields, `${kind} refused for the whole portal: delivery held`);
+    return new DeliveryError("held", error.toInfo(), attempts);
+  }
+  deps.logger?.error(logFields, `${kind} refused by the portal`);
+  return new DeliveryError("permanent_error", error.toInfo(), attempts);
 }
 
 /** Longest pause a 429 may impose: the operating window is 10 minutes. */
