@@ -141,9 +141,18 @@ describe("docker-compose.yml", () => {
 
   test("the example configuration with the containers' environment validates, and the emulator line of the env file works", () => {
     const example = join(REPO, "config/itgrix.example.json");
-    const env = Object.fromEntries(
-      Object.entries(services.app?.environment ?? {}).map(([k, v]) => [k, String(v)]),
-    );
+    // What an admin does first: the example's `change-me` secrets replaced by their own.
+    const ownSecrets = {
+      ITGRIX__ARI__PASSWORD: "ari-secret",
+      ITGRIX__HTTP__ADMINPASSWORD: "admin-secret",
+      ITGRIX__HTTP__SIGNINGKEY: "a-signing-key-of-32-characters!!",
+      ITGRIX__BITRIX__AUTH__WEBHOOKURL: "https://portal.example.com/rest/1/abcdef0123456789/",
+      ITGRIX__BITRIX__APPLICATIONTOKEN: "0123456789abcdef",
+    };
+    const env = {
+      ...ownSecrets,
+      ...Object.fromEntries(Object.entries(services.app?.environment ?? {}).map(([k, v]) => [k, String(v)])),
+    };
     const config = loadConfig(example, env);
     assert.equal(config.http.host, "0.0.0.0");
     assert.equal(config.redis.url, "redis://redis:6379");
@@ -153,7 +162,9 @@ describe("docker-compose.yml", () => {
       .filter((l) => /^#ITGRIX__BITRIX__/.test(l))
       .map((l) => l.slice(1).split(/=(.*)/s).slice(0, 2) as [string, string]);
     assert.ok(emulatorLines.length > 0, "the env file shows how to use the emulator");
-    const withEmulator = loadConfig(example, { ...env, ...Object.fromEntries(emulatorLines) });
+    // The emulator line replaces the whole bitrix.auth, webhook URL included.
+    const { ITGRIX__BITRIX__AUTH__WEBHOOKURL: _ownPortal, ...envWithoutPortal } = env;
+    const withEmulator = loadConfig(example, { ...envWithoutPortal, ...Object.fromEntries(emulatorLines) });
     const auth = withEmulator.bitrix.auth;
     assert.equal(auth?.type, "webhook");
     assert.equal(new URL(auth?.type === "webhook" ? auth.webhookUrl : "").host, "emulator:18080");
