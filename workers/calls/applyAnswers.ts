@@ -1,4 +1,5 @@
 import type { CommandResult, CrmCommand, CrmErrorInfo } from "../delivery/types.ts";
+import { isPhoneNumberRefusal } from "./phoneNumber.ts";
 import { METHOD, sameMethod, userIdsOf } from "./commands.ts";
 import type { ExtraMark, JournalStep, StepJournal } from "./journal.ts";
 import type { PlannedGroup, PlannedStep } from "./plan.ts";
@@ -19,7 +20,7 @@ export interface AnswerOutcome {
   failure?: { step: JournalStep; error: CrmErrorInfo };
   /** A command failed with an error another attempt may fix. */
   retryable?: CrmErrorInfo;
-  /** Errors of card and extra commands: logged and counted, they never fail a call. */
+  /** Errors that never fail a call (cards, extra commands, a refused number): logged and counted. */
   commandErrors: CrmErrorInfo[];
 }
 
@@ -95,7 +96,7 @@ export function applyAnswers(
     const planned = group.steps[i]!;
     const result = results[i];
     if (!result) return noteMissing(outcome, planned, at);
-    if (!result.ok) return noteError(outcome, planned, result.error, at);
+    if (!result.ok) return noteError(outcome, command, planned, result.error, at);
     if (planned.step === "register") applyRegister(journal, command, result.result, at);
     else if (planned.step === "cards") applyCard(journal, command, result.result, outcome);
     else if (planned.step === "finish") applyFinish(journal, result.result, at);
@@ -175,7 +176,13 @@ function noteMissing(outcome: AnswerOutcome, planned: PlannedStep, at: string): 
   };
 }
 
-function noteError(outcome: AnswerOutcome, planned: PlannedStep, error: CrmErrorInfo, at: string): void {
+function noteError(
+  outcome: AnswerOutcome,
+  command: CrmCommand,
+  planned: PlannedStep,
+  error: CrmErrorInfo,
+  at: string,
+): void {
   const { journal } = outcome;
   if (planned.step === "cards") {
     outcome.commandErrors.push(error);
@@ -188,13 +195,27 @@ function noteError(outcome: AnswerOutcome, planned: PlannedStep, error: CrmError
     else if (mark) delete mark.intentAt; // answered: it did not run; the planner sends it again
     return;
   }
-  if (planned.step === "finish" && isCallNotFound(error) && journal.register.doneAt) {
+  if (planned.step === "finish" && !journal.register.doneAt) {
+    clearIntent(journal, planned); // register+finish: the register's own error decides
+    return;
+  }
+  if (planned.step === "finish" && isCallNotFound(error)) {
     // The live call is gone: an earlier finish may have run (or the portal lost the call). Never a
     // failure and never a blind retry: the planner asks the statistics.
     journal.finish!.notFoundAt = at;
     return;
   }
   clearIntent(journal, planned); // the portal answered: the command did not run
+  if (
+    planned.step === "register" &&
+    isPhoneNumberRefusal(error.description) &&
+    !journal.register.refusedNumber
+  ) {
+    // The planner registers the call again under the placeholder number at once.
+    journal.register.refusedNumber = String(command.params.PHONE_NUMBER ?? "");
+    outcome.commandErrors.push(error);
+    return;
+  }
   if (outcome.failure || outcome.retryable) return; // the first error of the group is the reason
   const step = planned.step;
   if (error.retryable) outcome.retryable = error;
@@ -203,7 +224,17 @@ function noteError(outcome: AnswerOutcome, planned: PlannedStep, error: CrmError
   else outcome.failure = { step, error };
 }
 
+/**
+ * The portal answered a command with an error: it did not run, so nothing is left to verify. A
+ * register's stored parameters go too — they were for verifying an unanswered one; the next register
+ * is planned afresh (with the placeholder, after a refused number).
+ */
 function clearIntent(journal: StepJournal, planned: PlannedStep): void {
+  if (planned.step === "register" && !journal.register.doneAt) {
+    const { refusedNumber } = journal.register;
+    journal.register = refusedNumber !== undefined ? { refusedNumber } : {};
+    return;
+  }
   const mark =
     planned.step === "register"
       ? journal.register

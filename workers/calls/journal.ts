@@ -35,6 +35,11 @@ export interface RegisterMark extends StepMark {
   params?: Record<string, ParamValue>;
   /** When the register was first sent: the portal's 30-minute re-registration window starts here. */
   firstIntentAt?: string;
+  /**
+   * A PHONE_NUMBER the portal refused ("Unsupported phone number format"): the next register goes out
+   * with the placeholder (`numbers.withheldNumber`) — a bad number never fails a call.
+   */
+  refusedNumber?: string;
 }
 
 export interface FinishMark extends StepMark {

@@ -85,7 +85,7 @@ function planRegister(
   directory: CallDirectory,
   config: PlanConfig,
 ): Plan {
-  const register = storedRegister(journal) ?? freshRegister(call, directory, config);
+  const register = storedRegister(journal) ?? freshRegister(call, journal, directory, config);
   if (!register) return { kind: "wait", for: "operator" };
   const commands: CrmCommand[] = [register];
   const audience = cardAudience(call, directory, cardModeOf(call, directory, config));
@@ -115,7 +115,7 @@ function planRegisterAndFinish(
     stored ??
     registerCommand(call, {
       userId: finish.userId,
-      phoneNumber: clientPhoneNumber(call, config),
+      phoneNumber: clientPhoneNumber(call, config, journal.register.refusedNumber),
       createLeads: config.crm.createLeads,
     });
   const commands = [register, finishCommand(refToRegister(0), finish)];
@@ -170,6 +170,7 @@ function storedRegister(journal: StepJournal): CrmCommand | undefined {
 
 function freshRegister(
   call: CallState,
+  journal: StepJournal,
   directory: CallDirectory,
   config: PlanConfig,
 ): CrmCommand | undefined {
@@ -177,7 +178,7 @@ function freshRegister(
   if (userId === undefined) return undefined;
   return registerCommand(call, {
     userId,
-    phoneNumber: clientPhoneNumber(call, config),
+    phoneNumber: clientPhoneNumber(call, config, journal.register.refusedNumber),
     createLeads: config.crm.createLeads,
   });
 }

@@ -202,3 +202,27 @@ describe("unexpected errors", () => {
     assert.equal(counters["calls.failed"], 1);
   });
 });
+
+describe("a PHONE_NUMBER the portal refuses", () => {
+  it("then the same reconcile registers the call under the placeholder: delivered, not failed", async () => {
+    const s = await setup((c) => {
+      if (sameMethod(c.method, METHOD.register) && c.params.PHONE_NUMBER !== "0000000000") {
+        const error = {
+          code: "ERROR_CORE",
+          description: "Unsupported phone number format",
+          retryable: false,
+        };
+        return { ok: false, error };
+      }
+      return registered(c);
+    });
+    assert.equal((await s.reconciler.reconcile(s.callId)).status, "delivered");
+    assert.deepEqual(
+      s.portal.sentOf(METHOD.register).map((c) => c.params.PHONE_NUMBER),
+      ["+74951234567", "0000000000"],
+    );
+    const journal = await journalOf(s);
+    assert.equal(journal.register.refusedNumber, "+74951234567");
+    assert.equal(journal.failed, undefined);
+  });
+});

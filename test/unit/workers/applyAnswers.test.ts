@@ -242,3 +242,35 @@ describe("markUnanswered", () => {
     assert.deepEqual(out.cardsShownTo, [3]);
   });
 });
+
+describe("a PHONE_NUMBER the portal refuses", () => {
+  const refusal = { code: "ERROR_CORE", description: "Unsupported phone number format", retryable: false };
+
+  it("is noted for the planner (the placeholder goes next), never a failure; finish's error beside it is only its consequence", () => {
+    const intended = withIntents(emptyJournal(CALL), registerAndFinish, "T1");
+    const out = applyAnswers(
+      intended,
+      registerAndFinish,
+      [
+        { ok: false, error: refusal },
+        { ok: false, error: notFound },
+      ],
+      "T2",
+    );
+    assert.equal(out.failure, undefined);
+    assert.equal(out.retryable, undefined);
+    assert.deepEqual(out.journal.register, { refusedNumber: "+74951234567" }, "no stored parameters left");
+    assert.equal(out.journal.finish?.intentAt, undefined);
+  });
+
+  it("given the placeholder refused as well, then the call fails with the portal's reason", () => {
+    const once = { ...emptyJournal(CALL), register: { refusedNumber: "+74951234567" } };
+    const out = applyAnswers(
+      withIntents(once, registerAndShow, "T1"),
+      registerAndShow,
+      [{ ok: false, error: refusal }],
+      "T2",
+    );
+    assert.deepEqual(out.failure, { step: "register", error: refusal });
+  });
+});

@@ -79,3 +79,10 @@ describe("clientPhoneNumber", () => {
     }
   });
 });
+
+describe("the planner after a refused PHONE_NUMBER", () => {
+  it("registers the call under the placeholder", () => {
+    const journal = { ...emptyJournal(CALL), register: { refusedNumber: "+74951234567" } };
+    assert.equal(registerPhone(planSteps(from("84951234567"), journal, directory, config())), "0000000000");
+  });
+});
