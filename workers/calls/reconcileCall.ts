@@ -12,7 +12,7 @@ import { CallOutcomes, NotYet, stepInFlight, type ReconcileOutcome } from "./cal
 import { GroupSender, mayHaveRun, type Round } from "./groupSender.ts";
 import { emptyJournal, LockLost, type JournalStore, type StepJournal } from "./journal.ts";
 import { adoptOrphanIntents } from "./orphanIntents.ts";
-import type { Plan } from "./plan.ts";
+import type { ExtraCommand, Plan } from "./plan.ts";
 import { planSteps, type CallDirectory } from "./planSteps.ts";
 import { reprocessTaken, takeReprocessRequest } from "./reprocessRequest.ts";
 import {
@@ -52,6 +52,11 @@ export interface ReconcilerDeps {
   logger: Logger;
   now?: () => Date;
   random?: () => number;
+  /**
+   * CRM commands customizations want sent for a call, each under a stable key: journaled (intent
+   * before sending, answer after) and sent once per call. None by default.
+   */
+  extraCommands?: (call: CallState, journal: Readonly<StepJournal>) => ExtraCommand[];
 }
 
 /** Plan → send → store rounds per job; a call needs at most ~4 (register, cards, finish, record). */
@@ -176,7 +181,8 @@ export class CallReconciler {
   private async round(call: CallState, journal: StepJournal, token: string): Promise<Round> {
     const { directory, config } = this.deps;
     await directory.refreshOnMiss(extensionsOf(call));
-    const plan: Plan = planSteps(call, journal, directory, config, { now: this.now() });
+    const extras = this.deps.extraCommands?.(call, journal) ?? [];
+    const plan: Plan = planSteps(call, journal, directory, config, { now: this.now(), extras });
     switch (plan.kind) {
       case "send":
         return this.sender.sendAll(call, journal, plan.groups, token);

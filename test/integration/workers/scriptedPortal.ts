@@ -8,7 +8,7 @@ import { redisKeys, type RedisKeys } from "../../../core/redis/keys.ts";
 import { CallLocks } from "../../../workers/calls/callLock.ts";
 import { sameMethod } from "../../../workers/calls/commands.ts";
 import { JournalStore, type StepJournal } from "../../../workers/calls/journal.ts";
-import { CallReconciler } from "../../../workers/calls/reconcileCall.ts";
+import { CallReconciler, type ReconcilerDeps } from "../../../workers/calls/reconcileCall.ts";
 import type {
   CommandGroup,
   CommandResult,
@@ -84,7 +84,12 @@ export interface ReconcilerSetup {
 export function reconcilerOn(
   redis: Redis,
   answer: Answer,
-  options: { now?: () => Date; random?: () => number; config?: Record<string, unknown> } = {},
+  options: {
+    now?: () => Date;
+    random?: () => number;
+    config?: Record<string, unknown>;
+    extraCommands?: ReconcilerDeps["extraCommands"];
+  } = {},
 ): ReconcilerSetup {
   const keys = redisKeys(`rf${randomUUID().slice(0, 8)}`);
   const config = parseConfig({
@@ -108,6 +113,7 @@ export function reconcilerOn(
     logger: createLogger("test", "silent"),
     ...(options.now ? { now: options.now } : {}),
     ...(options.random ? { random: options.random } : {}),
+    ...(options.extraCommands ? { extraCommands: options.extraCommands } : {}),
   });
   return {
     reconciler,
