@@ -6,7 +6,7 @@ import type { StepJournal } from "./journal.ts";
 
 /**
  * The worker's half of "re-process a failed call" (the HTTP API's half is in
- * core/calls/reprocessRequest.ts): under the call's lock, a request newer than the failure clears the
+ * core/calls/reprocessRequest.ts): under the call's lock, a pending request clears the
  * failed mark and the attempt count — and nothing else. The register/finish facts stay, so the
  * reconcile that follows only sends what the CRM still lacks (an unanswered step is verified first).
  */
@@ -21,21 +21,19 @@ export interface ReprocessDeps {
   logger: Logger;
 }
 
-/** The re-opened journal when an admin asked for it after the call failed; undefined otherwise. */
+/**
+ * The re-opened journal when an admin asked to re-process this failed call; undefined otherwise. The
+ * request is not compared with the failure's time: the app and the workers may run on hosts whose
+ * clocks differ, and a request is used up (deleted) as soon as it re-opened the call.
+ */
 export async function takeReprocessRequest(
   deps: ReprocessDeps,
   journal: StepJournal,
   now: Date,
 ): Promise<StepJournal | undefined> {
   if (!journal.failed) return undefined;
-  const marker = deps.keys.reprocessRequest(journal.callId);
-  const requestedAt = Number(await deps.redis.get(marker));
-  if (!requestedAt) return undefined;
-  if (requestedAt < Date.parse(journal.failed.at)) {
-    await deps.redis.del(marker); // the call failed again after it was re-processed: a new request is needed
-    return undefined;
-  }
-  return reopened(journal, now);
+  const requested = await deps.redis.exists(deps.keys.reprocessRequest(journal.callId));
+  return requested ? reopened(journal, now) : undefined;
 }
 
 /** Stored the re-opened journal: the request is used up, the call leaves the failed index for good. */
