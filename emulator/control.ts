@@ -71,6 +71,10 @@ const routes: Record<string, Route> = {
     const input = faultsSchema.parse(await jsonBody(req));
     runtime.faults.apply(input);
     if (input.expireTokens) runtime.tokens.expireAll();
+    if (runtime.faults.outageMode === "refuse" && (input.outageForMs ?? 0) > 0) {
+      const ms = input.outageForMs!;
+      setTimeout(() => runtime.refuseConnectionsFor(ms), 20); // once this answer is out
+    }
     return { ok: true, faults: runtime.faults.describe() };
   },
   "DELETE faults": async (runtime) => (runtime.faults.clear(), { ok: true }),

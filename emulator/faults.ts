@@ -8,8 +8,11 @@ export const faultsSchema = z.object({
   errorRate5xx: z.number().min(0).max(1).optional(),
   hang: z.boolean().optional(),
   outageForMs: z.number().min(0).optional(),
-  /** How an outage answers: "503" (default) or "drop" (the connection is destroyed unanswered). */
-  outageMode: z.enum(["503", "drop"]).optional(),
+  /**
+   * How an outage answers: "503" (default), "drop" (the connection is destroyed unanswered) or
+   * "refuse" (the portal stops listening: connections are refused; the control API too, until it ends).
+   */
+  outageMode: z.enum(["503", "drop", "refuse"]).optional(),
   expireTokens: z.boolean().optional(),
   /** Every REST request is refused with 503 OVERLOAD_LIMIT (a manual block only Bitrix support lifts). */
   overload: z.boolean().optional(),
@@ -33,7 +36,7 @@ export class Faults {
   errorRate5xx = 0;
   hang = false;
   outageUntil = 0;
-  outageMode: "503" | "drop" = "503";
+  outageMode: "503" | "drop" | "refuse" = "503";
   overload = false;
   accessDenied = false;
   requestTimeout408 = false;

@@ -32,6 +32,8 @@ export interface Runtime {
   uploads: Map<string, PendingUpload>;
   /** Responses held open by the `hang` fault; destroyed on close. */
   hung: Set<ServerResponse>;
+  /** Stops listening for `ms` (the "refuse" outage); set by the server once it listens. */
+  refuseConnectionsFor: (ms: number) => void;
 }
 
 export function createRuntime(opts: EmulatorOptions): Runtime {
@@ -53,5 +55,6 @@ export function createRuntime(opts: EmulatorOptions): Runtime {
     publicUrl: opts.publicUrl ?? "",
     uploads: new Map(),
     hung: new Set(),
+    refuseConnectionsFor: () => undefined,
   };
 }

@@ -147,6 +147,18 @@ export const configSchema = z
             maxAttempts: z.number().int().positive().default(12),
           })
           .prefault({}),
+        /**
+         * The cluster-wide hold: a refusal of the whole portal (credentials, scope, OVERLOAD_LIMIT,
+         * 408/413, token file) or no answer for `unreachableAfterSec` stops delivery but for one probe
+         * at a time, `probeMinMs` after the hold began, doubling up to `probeMaxMs`.
+         */
+        hold: z
+          .object({
+            probeMinMs: z.number().int().positive().default(1_000),
+            probeMaxMs: z.number().int().positive().default(60_000),
+            unreachableAfterSec: z.number().int().positive().default(60),
+          })
+          .prefault({}),
       })
       .prefault({}),
     crm: z

@@ -18,7 +18,7 @@ function hold(runtime: Runtime, res: ServerResponse): void {
 export function stoppedByFaults(runtime: Runtime, exchange: Exchange): boolean {
   const { faults } = runtime;
   if (faults.inOutage()) {
-    if (faults.outageMode === "drop") {
+    if (faults.outageMode !== "503") {
       exchange.unanswered("DROPPED");
       exchange.res.socket?.destroy();
     } else exchange.failure(outageError());

@@ -163,6 +163,20 @@ describe("refusals of the whole request", () => {
   });
 });
 
+describe("a portal host that is down", () => {
+  it("outageMode refuse: connections are refused for the outage, then it listens again with its state", async () => {
+    assert.equal((await portal.hook("telephony.externalcall.register", register)).status, 200);
+    await faults({ outageForMs: 400, outageMode: "refuse" });
+    await new Promise((r) => setTimeout(r, 60));
+    await assert.rejects(portal.hook("user.current"), (e: Error) => {
+      return (e.cause as { code?: string } | undefined)?.code === "ECONNREFUSED";
+    });
+    await new Promise((r) => setTimeout(r, 450));
+    assert.equal((await portal.hook("user.current")).status, 200);
+    assert.equal((await portal.state()).calls.length, 1, "the portal kept its state");
+  });
+});
+
 describe("answers lost after the request ran", () => {
   for (const [mode, check] of [
     ["502", (r: { status: number; type: string }) => r.status === 502 && /html/.test(r.type)],

@@ -4,6 +4,7 @@ import { BitrixError, NetworkError, OperationTimeLimited, RateLimited } from "..
 import type { BitrixClient } from "../bitrix/client.ts";
 import { backoffDelay, sleep } from "./backoff.ts";
 import { DeliveryError } from "./deliveryError.ts";
+import type { Admission, DeliveryHold } from "./deliveryHold.ts";
 import type { ClusterLimiter } from "./leakyBucket.ts";
 import type { Lane } from "./types.ts";
 
@@ -21,6 +22,8 @@ export interface SenderSettings {
 export interface SenderDeps {
   client: BitrixClient;
   limiter: ClusterLimiter;
+  /** The cluster-wide hold: consulted before every attempt, told about every outcome. */
+  hold: DeliveryHold;
   settings: SenderSettings;
   logger?: Logger;
   metrics?: Metrics;
@@ -41,6 +44,11 @@ export interface PacedRequest<T> {
   logFields: Record<string, unknown>;
   /** One attempt; called again for every retry. */
   attempt: () => Promise<T>;
+  /**
+   * A refusal of the whole portal carried inside an answer (a batch whose commands were refused
+   * for a missing scope, …): the hold is entered instead of being cleared by the answer.
+   */
+  holdCause?: (answer: T) => { code: string; description: string } | undefined;
 }
 
 /** Rate-limit answers are expected now and then; they get this many times more tries than failures. */
@@ -67,11 +75,19 @@ export async function sendPaced<T>(request: PacedRequest<T>, deps: SenderDeps): 
   const { settings } = deps;
   let failures = 0;
   let limitHits = 0;
+  let admission: Admission | undefined;
   for (;;) {
+    // A probe stays the probe through its own re-sends; anything else asks again (a hold may have
+    // begun meanwhile, also while this request waited for the limiter).
+    if (!admission?.probe) admission = await deps.hold.admit();
     await deps.limiter.acquire(request.lane, request.methods);
+    if (!admission.probe) admission = await deps.hold.admit();
     try {
       void deps.metrics?.count("crm.requests");
       const answer = await request.attempt();
+      const cause = request.holdCause?.(answer);
+      if (cause) await deps.hold.enter(cause);
+      else await deps.hold.answered(admission);
       deps.onSuccess();
       return answer;
     } catch (err) {
@@ -80,6 +96,8 @@ export async function sendPaced<T>(request: PacedRequest<T>, deps: SenderDeps): 
       void deps.metrics?.count(`errors.${error.code}`);
       const attempts = failures + limitHits + 1;
       const logFields = { ...request.logFields, code: error.code, status: error.status, attempts };
+      const held = await noteOutcome(error, admission, deps);
+      if (held) throw await heldNow(error, attempts, logFields, deps);
       if (error.disposition !== "retry") throw refusal(request.kind, error, attempts, logFields, deps);
       let waitMs: number;
       if (error instanceof RateLimited) {
@@ -115,6 +133,45 @@ export async function sendPaced<T>(request: PacedRequest<T>, deps: SenderDeps): 
   }
 }
 
+/**
+ * Tells the hold what the portal did; true when this request must stop as held: a refusal of the
+ * whole portal, or no answer once the portal counts as unreachable (a probe that got no answer
+ * included — the hold stays, the next probe comes later).
+ */
+async function noteOutcome(error: BitrixError, admission: Admission, deps: SenderDeps): Promise<boolean> {
+  if (error.disposition === "hold") {
+    await deps.hold.enter(error);
+    return true;
+  }
+  const answeredByPortal =
+    error.disposition === "refused" || error instanceof RateLimited || error instanceof OperationTimeLimited;
+  if (answeredByPortal) {
+    await deps.hold.answered({ probe: false }); // reachable, but not proof that a hold's cause is gone
+    return false;
+  }
+  const unreachable = await deps.hold.unanswered(error);
+  // An ambiguous answer is reported as such even when it tipped the portal into "unreachable":
+  // the request may have run, and only the reconciler can find out.
+  if (error.disposition === "ambiguous") return false;
+  return unreachable || admission.probe;
+}
+
+/** The held rejection for a request stopped by the hold it just hit or entered. */
+async function heldNow(
+  error: BitrixError,
+  attempts: number,
+  logFields: Record<string, unknown>,
+  deps: SenderDeps,
+): Promise<DeliveryError> {
+  const view = await deps.hold.refresh();
+  deps.logger?.warn(
+    { ...logFields, hold: view?.code },
+    "delivery held: not sent, or refused for the whole portal",
+  );
+  if (view) return deps.hold.heldError(view);
+  return new DeliveryError("held", error.toInfo(), attempts);
+}
+
 /** The DeliveryError for an answer that must not be re-sent as is, logged once. */
 function refusal(
   kind: string,
@@ -126,10 +183,6 @@ function refusal(
   if (error.disposition === "ambiguous") {
     deps.logger?.warn(logFields, `${kind} may have run at the portal: not re-sent, left to verification`);
     return new DeliveryError("ambiguous", error.toInfo(), attempts);
-  }
-  if (error.disposition === "hold") {
-    deps.logger?.error(logFields, `${kind} refused for the whole portal: delivery held`);
-    return new DeliveryError("held", error.toInfo(), attempts);
   }
   deps.logger?.error(logFields, `${kind} refused by the portal`);
   return new DeliveryError("permanent_error", error.toInfo(), attempts);

@@ -1,4 +1,5 @@
 import { AuthFailed, BitrixError, CommandFailed } from "../bitrix/errors.ts";
+import { DeliveryError } from "./deliveryError.ts";
 import { sendPaced, type SenderDeps } from "./pacedRequest.ts";
 import type { FileUpload } from "./types.ts";
 
@@ -12,7 +13,16 @@ export const UPLOAD_METHOD = "upload";
  * file over the portal's size limit (413) is about this upload only, a refusal of it, never a hold of
  * the portal.
  */
-export function sendUpload(file: FileUpload, deps: SenderDeps): Promise<unknown> {
+export async function sendUpload(file: FileUpload, deps: SenderDeps): Promise<unknown> {
+  try {
+    return await paced(file, deps);
+  } catch (err) {
+    if (err instanceof DeliveryError && err.reason === "held") deps.hold.countHeld(err.lastError.code, 1);
+    throw err;
+  }
+}
+
+function paced(file: FileUpload, deps: SenderDeps): Promise<unknown> {
   return sendPaced(
     {
       kind: "upload",
