@@ -1,3 +1,4 @@
+import { knownOperators } from "../../core/config/routingRules.ts";
 import type { Config } from "../../core/config/schema.ts";
 import type { CallControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
@@ -16,12 +17,7 @@ interface IvrSession {
 /** Calls in the IVR right now (input is short-lived; a restart mid-IVR sends the call to its group). */
 const sessions = new Map<string, IvrSession>();
 
-/** Every extension the configuration knows as an operator. */
-export function knownOperators(config: Config): Set<string> {
-  const all = new Set(config.routing.operators);
-  for (const g of Object.values(config.routing.groups)) for (const m of g.members) all.add(m);
-  return all;
-}
+export { knownOperators } from "../../core/config/routingRules.ts";
 
 /** IVR mode of a DID: answer, play the prompt, collect an extension by DTMF. */
 export async function startIvr(

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { hooksConfigSchema } from "../hooks/config.ts";
 import { DEFAULT_WITHHELD_NUMBER, withheldNumberProblem } from "../numbers/crmNumber.ts";
+import { TABLE_NAME_PATTERN, TIME_ZONE_PATTERN } from "../records/recordTables.ts";
 
 /**
  * The whole configuration of itgrix: one validated object, built by core/config/loadConfig.ts from
@@ -239,9 +241,72 @@ export const configSchema = z
         sweepAfterSec: z.number().int().positive().default(120),
         /** How often a worker looks for such calls (one worker at a time, under a Redis lock). */
         sweepIntervalMs: z.number().int().min(100).default(30_000),
+        /**
+         * How long after its last attempt an unanswered request (timeout, reset, 5xx, unreadable
+         * answer, dead worker) may still run at the portal; an unanswered register+finish without a
+         * statistic record is not sent again before this has passed.
+         */
+        inFlightWindowMs: z.number().int().min(100).default(120_000),
+        /**
+         * The longest one call waits behind a cluster-wide delivery hold (revoked credentials, …)
+         * before it is failed with HELD_TOO_LONG for re-processing. Below the 7 days the call state
+         * is kept, so the failed call can still be re-processed.
+         */
+        maxHoldSec: z
+          .number()
+          .int()
+          .min(60)
+          .max(6 * 24 * 3600)
+          .default(3 * 24 * 3600),
+        /** Entries of the delivered-calls index older than this are trimmed by the sweeper. */
+        keepDeliveredSec: z
+          .number()
+          .int()
+          .min(60)
+          .default(7 * 24 * 3600),
+        /** Entries of the failed-calls index older than this are trimmed (the journal is kept 30 days). */
+        keepFailedSec: z
+          .number()
+          .int()
+          .min(60)
+          .default(30 * 24 * 3600),
+        /** Heartbeats of processes not seen for this long are removed (restarted workers get new ids). */
+        keepHeartbeatsSec: z
+          .number()
+          .int()
+          .min(60)
+          .default(24 * 3600),
+      })
+      .prefault({}),
+    cdr: z
+      .object({
+        /**
+         * PostgreSQL database Asterisk writes its CDR and CEL into (`postgres://user:password@host/db`);
+         * without it re-processing from Asterisk's records is off.
+         */
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+          .optional(),
+        celTable: z.string().regex(TABLE_NAME_PATTERN, "must be a table name").default("cel"),
+        cdrTable: z.string().regex(TABLE_NAME_PATTERN, "must be a table name").default("cdr"),
+        /** The zone Asterisk writes `timestamp` columns in (UTC with the shipped `usegmtime`/`timezone`). */
+        timeZone: z.string().regex(TIME_ZONE_PATTERN, "must be a time zone name").default("UTC"),
+        connectTimeoutMs: z.number().int().positive().default(5_000),
+        queryTimeoutMs: z.number().int().positive().default(30_000),
+        /** Calls one re-processing run takes at most (a date range is cut there, and the run says so). */
+        maxCallsPerRun: z.number().int().positive().default(5_000),
+        /** How long a run's progress and results stay readable (`GET /pbx/read_call/<run>`). */
+        runTtlSec: z
+          .number()
+          .int()
+          .positive()
+          .default(7 * 24 * 3600),
       })
       .prefault({}),
     log: z.object({ level: logLevel.default("info") }).prefault({}),
+    /** Customization hooks (core/hooks/config.ts, docs/hooks.md). */
+    hooks: hooksConfigSchema,
   })
   .superRefine((cfg, ctx) => {
     if (cfg.crm.recordDelivery === "url") {

@@ -22,6 +22,11 @@ export interface RedisKeys {
   undeliveredCalls: string;
   /** Short lock of the sweep round (one worker sweeps at a time). */
   sweepLock: string;
+  /**
+   * An admin asked to re-process this failed call (value = request time ms): the worker that takes the
+   * call next clears its failed mark under the call's lock, keeping what the CRM already has.
+   */
+  reprocessRequest(callId: string): string;
   /** Hash of counters for one minute (`YYYYMMDDHHmm`). */
   metricsMinute(minute: string): string;
   /** Hash: component name -> JSON heartbeat. */
@@ -57,6 +62,10 @@ export interface RedisKeys {
   appControl(callId: string): string;
   /** Hash of the app: ARI channel id -> call id, for the channels of live calls. */
   appChannels: string;
+  /** A re-processing run (`/pbx/read_call`): JSON of its request and progress, kept `cdr.runTtlSec`. */
+  reprocessRun(runId: string): string;
+  /** List of the run's per-call results (JSON), in the order the calls were done. */
+  reprocessRunCalls(runId: string): string;
 }
 
 export function redisKeys(prefix = "itgrix"): RedisKeys {
@@ -70,6 +79,7 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     deliveredCalls: `${p}:calls:delivered`,
     undeliveredCalls: `${p}:calls:undelivered`,
     sweepLock: `${p}:lock:sweep`,
+    reprocessRequest: (id) => `${p}:reprocess:${id}`,
     metricsMinute: (m) => `${p}:metrics:${m}`,
     heartbeats: `${p}:heartbeats`,
     limiter: (portal) => `${p}:limiter:${portal}`,
@@ -88,5 +98,7 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     busyOperators: `${p}:operators:busy`,
     appControl: (id) => `${p}:app:ctl:${id}`,
     appChannels: `${p}:app:channels`,
+    reprocessRun: (id) => `${p}:reprocess:${id}`,
+    reprocessRunCalls: (id) => `${p}:reprocess:${id}:calls`,
   };
 }

@@ -14,7 +14,12 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 const APP_MARKERS = ["app/main.ts", "dist/app/main.js", "demo/main.ts"];
-const TEST_MARKERS = ["test/integration/app/", "test/integration/e2e/", "test/integration/ops/"];
+const TEST_MARKERS = [
+  "test/integration/app/",
+  "test/integration/e2e/",
+  "test/integration/ops/",
+  "test/integration/records/",
+];
 
 function cmdline(pid: number): string[] {
   try {
