@@ -5,24 +5,41 @@ import { applyCallEvent } from "../core/calls/reducer.ts";
 import type { Config } from "../core/config/schema.ts";
 import { LIFECYCLE_QUEUE } from "../core/jobs/lifecycle.ts";
 import type { Logger } from "../core/logging/logger.ts";
+import { throttledErrorLog as throttledLog } from "../core/logging/processGuards.ts";
 import { clientNumberNormaliser } from "../core/numbers/index.ts";
 import { redisKeys } from "../core/redis/keys.ts";
 import { AriAdapter } from "./ari/adapter.ts";
 import type { CallContext } from "./calls/context.ts";
 import { ControlStore } from "./calls/control.ts";
-import { dispatchAriEvent } from "./calls/dispatcher.ts";
-import { resync } from "./calls/resync.ts";
-import { CallRuntime } from "./calls/runtime.ts";
+import { DurableWriter } from "./calls/durableWriter.ts";
+import { Outbox } from "./calls/outbox.ts";
+import { RedisHealth, RoutingRedis } from "./calls/redisHealth.ts";
 import { KeyedSerial } from "./calls/serial.ts";
+import { CallSessions } from "./calls/sessions.ts";
+import { StateWriter } from "./calls/stateWriter.ts";
 import { CallTimers } from "./calls/timers.ts";
+import { dispatchAriEvent } from "./flow/dispatcher.ts";
+import { callReactions } from "./flow/reactions.ts";
+import { resync } from "./flow/resync.ts";
 import type { AppStatus } from "./status/appStatus.ts";
+import { checkRedisSettings } from "./status/redisSettings.ts";
 
 export interface CallControlDeps {
   config: Config;
-  /** A connection for keys; BullMQ gets its own (blocking-safe) duplicates. */
+  /** A connection for keys; BullMQ gets its own (blocking-safe) duplicate. */
   redis: Redis;
   logger: Logger;
   status: AppStatus;
+}
+
+/** Sizes of every per-call structure in memory: all zero once no call is live (leak checks). */
+export interface CallControlSizes {
+  sessions: number;
+  channels: number;
+  timers: number;
+  serialQueues: number;
+  writeQueues: number;
+  cachedStates: number;
 }
 
 export interface CallControlHandle {
@@ -31,61 +48,59 @@ export interface CallControlHandle {
   queue: Queue;
   /** Resolves when the first connect and resync are done. */
   ready: Promise<void>;
+  sizes(): CallControlSizes;
   stop(): Promise<void>;
 }
 
 /**
- * Wires the call-control side of the app: ARI adapter → dispatcher → call features → runtime
- * (reducer, CallStore, lifecycle queue). Used by app/main.ts and, in-process, by integration tests.
+ * Wires the call-control side of the app, in one place: ARI adapter → dispatcher → call features
+ * (with their reactions to each other) → sessions → durable writer (reducer, CallStore, lifecycle
+ * queue, outbox). Used by app/main.ts and, in-process, by integration tests.
  */
 export function startCallControl(deps: CallControlDeps): CallControlHandle {
   const { config, redis, logger, status } = deps;
   const keys = redisKeys(config.redis.prefix);
   // BullMQ treats a connection it was given as shared and never closes it: stop() does.
   const queueConnection = redis.duplicate();
+  queueConnection.on("error", throttledLog(logger, "lifecycle queue: Redis connection error"));
   const queue = new Queue(LIFECYCLE_QUEUE, { connection: queueConnection, prefix: config.redis.prefix });
-  const runtime = new CallRuntime({
+  queue.on("error", throttledLog(logger, "lifecycle queue error"));
+  const health = new RedisHealth(redis, logger);
+  const controls = new ControlStore(redis, keys);
+  const state = new StateWriter({
     store: new CallStore(redis, keys),
+    controls,
     queue,
     apply: applyCallEvent,
     logger,
-    onActiveCount: (n) => (status.activeCalls = n),
   });
+  const outbox = new Outbox(config.redis.outboxFile);
+  const timeoutMs = config.redis.routingTimeoutMs;
+  const writer = new DurableWriter({ state, health, outbox, timeoutMs, logger });
+  writer.restore();
   const serial = new KeyedSerial((callId, err) => logger.error({ callId, err }, "call handler failed"));
   const adapter = new AriAdapter({ ...config.ari, logger });
   const ctx: CallContext = {
     config,
     rest: adapter.rest,
-    runtime,
-    controls: new ControlStore(redis, keys),
-    redis,
-    keys,
     logger,
+    keys,
+    sessions: new CallSessions({ writer, controls, logger }),
+    writer,
+    redis: new RoutingRedis(redis, health, timeoutMs, logger),
+    health,
     serial,
     timers: new CallTimers((callId, task) => void serial.run(callId, task)),
     normalise: clientNumberNormaliser({
       defaultRegion: config.numbers.defaultRegion,
       rewrite: config.numbers.clientRewrite,
     }),
+    reactions: callReactions,
   };
-
-  let firstResync: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (firstResync = resolve));
-  adapter.on("event", (e) => dispatchAriEvent(ctx, e));
-  adapter.on("connected", () => {
-    status.ariConnected = true;
-    status.ariConnectedSince = new Date().toISOString();
-    status.state = "running";
-    void resync(ctx)
-      .then(() => (status.lastResyncAt = new Date().toISOString()))
-      .catch((err: Error) => logger.error({ err: err.message }, "resync failed"))
-      .finally(firstResync);
-  });
-  adapter.on("disconnected", () => {
-    status.ariConnected = false;
-    status.ariReconnects++;
-    if (status.state === "running") status.state = "reconnecting";
-  });
+  exposeLiveStatus(status, ctx);
+  const ready = followAdapter(ctx, adapter, status);
+  void checkRedisSettings(redis, status, logger);
+  redis.on("ready", () => void checkRedisSettings(redis, status, logger));
   adapter.start();
 
   return {
@@ -93,14 +108,84 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
     adapter,
     queue,
     ready,
+    sizes: () => ({
+      sessions: ctx.sessions.sizes().calls,
+      channels: ctx.sessions.sizes().channels,
+      timers: ctx.timers.size,
+      serialQueues: serial.size,
+      writeQueues: writer.stats().calls,
+      cachedStates: writer.stats().cached,
+    }),
     async stop() {
       status.state = "stopping";
       await adapter.stop();
       ctx.timers.clearAll();
-      await serial.idle();
-      await runtime.idle();
-      await queue.close();
+      await within(5000, serial.idle());
+      await within(5000, writer.idle());
+      writer.close(); // what Redis has not confirmed stays in the outbox for the next start
+      await within(5000, queue.close());
       queueConnection.disconnect();
     },
   };
+}
+
+/** Adapter state → status; every (re)connect resynchronises the calls. Resolves after the first. */
+function followAdapter(ctx: CallContext, adapter: AriAdapter, status: AppStatus): Promise<void> {
+  let firstResync: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (firstResync = resolve));
+  adapter.on("event", (e) => dispatchAriEvent(ctx, e));
+  adapter.on("connected", () => {
+    status.ariConnected = true;
+    status.ariConnectedSince = new Date().toISOString();
+    status.state = "running";
+    const started = Date.now();
+    void resync(ctx, adapter.disconnectedAt)
+      .then((r) => {
+        status.lastResyncAt = new Date().toISOString();
+        ctx.logger.info({ ...r, resyncMs: Date.now() - started }, "calls resynchronised with Asterisk");
+      })
+      .catch((err: Error) => ctx.logger.error({ err: err.message }, "resync failed"))
+      .finally(firstResync);
+  });
+  adapter.on("disconnected", () => {
+    status.ariConnected = false;
+    status.ariReconnects++;
+    if (status.state === "running") status.state = "reconnecting";
+  });
+  adapter.on("replaced", () => {
+    status.state = "replaced";
+    ctx.timers.clearAll(); // another process adopts the calls from Redis; this one acts on none
+  });
+  return ready;
+}
+
+/** `/status` reads these at request time. */
+function exposeLiveStatus(status: AppStatus, ctx: CallContext): void {
+  Object.defineProperty(status, "activeCalls", {
+    enumerable: true,
+    configurable: true,
+    get: () => ctx.sessions.sizes().calls,
+  });
+  Object.defineProperty(status, "callWrites", {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const stats = ctx.writer.stats();
+      const since = ctx.health.downSince;
+      return {
+        redisUp: ctx.health.up,
+        ...(since === undefined ? {} : { redisDownSince: new Date(since).toISOString() }),
+        pending: stats.pending,
+        outbox: stats.outbox,
+        handedToDialplan: stats.unreachable,
+      };
+    },
+  });
+}
+
+/** Waits for `work` at most `ms` (shutdown must not hang on a Redis that is away). */
+async function within(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

@@ -1,6 +1,6 @@
 import type { AriBridge, AriChannel, AriEndpoint, AriLiveRecording } from "./types.ts";
 
-/** An ARI REST call that failed, with the HTTP status kept (ari-client loses it). 0 = network error. */
+/** An ARI REST call that failed, with its HTTP status. 0 = network error. */
 export class AriHttpError extends Error {
   constructor(
     readonly status: number,
@@ -20,21 +20,20 @@ export function isNotFound(err: unknown): boolean {
 
 type Query = Record<string, string | number | boolean | undefined>;
 
-export interface OriginateParams {
+export interface DialOutParams {
   endpoint: string;
   channelId: string;
   app: string;
   appArgs: string;
+  /** The channel the new one is dialled for: it inherits its linkedid, and shows its caller id. */
   originator?: string;
+  /** Caller id of the new channel (also shown on the phone being called). */
   callerId?: string;
   timeoutSec: number;
   variables?: Record<string, string>;
 }
 
-/**
- * ARI REST over `fetch`: every endpoint the app needs (including ring/progress/variables that
- * ari-client lacks), with status codes preserved in AriHttpError.
- */
+/** ARI REST over `fetch`: every endpoint the app needs, with status codes kept in AriHttpError. */
 export class AriRest {
   private readonly base: string;
   private readonly auth: string;
@@ -90,17 +89,36 @@ export class AriRest {
   setVariable(id: string, variable: string, value: string): Promise<void> {
     return this.request("POST", `/channels/${enc(id)}/variable`, { variable, value });
   }
-  originate(p: OriginateParams): Promise<AriChannel> {
+  /**
+   * A new channel dialled from inside Stasis (`/channels/create` + `/dial`, not `originate`): the
+   * channel is in the app from its creation (StasisStart with state Down) and answers inside it (Dial
+   * ANSWER, state Up), so a phone answered while the app is away stays in Stasis, answered, and the
+   * app connects it when it is back (an originated channel would be hung up: Stasis() fails then).
+   * A dial that fails at once hangs the created channel up again.
+   */
+  async dialOut(p: DialOutParams): Promise<void> {
+    const callerId = p.callerId ? { "CALLERID(num)": p.callerId, "CALLERID(name)": p.callerId } : {};
     const query: Query = {
       endpoint: p.endpoint,
       app: p.app,
       appArgs: p.appArgs,
       channelId: p.channelId,
       originator: p.originator,
-      callerId: p.callerId,
-      timeout: p.timeoutSec,
     };
-    return this.request("POST", "/channels", query, { variables: p.variables ?? {} });
+    await this.request("POST", "/channels/create", query, { variables: { ...callerId, ...p.variables } });
+    try {
+      await this.request("POST", `/channels/${enc(p.channelId)}/dial`, {
+        caller: p.originator,
+        timeout: p.timeoutSec,
+      });
+    } catch (err) {
+      await this.hangup(p.channelId).catch(() => undefined);
+      throw err;
+    }
+  }
+  /** Leaves Stasis and goes on in the dialplan after the `Stasis()` that brought the channel in. */
+  continueInDialplan(id: string): Promise<void> {
+    return this.request("POST", `/channels/${enc(id)}/continue`);
   }
   answer(id: string): Promise<void> {
     return this.request("POST", `/channels/${enc(id)}/answer`);

@@ -1,43 +1,43 @@
 import { isNotFound } from "../ari/rest.ts";
-import type { AriEvent } from "../ari/types.ts";
-import { dropIvr, inIvr, onIvrDigit } from "../ivr/ivr.ts";
+import type { AriChannel, AriEvent } from "../ari/types.ts";
+import { legRinging } from "../calls/answer.ts";
+import { hangupQuietly } from "../calls/channels.ts";
+import { connectAnsweredLeg } from "../calls/connect.ts";
+import type { CallContext } from "../calls/context.ts";
+import { onChannelGone } from "../calls/ending.ts";
+import type { CallSession } from "../calls/session.ts";
+import { inIvr, onIvrDigit } from "../ivr/ivr.ts";
 import { onClientAnswered, startOutbound } from "../outbound/outbound.ts";
 import { onRecordingEvent } from "../recording/recorder.ts";
 import { startInbound } from "../routing/inbound.ts";
 import { onAttendedTransfer } from "../transfers/attended.ts";
 import { onBlindTransfer, onSwap, onTransferTarget } from "../transfers/blind.ts";
-import { connectAnsweredLeg } from "./connect.ts";
-import type { CallControl } from "./control.ts";
-import { nowIso, type CallContext } from "./context.ts";
-import { hangupQuietly, onChannelGone, record } from "./engine.ts";
 
 /**
  * Routes each ARI event to its call and runs the handler in the call's serial queue, so one call's
- * events are handled (and made durable) strictly one after another.
+ * events are handled (and made durable) strictly one after another. Nothing here throws into the
+ * websocket: a failing handler is logged with its call by the serial queue.
  */
 export function dispatchAriEvent(ctx: CallContext, e: AriEvent): void {
   switch (e.type) {
     case "StasisStart":
       return onStasisStart(ctx, e);
     case "ChannelDestroyed":
-      return withCall(ctx, e.channel.id, async (ctl) => {
-        await onChannelGone(ctx, ctl, e.channel.id, e.cause, e.cause_txt);
-        if (ctl.ending) dropIvr(ctl.callId);
-      });
+      return withCall(ctx, e.channel.id, (call) =>
+        onChannelGone(ctx, call, e.channel.id, e.cause, e.cause_txt),
+      );
     case "StasisEnd":
-      return withCall(ctx, e.channel.id, async (ctl) => checkGoneLater(ctx, ctl, e.channel.id));
+      return withCall(ctx, e.channel.id, async (call) => checkGoneLater(ctx, call, e.channel.id));
     case "Dial":
-      if (e.dialstatus === "RINGING" || e.dialstatus === "PROGRESS") return legRinging(ctx, e.peer.id);
-      return;
+      return onDial(ctx, e.peer.id, e.dialstatus);
     case "ChannelStateChange":
-      if (e.channel.state === "Ringing") return legRinging(ctx, e.channel.id);
-      return;
+      return onStateChange(ctx, e.channel);
     case "ChannelDtmfReceived":
-      return withCall(ctx, e.channel.id, async (ctl) => {
-        if (e.channel.id === ctl.clientChannelId && inIvr(ctl.callId)) await onIvrDigit(ctx, ctl, e.digit);
+      return withCall(ctx, e.channel.id, async (call) => {
+        if (e.channel.id === call.ctl.clientChannelId && inIvr(call)) await onIvrDigit(ctx, call, e.digit);
       });
     case "BridgeBlindTransfer":
-      return withCall(ctx, e.channel.id, (ctl) => onBlindTransfer(ctx, ctl, e));
+      return withCall(ctx, e.channel.id, (call) => onBlindTransfer(ctx, call, e));
     case "BridgeAttendedTransfer":
       return onAttendedTransfer(ctx, e);
     case "RecordingStarted":
@@ -56,7 +56,7 @@ function onStasisStart(ctx: CallContext, e: Extract<AriEvent, { type: "StasisSta
   const [kind, arg] = e.args;
   if (e.replace_channel) {
     const replaced = e.replace_channel;
-    return withCall(ctx, replaced.id, (ctl) => onSwap(ctx, ctl, e.channel, replaced));
+    return withCall(ctx, replaced.id, (call) => onSwap(call, e.channel, replaced));
   }
   switch (kind) {
     case "inbound":
@@ -64,12 +64,14 @@ function onStasisStart(ctx: CallContext, e: Extract<AriEvent, { type: "StasisSta
     case "outbound":
       return startOutbound(ctx, e.channel, arg ?? e.channel.dialplan?.exten ?? "");
     case "dialed":
-      return withCallId(ctx, arg, e.channel.id, (ctl) => connectAnsweredLeg(ctx, ctl, e.channel.id));
     case "client":
-      return withCallId(ctx, arg, e.channel.id, (ctl) => onClientAnswered(ctx, ctl, e.channel.id));
+      // A channel we created and dial: it enters Stasis at once (Down); its answer comes as Dial ANSWER.
+      return withCallId(ctx, arg, e.channel.id, async (call) => {
+        if (e.channel.state === "Up") await onAnswered(ctx, call, e.channel.id);
+      });
     case "transfer":
       void transferCallId(ctx, e.channel.id).then((callId) =>
-        withCallId(ctx, callId, e.channel.id, (ctl) => onTransferTarget(ctx, ctl, e.channel, arg ?? "")),
+        withCallId(ctx, callId, e.channel.id, (call) => onTransferTarget(ctx, call, e.channel, arg ?? "")),
       );
       return;
     default:
@@ -79,6 +81,25 @@ function onStasisStart(ctx: CallContext, e: Extract<AriEvent, { type: "StasisSta
       );
       void hangupQuietly(ctx, e.channel.id);
   }
+}
+
+function onDial(ctx: CallContext, channelId: string, dialstatus: string): void {
+  if (dialstatus === "RINGING" || dialstatus === "PROGRESS")
+    return withCall(ctx, channelId, (call) => legRinging(call, channelId));
+  if (dialstatus === "ANSWER") return withCall(ctx, channelId, (call) => onAnswered(ctx, call, channelId));
+}
+
+function onStateChange(ctx: CallContext, channel: AriChannel): void {
+  if (channel.state === "Ringing") return withCall(ctx, channel.id, (call) => legRinging(call, channel.id));
+  if (channel.state === "Up") return withCall(ctx, channel.id, (call) => onAnswered(ctx, call, channel.id));
+}
+
+/** A channel the app dialled answered: an operator leg, or the client of an outbound call. */
+export async function onAnswered(ctx: CallContext, call: CallSession, channelId: string): Promise<void> {
+  const ctl = call.ctl;
+  if (ctl.legs[channelId]) return connectAnsweredLeg(ctx, call, channelId);
+  if (ctl.direction === "outbound" && channelId === ctl.clientChannelId)
+    return onClientAnswered(ctx, call, channelId);
 }
 
 /** The Local `;2` half of a transfer inherits the call's linkedid from the transferring channel. */
@@ -94,53 +115,47 @@ async function transferCallId(ctx: CallContext, channelId: string): Promise<stri
  * A channel that entered Stasis from the dialplan is only implicitly subscribed: after StasisEnd its
  * ChannelDestroyed may never reach the app. So a StasisEnd is followed by a look: gone (404) = ended.
  */
-function checkGoneLater(ctx: CallContext, ctl: CallControl, channelId: string): void {
-  const tracked =
-    channelId === ctl.clientChannelId ? !ctl.clientGone : ctl.legs[channelId]?.state !== "ended";
-  if (!tracked || (!ctl.legs[channelId] && channelId !== ctl.clientChannelId)) return;
-  ctx.timers.set(ctl.callId, `gone:${channelId}`, 1500, async () => {
-    if (ctl.ended) return;
+function checkGoneLater(ctx: CallContext, call: CallSession, channelId: string): void {
+  const ctl = call.ctl;
+  const isClient = channelId === ctl.clientChannelId && !ctl.legs[channelId];
+  const tracked = isClient ? !ctl.clientGone : ctl.legs[channelId] && ctl.legs[channelId].state !== "ended";
+  if (!tracked) return;
+  ctx.timers.set(call.callId, `gone:${channelId}`, 1500, async () => {
+    if (call.ctl.ended) return;
     try {
       await ctx.rest.getChannel(channelId);
     } catch (err) {
-      if (isNotFound(err)) await onChannelGone(ctx, ctl, channelId);
+      if (isNotFound(err)) await onChannelGone(ctx, call, channelId);
     }
   });
 }
 
-function legRinging(ctx: CallContext, channelId: string): void {
-  withCall(ctx, channelId, async (ctl) => {
-    const leg = ctl.legs[channelId];
-    if (!leg || leg.state !== "dialling") return;
-    leg.state = "ringing";
-    await ctx.controls.save(ctl);
-    await record(ctx, ctl, { type: "legRinging", at: nowIso(), legId: channelId });
-  });
-}
-
 /** Runs a handler for the call a channel belongs to (events of unknown channels are ignored). */
-function withCall(ctx: CallContext, channelId: string, handler: (ctl: CallControl) => Promise<void>): void {
-  void ctx.controls.callOf(channelId).then((callId) => {
-    if (callId) withCallId(ctx, callId, undefined, handler);
-  });
+function withCall(ctx: CallContext, channelId: string, handler: (call: CallSession) => Promise<void>): void {
+  void ctx.sessions
+    .callOf(channelId)
+    .then((callId) => {
+      if (callId) withCallId(ctx, callId, undefined, handler);
+    })
+    .catch((err: Error) => ctx.logger.error({ channelId, err: err.message }, "channel lookup failed"));
 }
 
 function withCallId(
   ctx: CallContext,
   callId: string | undefined,
   channelId: string | undefined,
-  handler: (ctl: CallControl) => Promise<void>,
+  handler: (call: CallSession) => Promise<void>,
 ): void {
   if (!callId) {
     if (channelId) void hangupQuietly(ctx, channelId);
     return;
   }
   void ctx.serial.run(callId, async () => {
-    const ctl = await ctx.controls.load(callId);
-    if (!ctl || ctl.ended) {
+    const call = await ctx.sessions.find(callId);
+    if (!call || call.ctl.ended) {
       if (channelId) await hangupQuietly(ctx, channelId); // a leg answering after its call ended
       return;
     }
-    await handler(ctl);
+    await handler(call);
   });
 }

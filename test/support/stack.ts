@@ -9,6 +9,9 @@
  *   await stack.stop();
  */
 import { randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { startAppProcess, type AppProcess } from "../../app/appProcess.ts";
@@ -101,7 +104,7 @@ function buildConfig(tb: TestbedInfo, emulatorUrl: string, prefix: string, optio
       app: tb.ari.app,
       reconnectMaxDelayMs: 1000,
     },
-    redis: { url: tb.redis.url, prefix },
+    redis: { url: tb.redis.url, prefix, outboxFile: join(tmpdir(), `itgrix-outbox-${prefix}.jsonl`) },
     http: { port: 0 },
     bitrix: {
       auth: { type: "webhook", webhookUrl: `${emulatorUrl}${WEBHOOK_PATH}` },
@@ -255,6 +258,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const left = await redis.keys(`${prefix}:*`).catch(() => [] as string[]);
       if (left.length) await redis.del(...left).catch(() => undefined);
       await bounded("redis", redis.quit());
+      rmSync(config.redis.outboxFile, { force: true });
       await bounded("emulator", emulator.close());
     },
   };

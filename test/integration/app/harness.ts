@@ -1,4 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { CallState } from "../../../core/calls/types.ts";
@@ -70,7 +73,7 @@ export async function startApp(overrides: Record<string, unknown> = {}): Promise
       app: tb.ari.app,
       reconnectMaxDelayMs: 1000,
     },
-    redis: { url: tb.redis.url, prefix },
+    redis: { url: tb.redis.url, prefix, outboxFile: join(tmpdir(), `itgrix-outbox-${prefix}.jsonl`) },
     routing: BASE_ROUTING,
     ...overrides,
   });
@@ -139,6 +142,7 @@ export async function startApp(overrides: Record<string, unknown> = {}): Promise
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length) await redis.del(...keys);
       await redis.quit();
+      rmSync(config.redis.outboxFile, { force: true });
     },
   };
   return app;
