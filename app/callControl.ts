@@ -98,7 +98,8 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
     reactions: callReactions,
   };
   exposeLiveStatus(status, ctx);
-  const ready = followAdapter(ctx, adapter, status);
+  const alive = new AliveMark(ctx, adapter);
+  const ready = followAdapter(ctx, adapter, status, alive);
   void checkRedisSettings(redis, status, logger);
   redis.on("ready", () => void checkRedisSettings(redis, status, logger));
   adapter.start();
@@ -118,6 +119,8 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
     }),
     async stop() {
       status.state = "stopping";
+      alive.stop();
+      health.close();
       await adapter.stop();
       ctx.timers.clearAll();
       await within(5000, serial.idle());
@@ -130,7 +133,12 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
 }
 
 /** Adapter state → status; every (re)connect resynchronises the calls. Resolves after the first. */
-function followAdapter(ctx: CallContext, adapter: AriAdapter, status: AppStatus): Promise<void> {
+function followAdapter(
+  ctx: CallContext,
+  adapter: AriAdapter,
+  status: AppStatus,
+  alive: AliveMark,
+): Promise<void> {
   let firstResync: () => void = () => {};
   const ready = new Promise<void>((resolve) => (firstResync = resolve));
   adapter.on("event", (e) => dispatchAriEvent(ctx, e));
@@ -139,7 +147,9 @@ function followAdapter(ctx: CallContext, adapter: AriAdapter, status: AppStatus)
     status.ariConnectedSince = new Date().toISOString();
     status.state = "running";
     const started = Date.now();
-    void resync(ctx, adapter.disconnectedAt)
+    void alive
+      .lostAt()
+      .then((lostAt) => resync(ctx, lostAt))
       .then((r) => {
         status.lastResyncAt = new Date().toISOString();
         ctx.logger.info({ ...r, resyncMs: Date.now() - started }, "calls resynchronised with Asterisk");
@@ -157,6 +167,40 @@ function followAdapter(ctx: CallContext, adapter: AriAdapter, status: AppStatus)
     ctx.timers.clearAll(); // another process adopts the calls from Redis; this one acts on none
   });
   return ready;
+}
+
+/**
+ * When this app last followed Asterisk: the moment the websocket was lost, or — for a process that
+ * just started — the mark the previous process left in Redis (renewed every second while connected).
+ * A resync dates the end of channels that vanished meanwhile to it.
+ */
+class AliveMark {
+  private readonly timer: NodeJS.Timeout;
+  private readonly key: string;
+
+  constructor(
+    private readonly ctx: CallContext,
+    private readonly adapter: AriAdapter,
+  ) {
+    this.key = ctx.keys.appAlive(ctx.config.ari.app);
+    this.timer = setInterval(() => this.mark(), 1000);
+    this.timer.unref();
+  }
+
+  async lostAt(): Promise<number | undefined> {
+    if (this.adapter.disconnectedAt !== undefined) return this.adapter.disconnectedAt;
+    const stored = Number(await this.ctx.redis.read("alive mark", (r) => r.get(this.key), null));
+    return stored > Date.now() - 3600_000 ? stored : undefined;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private mark(): void {
+    if (!this.adapter.isConnected || !this.ctx.health.up) return;
+    this.ctx.redis.write("alive mark", (r) => r.set(this.key, String(Date.now()), "EX", 3600));
+  }
 }
 
 /** `/status` reads these at request time. */

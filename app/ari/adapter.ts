@@ -43,7 +43,7 @@ export class AriAdapter extends EventEmitter<AdapterEvents> {
   private link: AriLinkState = "stopped";
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
-  /** When the websocket was last lost (epoch ms). */
+  /** When the websocket last lost Asterisk (epoch ms): its close, or its last sign of life if it went silent. */
   disconnectedAt: number | undefined;
 
   constructor(private readonly opts: AriAdapterOptions) {
@@ -97,15 +97,15 @@ export class AriAdapter extends EventEmitter<AdapterEvents> {
       this.emit("connected");
     });
     socket.on("message", (raw) => this.dispatch(raw));
-    socket.on("close", (reason) => this.onClose(socket, reason));
+    socket.on("close", (reason, lastKnownAt) => this.onClose(socket, reason, lastKnownAt));
   }
 
-  private onClose(socket: EventSocket, reason: string): void {
+  private onClose(socket: EventSocket, reason: string, lastKnownAt: number): void {
     if (socket !== this.socket) return;
     this.socket = undefined;
     if (this.link === "stopped" || this.link === "replaced") return;
     if (this.link === "connected") {
-      this.disconnectedAt = Date.now();
+      this.disconnectedAt = lastKnownAt;
       this.link = "reconnecting";
       this.opts.logger.warn({ reason }, "ARI websocket lost; reconnecting");
       this.emit("disconnected");

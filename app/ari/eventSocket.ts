@@ -16,8 +16,11 @@ export interface EventSocketOptions {
 interface SocketEvents {
   open: [];
   message: [unknown];
-  /** Emitted once, whatever ended the socket (closed by Asterisk, a network error, silence, close()). */
-  close: [reason: string];
+  /**
+   * Emitted once, whatever ended the socket (closed by Asterisk, a network error, silence, close()),
+   * with when it was last known to work: now, or the last message or pong of a socket gone silent.
+   */
+  close: [reason: string, lastKnownAt: number];
 }
 
 /**
@@ -29,6 +32,7 @@ interface SocketEvents {
 export class EventSocket extends EventEmitter<SocketEvents> {
   private readonly ws: WebSocket;
   private pingTimer: NodeJS.Timeout | undefined;
+  /** Last pong or message: the socket is known to work until then. */
   private lastPong = Date.now();
   private ended = false;
   private lastError = "";
@@ -44,6 +48,7 @@ export class EventSocket extends EventEmitter<SocketEvents> {
     this.ws.on("open", () => this.onOpen());
     this.ws.on("message", (data) => this.onMessage(data));
     this.ws.on("pong", () => (this.lastPong = Date.now()));
+    this.ws.on("message", () => (this.lastPong = Date.now()));
     this.ws.on("error", (err) => (this.lastError = err.message));
     this.ws.on("close", (code, reason) =>
       this.end(this.lastError || `closed (${code} ${reason.toString()})`),
@@ -101,6 +106,6 @@ export class EventSocket extends EventEmitter<SocketEvents> {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.pingTimer);
-    this.emit("close", reason);
+    this.emit("close", reason, reason === "silent" ? this.lastPong : Date.now());
   }
 }

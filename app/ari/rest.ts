@@ -20,6 +20,9 @@ export function isNotFound(err: unknown): boolean {
 
 type Query = Record<string, string | number | boolean | undefined>;
 
+/** Attempts of `dial` on a channel just created (25 ms, 50 ms, … between them: about 2 s in all). */
+const DIAL_ATTEMPTS = 12;
+
 export interface DialOutParams {
   endpoint: string;
   channelId: string;
@@ -107,13 +110,25 @@ export class AriRest {
     };
     await this.request("POST", "/channels/create", query, { variables: { ...callerId, ...p.variables } });
     try {
-      await this.request("POST", `/channels/${enc(p.channelId)}/dial`, {
-        caller: p.originator,
-        timeout: p.timeoutSec,
-      });
+      await this.dialCreated(p.channelId, p.originator, p.timeoutSec);
     } catch (err) {
       await this.hangup(p.channelId).catch(() => undefined);
       throw err;
+    }
+  }
+
+  /**
+   * `create` can answer before the new channel has entered Stasis, and `dial` refuses it until then
+   * (409 "Channel not in Stasis application"): try again for a moment.
+   */
+  private async dialCreated(id: string, caller: string | undefined, timeoutSec: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.request("POST", `/channels/${enc(id)}/dial`, { caller, timeout: timeoutSec });
+      } catch (err) {
+        if (!(err instanceof AriHttpError && err.status === 409) || attempt >= DIAL_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 25 * attempt));
+      }
     }
   }
   /** Leaves Stasis and goes on in the dialplan after the `Stasis()` that brought the channel in. */

@@ -1,6 +1,8 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../../core/logging/logger.ts";
 
+const CONNECTION_EVENTS = ["ready", "close", "reconnecting", "end"];
+
 /**
  * Whether Redis answers the app right now, as the routing path needs to know it: down while the
  * connection is not ready, and also while a write has gone unanswered past its budget (a hung or
@@ -11,7 +13,7 @@ export class RedisHealth {
   private stuckWrites = 0;
   private wasUp: boolean;
   private downSinceMs: number | undefined;
-  private readonly listeners: ((up: boolean) => void)[] = [];
+  private readonly onConnection = (): void => this.check();
 
   constructor(
     private readonly redis: Redis,
@@ -19,7 +21,12 @@ export class RedisHealth {
   ) {
     this.wasUp = redis.status === "ready";
     if (!this.wasUp) this.downSinceMs = Date.now();
-    for (const event of ["ready", "close", "reconnecting", "end"]) redis.on(event, () => this.check());
+    for (const event of CONNECTION_EVENTS) redis.on(event, this.onConnection);
+  }
+
+  /** Stops following the connection (the app stops; the connection may live on). */
+  close(): void {
+    for (const event of CONNECTION_EVENTS) this.redis.off(event, this.onConnection);
   }
 
   get up(): boolean {
@@ -42,15 +49,13 @@ export class RedisHealth {
     this.check();
   }
 
-  onChange(listener: (up: boolean) => void): void {
-    this.listeners.push(listener);
-  }
-
   private check(): void {
     const up = this.up;
     if (up === this.wasUp) return;
     this.wasUp = up;
-    if (up) {
+    if (this.redis.status === "end") {
+      this.downSinceMs ??= Date.now(); // closed on purpose (shutting down): nothing to warn about
+    } else if (up) {
       const downMs = this.downSinceMs === undefined ? 0 : Date.now() - this.downSinceMs;
       this.logger.info({ downMs }, "Redis answers again");
       this.downSinceMs = undefined;
@@ -61,7 +66,6 @@ export class RedisHealth {
         "Redis unreachable: new calls go to the dialplan, events of live calls wait in the outbox",
       );
     }
-    for (const listener of this.listeners) listener(up);
   }
 }
 

@@ -2,6 +2,9 @@ import type { Logger } from "../../core/logging/logger.ts";
 import { allChannels, type CallControl, type ControlStore } from "./control.ts";
 import { CallSession, type SessionWriter } from "./session.ts";
 
+/** How long a call handed to the dialplan is remembered (its late write has reached Redis by then). */
+const HANDED_OFF_MEMORY_MS = 10 * 60_000;
+
 export interface CallSessionsDeps {
   writer: SessionWriter & { forgetCall(callId: string): void };
   controls: ControlStore;
@@ -16,6 +19,8 @@ export interface CallSessionsDeps {
 export class CallSessions {
   private readonly calls = new Map<string, CallSession>();
   private readonly channels = new Map<string, string>();
+  /** Calls handed to the dialplan (call id → when forgotten): a late write of theirs must not revive them. */
+  private readonly handedOff = new Map<string, number>();
 
   constructor(private readonly deps: CallSessionsDeps) {}
 
@@ -33,7 +38,7 @@ export class CallSessions {
   /** The session of a live call: in memory, or loaded from Redis (a call of an earlier process). */
   async find(callId: string): Promise<CallSession | undefined> {
     const known = this.calls.get(callId);
-    if (known) return known;
+    if (known || this.handedOff.has(callId)) return known;
     const ctl = await this.deps.controls.load(callId);
     if (!ctl || ctl.ended) return undefined;
     return this.calls.get(callId) ?? this.adopt(ctl);
@@ -50,7 +55,16 @@ export class CallSessions {
   }
 
   async callOf(channelId: string): Promise<string | undefined> {
-    return this.channels.get(channelId) ?? (await this.deps.controls.callOf(channelId));
+    const callId = this.channels.get(channelId) ?? (await this.deps.controls.callOf(channelId));
+    return callId && !this.handedOff.has(callId) ? callId : undefined;
+  }
+
+  /** A call handed back to the dialplan: forgotten, and never adopted again from what reaches Redis late. */
+  handOff(session: CallSession): void {
+    this.close(session);
+    const now = Date.now();
+    for (const [callId, until] of this.handedOff) if (until < now) this.handedOff.delete(callId);
+    this.handedOff.set(session.callId, now + HANDED_OFF_MEMORY_MS);
   }
 
   /** Forgets an ended call (or one handed to the dialplan); a channel that moved to another call stays. */
@@ -66,8 +80,8 @@ export class CallSessions {
     return [...this.calls.values()];
   }
 
-  sizes(): { calls: number; channels: number } {
-    return { calls: this.calls.size, channels: this.channels.size };
+  sizes(): { calls: number; channels: number; handedOff: number } {
+    return { calls: this.calls.size, channels: this.channels.size, handedOff: this.handedOff.size };
   }
 
   private attach(ctl: CallControl): CallSession {

@@ -9,7 +9,7 @@ import type { CallSession } from "../calls/session.ts";
 import { inIvr, onIvrDigit } from "../ivr/ivr.ts";
 import { onClientAnswered, startOutbound } from "../outbound/outbound.ts";
 import { onRecordingEvent } from "../recording/recorder.ts";
-import { startInbound } from "../routing/inbound.ts";
+import { callIdOf, startInbound } from "../routing/inbound.ts";
 import { onAttendedTransfer } from "../transfers/attended.ts";
 import { onBlindTransfer, onSwap, onTransferTarget } from "../transfers/blind.ts";
 
@@ -57,6 +57,9 @@ function onStasisStart(ctx: CallContext, e: Extract<AriEvent, { type: "StasisSta
   if (e.replace_channel) {
     const replaced = e.replace_channel;
     return withCall(ctx, replaced.id, (call) => onSwap(call, e.channel, replaced));
+  }
+  if ((kind === "inbound" || kind === "outbound") && ctx.sessions.get(callIdOf(e.channel))) {
+    return; // a resync already started it (its first StasisStart was lost), or a duplicate
   }
   switch (kind) {
     case "inbound":

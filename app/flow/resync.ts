@@ -6,7 +6,7 @@ import { endCall, maybeFinish, onChannelGone } from "../calls/ending.ts";
 import type { CallSession } from "../calls/session.ts";
 import { resumeIvr } from "../ivr/ivr.ts";
 import { armHuntDeadline } from "../routing/hunt.ts";
-import { onAnswered } from "./dispatcher.ts";
+import { dispatchAriEvent, onAnswered } from "./dispatcher.ts";
 
 export interface ResyncResult {
   checked: number;
@@ -40,6 +40,7 @@ export async function resync(ctx: CallContext, lostAt?: number): Promise<ResyncR
   }
   const active = [...(await ctx.writer.activeCallIds()), ...ctx.sessions.list().map((s) => s.callId)];
   await releaseStaleBusy(ctx, new Set(active));
+  await adoptStrangers(ctx, channels);
   ctx.logger.info(result, "resync done");
   return result;
 }
@@ -93,6 +94,26 @@ async function catchUp(ctx: CallContext, call: CallSession, live: Map<string, Ar
       call.log.info({ channelId: id }, "answered while the app was away; connecting it");
       await onAnswered(ctx, call, id);
     }
+  }
+}
+
+/**
+ * Channels waiting in our Stasis application that no call knows: their StasisStart went out while the
+ * app did not listen (a websocket that went silent before anyone noticed). They are handled now as if
+ * it had just come, so the caller is routed instead of waiting in silence.
+ */
+async function adoptStrangers(ctx: CallContext, channels: AriChannel[]): Promise<void> {
+  for (const channel of channels) {
+    const [app, ...args] = (channel.dialplan?.app_data ?? "").split(",");
+    if (channel.dialplan?.app_name !== "Stasis" || app !== ctx.config.ari.app) continue;
+    if (await ctx.sessions.callOf(channel.id)) continue;
+    const still = await ctx.rest.getChannel(channel.id).catch(() => undefined);
+    if (!still) continue;
+    ctx.logger.warn(
+      { channelId: channel.id, args },
+      "channel in the app that no call knows; handling its StasisStart now",
+    );
+    dispatchAriEvent(ctx, { type: "StasisStart", args, channel });
   }
 }
 

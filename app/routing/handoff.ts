@@ -14,7 +14,7 @@ export const HANDOFF_VARIABLE = "ITGRIX_HANDOFF";
  * Asterisk's CDR/CEL puts it in the CRM later.
  */
 export async function handToDialplan(ctx: CallContext, call: CallSession, channelId: string): Promise<void> {
-  ctx.sessions.close(call);
+  ctx.sessions.handOff(call);
   call.log.warn(
     { channelId, direction: call.ctl.direction },
     "Redis unreachable: call handed to the dialplan fallback (re-processing will find it)",

@@ -78,6 +78,8 @@ export const configSchema = z
         app: z.string().min(1).default("itgrix"),
         /** Reconnect backoff cap; the adapter retries for ever (a failed attempt costs one TCP connect). */
         reconnectMaxDelayMs: z.number().int().positive().default(2_000),
+        /** Websocket ping; a socket silent for 2.5 intervals (a dead TCP path) is dropped and reconnected. */
+        pingIntervalMs: z.number().int().min(200).default(15_000),
       })
       .prefault({}),
     redis: z

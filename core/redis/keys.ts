@@ -43,6 +43,8 @@ export interface RedisKeys {
   appControl(callId: string): string;
   /** Hash of the app: ARI channel id -> call id, for the channels of live calls. */
   appChannels: string;
+  /** When the app of one ARI application was last alive (epoch ms): a restarted app's resync uses it. */
+  appAlive(ariApp: string): string;
 }
 
 export function redisKeys(prefix = "itgrix"): RedisKeys {
@@ -67,5 +69,6 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     busyOperators: `${p}:operators:busy`,
     appControl: (id) => `${p}:app:ctl:${id}`,
     appChannels: `${p}:app:channels`,
+    appAlive: (app) => `${p}:app:alive:${app}`,
   };
 }
