@@ -13,7 +13,7 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 const APP_MARKERS = ["app/main.ts", "demo/main.ts"];
-const TEST_MARKERS = ["test/integration/app/", "test/integration/e2e/"];
+const TEST_MARKERS = ["test/integration/app/", "test/integration/e2e/", "test/integration/chaos/"];
 
 function cmdline(pid: number): string[] {
   try {
