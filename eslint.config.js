@@ -19,7 +19,7 @@ const noApp = {
 const restrict = (...patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "coverage/**", ".testbed/**"] },
+  { ignores: ["node_modules/**", "coverage/**", ".testbed/**", "dist/**", "release/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

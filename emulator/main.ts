@@ -1,5 +1,5 @@
 /**
- * npm run emulator -- --port N [--plan standard|enterprise|box] [--seed FILE] [--rate-burst N --rate-drain N]
+ * npm run emulator -- --port N [--host ADDR] [--plan standard|enterprise|box] [--seed FILE] [--rate-burst N --rate-drain N]
  *   [--no-rate-limit] [--operating-limit-sec N|off] [--command-cost-ms N] [--max-concurrent N]
  *   [--webhook-telephony=false] [--public-url URL]
  */
@@ -11,6 +11,7 @@ import { startEmulator } from "./server.ts";
 const { values } = parseArgs({
   options: {
     port: { type: "string" },
+    host: { type: "string" },
     plan: { type: "string" },
     seed: { type: "string" },
     "rate-burst": { type: "string" },
@@ -47,6 +48,7 @@ function optionsFromArgs(): EmulatorOptions {
   const operating = values["operating-limit-sec"];
   return {
     port: number("port", values.port) ?? 0,
+    host: values.host,
     plan,
     seed: values.seed ? loadSeedFile(values.seed) : undefined,
     rateLimit: rateLimitOf(),

@@ -10,6 +10,8 @@ export interface RateLimitSettings {
 export interface EmulatorOptions {
   /** 0 or undefined = random free port. */
   port?: number;
+  /** Address to listen on; default 127.0.0.1 (0.0.0.0 in a container, where the workers are elsewhere). */
+  host?: string;
   /** Default "standard". */
   plan?: Plan;
   /** Parsed seed object; default: emulator/seeds/callcentre.json. */

@@ -20,9 +20,10 @@ async function route(runtime: Runtime, req: IncomingMessage, res: ServerResponse
   sendJson(res, 404, { error: "NOT_FOUND", error_description: "Not found" });
 }
 
-/** Starts a Bitrix24 portal emulator on 127.0.0.1 (see emulator/README.md). */
+/** Starts a Bitrix24 portal emulator, on 127.0.0.1 unless `opts.host` says otherwise (see emulator/README.md). */
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
   const runtime = createRuntime(opts);
+  const host = opts.host ?? "127.0.0.1";
   const server = createServer((req, res) => {
     route(runtime, req, res).catch((error: unknown) => {
       sendJson(res, 500, { error: "INTERNAL_SERVER_ERROR", error_description: String(error) });
@@ -31,10 +32,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
+    server.listen(opts.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
+  // A wildcard address is not something to connect to: the local URL goes through the loopback.
+  const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`;
   runtime.publicUrl = (opts.publicUrl ?? url).replace(/\/$/, "");
   return {
     url,

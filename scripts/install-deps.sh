@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests, the demo and the benchmark need on a Debian machine, once:
-# Node packages (from the committed lock file) and Redis. Asterisk and sipp are provisioned by the
-# testbed itself (testbed/README.md).
+# Node packages (from the committed lock file), Redis and the tools the tests use. Asterisk and sipp
+# are provisioned by the testbed itself (testbed/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,11 +14,19 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 # A real soft-phone for the attended-transfer test (sipp cannot send REFER with Replaces).
 command -v linphonec >/dev/null || missing+=(linphone-cli)
-if [[ ${#missing[@]} -gt 0 ]]; then
+# The ops tests: unshare (offline install), systemd-analyze (the units), docker-compose (checks
+# docker-compose.yml; it needs no Docker engine, so its recommended docker.io is left out).
+command -v unshare >/dev/null || missing+=(util-linux)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
+lean=()
+command -v docker-compose >/dev/null || lean+=(docker-compose)
+if [[ $((${#missing[@]} + ${#lean[@]})) -gt 0 ]]; then
   if [[ $(id -u) -ne 0 ]]; then
-    echo "install-deps: need root to install: ${missing[*]}" >&2
+    echo "install-deps: need root to install: ${missing[*]} ${lean[*]}" >&2
     exit 1
   fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  [[ ${#missing[@]} -eq 0 ]] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  [[ ${#lean[@]} -eq 0 ]] ||
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null
 fi

@@ -1,13 +1,29 @@
 import { z } from "zod";
+import { DEFAULT_WITHHELD_NUMBER, withheldNumberProblem } from "../numbers/crmNumber.ts";
 
 /**
  * The whole configuration of itgrix: one validated object, built by core/config/loadConfig.ts from
  * defaults, one JSON file and ITGRIX__* environment overrides. No module reads process.env itself.
  */
 
+/** A JavaScript regular expression, compiled at start so a broken one stops the process naming its key. */
+const regexPattern = z
+  .string()
+  .min(1)
+  .superRefine((pattern, ctx) => {
+    try {
+      new RegExp(pattern);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: `not a valid regular expression: ${(err as Error).message}` });
+    }
+  });
+
+/** pino's levels. */
+const logLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+
 const rewriteRule = z.object({
   /** JavaScript regular expression, anchored by the admin if needed, e.g. `^123(\\d{4})$`. */
-  pattern: z.string().min(1),
+  pattern: regexPattern,
   /** Replacement with $1… groups, e.g. `$1`. */
   replacement: z.string(),
 });
@@ -170,6 +186,14 @@ export const configSchema = z
         clientRewrite: z.array(rewriteRule).default([]),
         /** Rewrites of operator extensions for the CRM (#FROM#), e.g. `^123(\\d{4})$` → `$1`. */
         userRewrite: z.array(rewriteRule).default([]),
+        /** PHONE_NUMBER for callers without a usable number (withheld, anonymous, empty); see crmNumber.ts. */
+        withheldNumber: z
+          .string()
+          .default(DEFAULT_WITHHELD_NUMBER)
+          .superRefine((number, ctx) => {
+            const problem = withheldNumberProblem(number);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+          }),
       })
       .prefault({}),
     routing: z
@@ -185,7 +209,7 @@ export const configSchema = z
         /** Outbound dial string; `{number}` is replaced by the normalised number. */
         trunkDialString: z.string().default("PJSIP/{number}@trunk"),
         /** Dialled numbers matching this are internal extensions. */
-        internalPattern: z.string().default("^\\d{2,5}$"),
+        internalPattern: regexPattern.default("^\\d{2,5}$"),
         /** Seconds an outbound call may ring at the client. */
         outboundRingTimeoutSec: z.number().int().positive().default(60),
       })
@@ -214,7 +238,7 @@ export const configSchema = z
         sweepIntervalMs: z.number().int().min(100).default(30_000),
       })
       .prefault({}),
-    log: z.object({ level: z.string().default("info") }).prefault({}),
+    log: z.object({ level: logLevel.default("info") }).prefault({}),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.crm.recordDelivery === "url") {
@@ -242,21 +266,6 @@ export const configSchema = z
           code: "custom",
           path: ["routing", "dids", number, "group"],
           message: `unknown group "${d.group}"`,
-        });
-      }
-    }
-    const rules = [
-      ...cfg.numbers.clientRewrite.map((r, i) => ["clientRewrite", i, r.pattern] as const),
-      ...cfg.numbers.userRewrite.map((r, i) => ["userRewrite", i, r.pattern] as const),
-    ];
-    for (const [list, i, pattern] of rules) {
-      try {
-        new RegExp(pattern);
-      } catch {
-        ctx.addIssue({
-          code: "custom",
-          path: ["numbers", list, i, "pattern"],
-          message: "not a valid regular expression",
         });
       }
     }

@@ -42,9 +42,24 @@ describe("telephony.externalcall.register validation", () => {
       { CALL_START_DATE: "07.03.2026 10:20" },
       "CALL_START_DATE should be in the ISO-8601 format",
     ));
-  it("refuses a phone number with nothing but letters", async () => {
-    await expectCoreError({ PHONE_NUMBER: "anonymous" }, "Unsupported phone number format");
-    await expectCoreError({ PHONE_NUMBER: "" }, "Unsupported phone number format");
+  it("refuses a phone number with nothing the portal keeps (0-9 # * + , ;), or just 0", async () => {
+    for (const refused of ["anonymous", "", "  ", "Restricted", "(-)", "٠١٢٣", "０１２", "0", " 0 "])
+      await expectCoreError({ PHONE_NUMBER: refused }, "Unsupported phone number format");
+  });
+  it("accepts what survives the portal's strip, and keeps the stripped number", async () => {
+    const kept: [string, string][] = [
+      ["+", "+"],
+      ["*#", "*#"],
+      ["00", "00"],
+      ["+7 (495) 123-45-67", "+74951234567"],
+      ["٠١٢ 7", "7"],
+    ];
+    for (const [sent, stored] of kept) {
+      await portal.reset();
+      const reply = await register({ PHONE_NUMBER: sent });
+      assert.equal(reply.status, 200, `${sent}: ${JSON.stringify(reply.body)}`);
+      assert.equal((await portal.state()).calls[0].PHONE_NUMBER, stored, sent);
+    }
   });
   it("strips letters from PHONE_NUMBER and resolves USER_PHONE_INNER", async () => {
     const reply = await register({

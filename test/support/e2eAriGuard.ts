@@ -4,7 +4,8 @@
  * Two processes running the app against the same testbed therefore steal each other's calls, whatever
  * extensions they use. `npm test` runs files one at a time; this guard covers a shared development
  * testbed: before an end-to-end stack starts, it waits while another process on this machine runs
- * the app (`app/main.ts`, the demo, an app/e2e integration test file).
+ * the app (`app/main.ts` or the compiled `dist/app/main.js`, the demo, an app/e2e/ops integration test
+ * file).
  *
  * It cannot deadlock: the app and the demo never wait, and a test file waits only for test files
  * that started before it (older start time, then lower pid), so of two runs that meet, the one that
@@ -12,8 +13,13 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
-const APP_MARKERS = ["app/main.ts", "demo/main.ts"];
-const TEST_MARKERS = ["test/integration/app/", "test/integration/e2e/", "test/integration/chaos/"];
+const APP_MARKERS = ["app/main.ts", "dist/app/main.js", "demo/main.ts"];
+const TEST_MARKERS = [
+  "test/integration/app/",
+  "test/integration/e2e/",
+  "test/integration/chaos/",
+  "test/integration/ops/",
+];
 
 function cmdline(pid: number): string[] {
   try {

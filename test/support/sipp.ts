@@ -75,8 +75,11 @@ export interface CallOptions {
 }
 
 export interface PlaceCallOptions extends CallOptions {
-  /** Caller number (From user), e.g. 74951234567. */
+  /** Caller number (From user), e.g. 74951234567; `""` for none, `anonymous`, any script (%-escaped). */
   from: string;
+  /** From display name (default: `from`); with `fromDomain` e.g. `"Anonymous" <sip:anonymous@anonymous.invalid>`. */
+  fromName?: string;
+  fromDomain?: string;
   /** The DID dialled, e.g. 4951112233. */
   to: string;
   /** 15070-15079, the ports Asterisk identifies as the trunk; a free one is picked by default. */
@@ -172,7 +175,7 @@ async function runUac(
   port: number,
   from: string,
   to: string,
-  options: CallOptions,
+  options: CallOptions & Pick<PlaceCallOptions, "fromName" | "fromDomain">,
 ): Promise<CallResult> {
   if (options.dtmf && !/^[0-9*#A-D]*$/.test(options.dtmf))
     throw new Error(`bad DTMF digits: ${options.dtmf}`);
@@ -186,7 +189,17 @@ async function runUac(
   const proc = new SippProcess({
     root,
     name,
-    scenarioXml: renderUac({ from, to, answerTimeoutMs, talkMs, dtmf, dtmfDelayMs, dtmfGapMs }),
+    scenarioXml: renderUac({
+      from,
+      fromName: options.fromName,
+      fromDomain: options.fromDomain,
+      to,
+      answerTimeoutMs,
+      talkMs,
+      dtmf,
+      dtmfDelayMs,
+      dtmfGapMs,
+    }),
     localPort: port,
     remote: `${address.host}:${address.port}`,
     extraArgs: ["-m", "1", "-s", to],

@@ -25,7 +25,12 @@ export type UasBehaviour =
   | { blindTransfer: { answerAfterMs: number; afterMs: number; to: string } };
 
 export interface UacCall {
+  /** The caller id: the From URI's user part (`""`: none, like a withheld caller's trunk may send). */
   from: string;
+  /** The From display name (default: `from` when it is printable ASCII). */
+  fromName?: string;
+  /** The From URI's host (default: the caller's own address), e.g. `anonymous.invalid`. */
+  fromDomain?: string;
   to: string;
   /** CANCEL when no answer came this long after the last provisional response. */
   answerTimeoutMs: number;
@@ -92,6 +97,21 @@ export function renderUas(behaviour: UasBehaviour, extension: string, pbx: PbxAd
   });
 }
 
+/** A SIP URI user part: characters outside RFC 3261's user set are %-escaped (UTF-8). */
+function sipUser(user: string): string {
+  return encodeURIComponent(user).replace(/%(2B|3B|3D|24|2C|26|3F|2F)/g, (_, hex: string) =>
+    String.fromCharCode(parseInt(hex, 16)),
+  );
+}
+
+/** `"name" <sip:user@host>` of the caller (RFC 3323 callers: `"Anonymous" <sip:anonymous@anonymous.invalid>`). */
+function fromHeader(call: UacCall): string {
+  const host = call.fromDomain ?? "[local_ip]:[local_port]";
+  const uri = call.from === "" ? `sip:${host}` : `sip:${sipUser(call.from)}@${host}`;
+  const name = call.fromName ?? (/^[\x20-\x7e]+$/.test(call.from) ? call.from : undefined);
+  return name === undefined ? `<${uri}>` : `"${name}" <${uri}>`;
+}
+
 export function renderUac(call: UacCall): string {
   const fragment = template("uac-dtmf-info.fragment.xml");
   const digits = [...call.dtmf];
@@ -101,13 +121,14 @@ export function renderUac(call: UacCall): string {
         DIGIT: digit,
         CSEQ: 2 + i,
         GAP_MS: positiveMs(i === 0 ? call.dtmfDelayMs : call.dtmfGapMs),
-        FROM: call.from,
+        FROM_HEADER: fromHeader(call),
         TO: call.to,
       }),
     )
     .join("\n");
   return fill(template("uac-call.xml"), {
-    FROM: call.from,
+    FROM_HEADER: fromHeader(call),
+    CONTACT_USER: call.from === "" ? "caller" : sipUser(call.from),
     TO: call.to,
     ANSWER_TIMEOUT_MS: positiveMs(call.answerTimeoutMs),
     TALK_MS: positiveMs(call.talkMs),

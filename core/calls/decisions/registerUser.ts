@@ -1,23 +1,34 @@
-import type { CallState } from "../types.ts";
+import type { CallState, Leg } from "../types.ts";
+import { callIsOver } from "./callScope.ts";
 import { legsByDialTime, responsibleUser } from "./responsibleUser.ts";
 import type { UserDirectory } from "./userDirectory.ts";
 
 export interface RegisterUser {
   userId: number;
-  reason: "dialled" | "origin" | "responsible" | "default";
+  reason: "crm" | "dialled" | "origin" | "responsible" | "default";
 }
 
 export interface RegisterUserOptions {
+  /** `crm.defaultUserId`: only for a call that ended without any CRM user involved. */
   defaultUserId?: number;
+  /**
+   * The client's responsible user in the CRM (the contact's, company's or lead's ASSIGNED_BY_ID), when
+   * a CRM lookup found one. Inbound calls are registered for that manager first.
+   */
+  crmResponsibleUserId?: number;
 }
 
 /**
- * The user `telephony.externalcall.register` is sent for.
- * - Inbound: the first CRM user dialled (by dialledAt; skipped operators were not dialled), else the
- *   responsible user (which may be the default user), else `defaultUserId`.
+ * The user `telephony.externalcall.register` is sent for. It matters: the portal assigns the lead it
+ * creates for an unknown caller to this user, and its automation runs for them, until `finish`.
+ * - Inbound: the client's CRM responsible when known; else the first CRM user who rings (by dial
+ *   time; operators skipped without being dialled, and legs that ended without ever ringing, do not
+ *   count). While the call is live and no CRM user rings yet (the caller is in the IVR, or only
+ *   Support rings) nobody is returned: the worker waits, because a CRM user may still ring. Only an
+ *   ended call falls back to the responsible user (who answered or rang) and then `defaultUserId`.
  * - Outbound and internal: the user of the extension that placed the call; internal calls without one
- *   fall back to the inbound rule.
- * Undefined when nobody fits: the worker waits for a leg, or uses its default at the end.
+ *   follow the inbound rule.
+ * Undefined when nobody fits (yet).
  */
 export function registerUser(
   call: CallState,
@@ -29,14 +40,22 @@ export function registerUser(
     if (origin !== undefined) return { userId: origin, reason: "origin" };
   }
   if (call.direction === "outbound") return undefined;
+  if (options.crmResponsibleUserId !== undefined)
+    return { userId: options.crmResponsibleUserId, reason: "crm" };
 
   for (const leg of legsByDialTime(call.legs)) {
-    if (leg.skipped) continue;
+    if (!ringsOrRang(leg)) continue;
     const userId = directory.userIdByExtension(leg.extension);
     if (userId !== undefined) return { userId, reason: "dialled" };
   }
-  const responsible = responsibleUser(call, directory, options);
-  if (responsible) return { userId: responsible.userId, reason: "responsible" };
-  if (options.defaultUserId !== undefined) return { userId: options.defaultUserId, reason: "default" };
-  return undefined;
+  if (!callIsOver(call)) return undefined;
+  const responsible = responsibleUser(call, directory, { defaultUserId: options.defaultUserId });
+  if (!responsible) return undefined;
+  return { userId: responsible.userId, reason: responsible.reason === "default" ? "default" : "responsible" };
+}
+
+/** Dialled and offered the call: still ringing, rang, or answered (not a leg that failed at once). */
+function ringsOrRang(leg: Leg): boolean {
+  if (leg.skipped) return false;
+  return leg.endedAt === undefined || leg.ringingAt !== undefined || leg.answeredAt !== undefined;
 }

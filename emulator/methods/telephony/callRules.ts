@@ -23,10 +23,14 @@ export function resolveUser(state: PortalState, wanted: { id?: number; inner?: s
   return user;
 }
 
-/** Letters are stripped; a number with no digits left is refused. */
+/**
+ * The portal's `CVoxImplantPhone::stripLetters`: everything but ASCII `[0-9#*+,;]` is removed (letters,
+ * spaces, dashes, brackets, non-ASCII digits); an empty result — or `"0"`, which PHP reads as false —
+ * is refused. The stripped number is what the call keeps. `"+"` alone is accepted, as by the portal.
+ */
 export function cleanPhoneNumber(raw: string | undefined): string {
-  const cleaned = (raw ?? "").replace(/\p{L}/gu, "").trim();
-  if (!/\d/.test(cleaned)) throw coreError("Unsupported phone number format");
+  const cleaned = (raw ?? "").replace(/[^0-9#*+,;]/g, "");
+  if (cleaned === "" || cleaned === "0") throw coreError("Unsupported phone number format");
   return cleaned;
 }
 

@@ -96,12 +96,9 @@ describe("registerUser", () => {
     assert.deepEqual(registerUser(call, directory), { userId: 4, reason: "dialled" });
   });
 
-  it("inbound before any leg: the default user, or undefined", () => {
+  it("inbound before any leg: nobody yet, even with a default user (a CRM user may still ring)", () => {
     const call = foldCallEvents([ev.inbound(0)]);
-    assert.deepEqual(registerUser(call, directory, { defaultUserId: 50 }), {
-      userId: 50,
-      reason: "responsible",
-    });
+    assert.equal(registerUser(call, directory, { defaultUserId: 50 }), undefined);
     assert.equal(registerUser(call, directory), undefined);
   });
 

@@ -78,7 +78,7 @@ const cases: Record<string, Expected> = {
     durationSec: 10,
     status: "200",
     responsible: { userId: 2, reason: "answered" },
-    registerFor: 1,
+    registerFor: 2, // 101 failed at once without ringing: 102 is the first CRM user who rang
   },
   "blind transfer 101 → 103": {
     events: scenario.blindTransfer("103"),

@@ -60,7 +60,15 @@ test("given a file that is not JSON, then the error names the file", () => {
   );
 });
 
-test("the shipped example configuration validates", () => {
-  const config = loadConfig(new URL("../../../config/itgrix.example.json", import.meta.url).pathname, {});
+test("the shipped example configuration validates once its placeholder secrets are replaced", () => {
+  const example = new URL("../../../config/itgrix.example.json", import.meta.url).pathname;
+  const config = loadConfig(example, {
+    ITGRIX__ARI__PASSWORD: "ari-secret",
+    ITGRIX__HTTP__ADMINPASSWORD: "admin-secret",
+    ITGRIX__HTTP__SIGNINGKEY: "a-signing-key-of-32-characters!!",
+    ITGRIX__BITRIX__AUTH__WEBHOOKURL: "https://portal.example.com/rest/1/abcdef0123456789/",
+    ITGRIX__BITRIX__APPLICATIONTOKEN: "0123456789abcdef",
+  });
   assert.ok(Object.keys(config.routing.dids).length > 0);
+  assert.equal(config.numbers.withheldNumber, "0000000000");
 });
