@@ -59,35 +59,80 @@ export interface CallControlHandle {
  */
 export function startCallControl(deps: CallControlDeps): CallControlHandle {
   const { config, redis, logger, status } = deps;
-  const keys = redisKeys(config.redis.prefix);
-  // BullMQ treats a connection it was given as shared and never closes it: stop() does.
-  const queueConnection = redis.duplicate();
-  queueConnection.on("error", throttledLog(logger, "lifecycle queue: Redis connection error"));
-  const queue = new Queue(LIFECYCLE_QUEUE, { connection: queueConnection, prefix: config.redis.prefix });
-  queue.on("error", throttledLog(logger, "lifecycle queue error"));
+  const lifecycle = openLifecycleQueue(deps);
   const health = new RedisHealth(redis, logger);
+  const writer = openWriter(deps, lifecycle.queue, health);
+  const adapter = new AriAdapter({ ...config.ari, logger });
+  const ctx = callContext(deps, adapter, writer, health);
+  exposeLiveStatus(status, ctx);
+  const alive = new AliveMark(ctx, adapter);
+  const ready = followAdapter(ctx, adapter, status, alive);
+  const checkSettings = (): void => void checkRedisSettings(redis, status, logger);
+  checkSettings();
+  redis.on("ready", checkSettings);
+  adapter.start();
+  return {
+    ctx,
+    adapter,
+    queue: lifecycle.queue,
+    ready,
+    sizes: () => sizesOf(ctx),
+    async stop() {
+      status.state = "stopping";
+      alive.stop();
+      health.close();
+      redis.off("ready", checkSettings);
+      await adapter.stop();
+      ctx.timers.clearAll();
+      await within(5000, ctx.serial.idle());
+      await within(5000, writer.idle());
+      writer.close(); // what Redis has not confirmed stays in the outbox for the next start
+      await within(5000, lifecycle.queue.close());
+      lifecycle.connection.disconnect();
+    },
+  };
+}
+
+/** The lifecycle queue on a connection of its own (BullMQ never closes a connection it was given). */
+function openLifecycleQueue(deps: CallControlDeps): { queue: Queue; connection: Redis } {
+  const connection = deps.redis.duplicate();
+  connection.on("error", throttledLog(deps.logger, "lifecycle queue: Redis connection error"));
+  const queue = new Queue(LIFECYCLE_QUEUE, { connection, prefix: deps.config.redis.prefix });
+  queue.on("error", throttledLog(deps.logger, "lifecycle queue error"));
+  return { queue, connection };
+}
+
+/** The durable writer, with what an earlier process left in the outbox queued first. */
+function openWriter(deps: CallControlDeps, queue: Queue, health: RedisHealth): DurableWriter {
+  const { config, redis, logger } = deps;
+  const keys = redisKeys(config.redis.prefix);
+  const store = new CallStore(redis, keys);
   const controls = new ControlStore(redis, keys);
-  const state = new StateWriter({
-    store: new CallStore(redis, keys),
-    controls,
-    queue,
-    apply: applyCallEvent,
-    logger,
-  });
+  const state = new StateWriter({ store, controls, queue, apply: applyCallEvent, logger });
   const outbox = new Outbox(config.redis.outboxFile);
   const timeoutMs = config.redis.routingTimeoutMs;
   const writer = new DurableWriter({ state, health, outbox, timeoutMs, logger });
   writer.restore();
+  return writer;
+}
+
+function callContext(
+  deps: CallControlDeps,
+  adapter: AriAdapter,
+  writer: DurableWriter,
+  health: RedisHealth,
+): CallContext {
+  const { config, redis, logger } = deps;
+  const keys = redisKeys(config.redis.prefix);
   const serial = new KeyedSerial((callId, err) => logger.error({ callId, err }, "call handler failed"));
-  const adapter = new AriAdapter({ ...config.ari, logger });
-  const ctx: CallContext = {
+  return {
     config,
     rest: adapter.rest,
     logger,
     keys,
-    sessions: new CallSessions({ writer, controls, logger }),
+    sessions: new CallSessions({ writer, controls: new ControlStore(redis, keys), logger }),
     writer,
-    redis: new RoutingRedis(redis, health, timeoutMs, logger),
+    redis: new RoutingRedis(redis, health, config.redis.routingTimeoutMs, logger),
     health,
     serial,
     timers: new CallTimers((callId, task) => void serial.run(callId, task)),
@@ -97,38 +142,18 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
     }),
     reactions: callReactions,
   };
-  exposeLiveStatus(status, ctx);
-  const alive = new AliveMark(ctx, adapter);
-  const ready = followAdapter(ctx, adapter, status, alive);
-  void checkRedisSettings(redis, status, logger);
-  redis.on("ready", () => void checkRedisSettings(redis, status, logger));
-  adapter.start();
+}
 
+function sizesOf(ctx: CallContext): CallControlSizes {
+  const writes = ctx.writer.stats();
+  const sessions = ctx.sessions.sizes();
   return {
-    ctx,
-    adapter,
-    queue,
-    ready,
-    sizes: () => ({
-      sessions: ctx.sessions.sizes().calls,
-      channels: ctx.sessions.sizes().channels,
-      timers: ctx.timers.size,
-      serialQueues: serial.size,
-      writeQueues: writer.stats().calls,
-      cachedStates: writer.stats().cached,
-    }),
-    async stop() {
-      status.state = "stopping";
-      alive.stop();
-      health.close();
-      await adapter.stop();
-      ctx.timers.clearAll();
-      await within(5000, serial.idle());
-      await within(5000, writer.idle());
-      writer.close(); // what Redis has not confirmed stays in the outbox for the next start
-      await within(5000, queue.close());
-      queueConnection.disconnect();
-    },
+    sessions: sessions.calls,
+    channels: sessions.channels,
+    timers: ctx.timers.size,
+    serialQueues: ctx.serial.size,
+    writeQueues: writes.calls,
+    cachedStates: writes.cached,
   };
 }
 

@@ -1,7 +1,8 @@
 import type { CallEvent, CallState } from "../../core/calls/types.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import type { CallControl } from "./control.ts";
-import type { Outbox, OutboxRecord } from "./outbox.ts";
+import type { Outbox } from "./outbox.ts";
+import { outboxRecord } from "./outboxRecord.ts";
 import type { RedisHealth } from "./redisHealth.ts";
 import { retryForever, WriterClosedError } from "./retry.ts";
 import type { StateWriter } from "./stateWriter.ts";
@@ -261,7 +262,9 @@ export class DurableWriter {
     if (entry.done || entry.spooled) return;
     entry.spooled = true;
     this.spooledPending++;
-    this.deps.outbox.append(this.outboxRecord(entry));
+    const queue = this.queues.get(entry.callId) ?? [];
+    const stored = this.deps.state.knownVersion(entry.callId);
+    this.deps.outbox.append(outboxRecord(entry.callId, queue, entry, stored));
     this.markStuck(entry);
     entry.settle();
   }
@@ -270,31 +273,6 @@ export class DurableWriter {
     if (entry.stuck) return;
     entry.stuck = true;
     this.deps.health.stuck();
-  }
-
-  /** The write as the outbox keeps it: only its events not yet stored, with the versions they get. */
-  private outboxRecord(entry: Entry): OutboxRecord {
-    const { callId, write } = entry;
-    const events = write.events.slice(entry.applied);
-    const record: OutboxRecord = { callId, control: write.control, channels: write.channels, events };
-    const versions = this.expectedVersions(entry);
-    if (versions) record.versions = versions;
-    return record;
-  }
-
-  /** Versions the entry's pending events will get if nothing else writes the call meanwhile. */
-  private expectedVersions(entry: Entry): number[] | undefined {
-    const queue = this.queues.get(entry.callId) ?? [];
-    const head = queue[0];
-    const startsCall = head?.applied === 0 && head.write.events[0]?.type === "callStarted";
-    let version = this.deps.state.knownVersion(entry.callId) ?? (startsCall ? 0 : undefined);
-    if (version === undefined) return undefined;
-    for (const e of queue) {
-      const pending = e.write.events.length - e.applied;
-      if (e === entry) return Array.from({ length: pending }, (_, i) => version! + i + 1);
-      if (!e.done) version += pending;
-    }
-    return undefined;
   }
 
   private forever<T>(callId: string, op: () => Promise<T>): Promise<T> {

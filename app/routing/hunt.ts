@@ -139,25 +139,39 @@ export async function dialLeg(
     },
     { type: "legDialled", at: nowIso(), legId, extension, purpose },
   );
+  return dialOperator(ctx, call, { legId, extension, ringSec, originator });
+}
+
+interface OperatorDial {
+  legId: string;
+  extension: string;
+  ringSec: number;
+  originator?: string;
+}
+
+async function dialOperator(ctx: CallContext, call: CallSession, d: OperatorDial): Promise<boolean> {
   try {
     await ctx.rest.dialOut({
-      endpoint: `${ctx.config.routing.operatorTech}/${extension}`,
-      channelId: legId,
+      endpoint: `${ctx.config.routing.operatorTech}/${d.extension}`,
+      channelId: d.legId,
       app: ctx.config.ari.app,
       appArgs: `dialed,${call.callId}`,
-      originator,
+      originator: d.originator,
       callerId: call.ctl.clientNumber,
-      timeoutSec: ringSec,
+      timeoutSec: d.ringSec,
       variables: { TRANSFER_CONTEXT },
     });
     return true;
   } catch (err) {
     const status = err instanceof AriHttpError ? err.status : 0;
-    call.log.warn({ extension, status, err: (err as Error).message }, "dialling the operator failed");
-    await call.change((c) => (c.legs[legId]!.state = "ended"), {
+    call.log.warn(
+      { extension: d.extension, status, err: (err as Error).message },
+      "dialling the operator failed",
+    );
+    await call.change((c) => (c.legs[d.legId]!.state = "ended"), {
       type: "legEnded",
       at: nowIso(),
-      legId,
+      legId: d.legId,
       result: status === 500 ? "unregistered" : "failed",
       causeText: `dial ${status}`,
     });

@@ -45,13 +45,7 @@ export function startAppChild(config: Config, dir: string): AppChild {
     env: { ...process.env, ITGRIX_CONFIG: file },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const lines: string[] = [];
-  const keep = (chunk: Buffer): void => {
-    lines.push(...chunk.toString().split("\n").filter(Boolean));
-    lines.splice(0, Math.max(0, lines.length - 200));
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
+  const lines = lastLines(child, 200);
   const exited = new Promise<void>((ok) => child.once("exit", () => ok()));
   const port = config.http.port;
   const status = async (): Promise<StatusReport> => {
@@ -79,4 +73,16 @@ export function startAppChild(config: Config, dir: string): AppChild {
     },
     output: () => lines.join("\n"),
   };
+}
+
+/** The last `max` lines a child process wrote (stdout and stderr). */
+function lastLines(child: ChildProcess, max: number): string[] {
+  const lines: string[] = [];
+  const keep = (chunk: Buffer): void => {
+    lines.push(...chunk.toString().split("\n").filter(Boolean));
+    lines.splice(0, Math.max(0, lines.length - max));
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  return lines;
 }

@@ -24,25 +24,30 @@ interface Pair {
   silent: boolean;
 }
 
+/** Joins a client to the target; data passes both ways until the pair is cut or falls silent. */
+function relay(client: Socket, target: { port: number; host: string }, pairs: Set<Pair>): void {
+  const upstream = connect(target.port, target.host);
+  const pair: Pair = { client, upstream, silent: false };
+  pairs.add(pair);
+  const end = (): void => {
+    pairs.delete(pair);
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on("data", (chunk) => void (pair.silent || upstream.write(chunk)));
+  upstream.on("data", (chunk) => void (pair.silent || client.write(chunk)));
+  for (const socket of [client, upstream]) {
+    socket.on("close", end);
+    socket.on("error", end);
+  }
+}
+
 export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"): Promise<TcpProxy> {
   const pairs = new Set<Pair>();
   let refuseUntil = 0;
   const server: Server = createServer((client) => {
     if (Date.now() < refuseUntil) return void client.destroy();
-    const upstream = connect(targetPort, targetHost);
-    const pair: Pair = { client, upstream, silent: false };
-    pairs.add(pair);
-    const end = (): void => {
-      pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("data", (chunk) => void (pair.silent || upstream.write(chunk)));
-    upstream.on("data", (chunk) => void (pair.silent || client.write(chunk)));
-    for (const socket of [client, upstream]) {
-      socket.on("close", end);
-      socket.on("error", end);
-    }
+    relay(client, { port: targetPort, host: targetHost }, pairs);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
@@ -66,10 +71,6 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
       for (const p of pairs) p.silent = true;
     },
     connections: () => pairs.size,
-    close: () =>
-      new Promise<void>((resolve) => {
-        cut();
-        server.close(() => resolve());
-      }),
+    close: () => new Promise<void>((resolve) => (cut(), server.close(() => resolve()))),
   };
 }
