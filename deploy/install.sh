@@ -98,6 +98,11 @@ validate_config() { # validate_config RELEASE_DIR NODE: the kept configuration, 
   local dir=$1 node=$2 run=$2 why
   [[ $node == "$prefix/current/node/bin/node" ]] && run=$dir/node/bin/node
   [[ -f $config_file ]] || return 0
+  if [[ ${config_created:-0} == 1 ]]; then
+    # A copy of the example still holds its change-me secrets, which the loader refuses on purpose.
+    say "not validating $config_file: it is the example just copied; replace every change-me value, then start the services"
+    return 0
+  fi
   if why=$("$run" --input-type=module -e '
       const { loadConfig } = await import(process.argv[1]);
       try {
@@ -146,6 +151,7 @@ ensure_config() {
   else
     cp "$src/config/itgrix.example.json" "$config_file"
     chmod 640 "$config_file"
+    config_created=1
     say "created $config_file from the example: edit it before starting the services"
   fi
   if [[ ! -f $config_dir/itgrix.env ]]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests, the demo and the benchmark need on a Debian machine, once:
-# Node packages (from the committed lock file), Redis and the tools the tests use. Asterisk and sipp
-# are provisioned by the testbed itself (testbed/README.md).
+# Node packages (from the committed lock file), Redis, PostgreSQL and the tools the tests use.
+# Asterisk and sipp are provisioned by the testbed itself (testbed/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,8 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 # A real soft-phone for the attended-transfer test (sipp cannot send REFER with Replaces).
 command -v linphonec >/dev/null || missing+=(linphone-cli)
+# PostgreSQL for Asterisk's CDR and CEL (the testbed runs a cluster of its own with these binaries).
+compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql)
 # The ops tests: unshare (offline install), systemd-analyze (the units), docker-compose (checks
 # docker-compose.yml; it needs no Docker engine, so its recommended docker.io is left out).
 command -v unshare >/dev/null || missing+=(util-linux)

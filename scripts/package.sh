@@ -65,7 +65,7 @@ cp node_modules/.package-lock.json "$stage/node_modules/.package-lock.json"
 rm -rf "$stage/node_modules/.cache"
 find "$stage/node_modules" -mindepth 1 -maxdepth 1 -type d -empty -delete # scopes left empty by the prune
 
-cp -r config dialplan ari-config "$stage/"
+cp -r config dialplan ari-config cdr-cel-config "$stage/"
 mkdir -p "$stage/docs" "$stage/systemd"
 cp docs/*.md "$stage/docs/"
 cp README.md "$stage/"

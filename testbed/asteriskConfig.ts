@@ -26,6 +26,7 @@ export function renderAsteriskConfig(settings: TestbedSettings): Map<string, str
   if (!ari.includes(`[${settings.ariUser}]`))
     throw new Error(`ari-config/ari.conf has no [${settings.ariUser}] user`);
   return new Map([
+    ...recordsConfig(settings),
     ["http.conf", http],
     ["ari.conf", ari],
     ["extensions_itgrix.conf", repoFile("dialplan/extensions_itgrix.conf")],
@@ -34,6 +35,24 @@ export function renderAsteriskConfig(settings: TestbedSettings): Map<string, str
     ["rtp.conf", repoFile("testbed/asterisk/rtp.conf")],
     ["pjsip.conf", renderPjsipConf({ sipPort: settings.sipPort, qualifyFrequency: settings.qualifySeconds })],
   ]);
+}
+
+/** CDR and CEL into the testbed's PostgreSQL: the admin's snippets of cdr-cel-config/, pointed at it. */
+function recordsConfig(settings: TestbedSettings): [string, string][] {
+  const database = (file: string) => {
+    let text = repoFile(`cdr-cel-config/${file}`);
+    text = setIniValue(text, "hostname", "127.0.0.1");
+    text = setIniValue(text, "port", String(settings.pgPort));
+    text = setIniValue(text, "dbname", settings.pgDatabase);
+    text = setIniValue(text, "user", settings.pgUser);
+    return setIniValue(text, "password", settings.pgPassword);
+  };
+  return [
+    ["cdr.conf", repoFile("cdr-cel-config/cdr.conf")],
+    ["cel.conf", repoFile("cdr-cel-config/cel.conf")],
+    ["cdr_pgsql.conf", database("cdr_pgsql.conf")],
+    ["cel_pgsql.conf", database("cel_pgsql.conf")],
+  ];
 }
 
 /** Writes the rendered files into the chroot; returns the names of the files that changed. */

@@ -9,6 +9,8 @@ import { ariAnswers, asteriskCli, runningAsterisk, startAsterisk, stopAsterisk }
 import { testbedInfo } from "./info.ts";
 import { withLock } from "./lock.ts";
 import { mountChrootFilesystems, mountsUnder, unmountAllUnder } from "./mounts.ts";
+import { runningPostgres, startPostgres, stopPostgres } from "./postgresProcess.ts";
+import { prepareRecordsDatabase, recordModulesLoaded, reloadRecordModules } from "./recordsDatabase.ts";
 import { redisAnswers, runningRedis, startRedis, stopRedis } from "./redisProcess.ts";
 import { ensureRootfs, isRootfsReady } from "./rootfs.ts";
 import { say } from "./run.ts";
@@ -21,6 +23,13 @@ async function up(settings: TestbedSettings): Promise<void> {
   mkdirSync(settings.runDir, { recursive: true });
   mountChrootFilesystems(settings.rootfs);
   const changed = installAsteriskConfig(settings);
+  // Asterisk's CDR/CEL modules need the database and its tables when they load: PostgreSQL first.
+  const postgresWasDown = runningPostgres(settings) === undefined;
+  if (postgresWasDown) {
+    say("starting postgresql");
+    await startPostgres(settings);
+  }
+  await prepareRecordsDatabase(settings);
   const asteriskPid = runningAsterisk(settings);
   if (asteriskPid === undefined) {
     say("starting asterisk");
@@ -31,6 +40,13 @@ async function up(settings: TestbedSettings): Promise<void> {
   } else {
     say(`asterisk already running (pid ${asteriskPid})`);
   }
+  if (
+    asteriskPid !== undefined &&
+    (postgresWasDown || changed.length > 0 || !recordModulesLoaded(settings))
+  ) {
+    reloadRecordModules(settings);
+  }
+  if (!recordModulesLoaded(settings)) throw new Error("cdr_pgsql / cel_pgsql did not load in Asterisk");
   if (runningRedis(settings) === undefined) {
     say("starting redis");
     await startRedis(settings);
@@ -49,6 +65,7 @@ async function problems(settings: TestbedSettings): Promise<string[]> {
   }
   if (runningAsterisk(settings) === undefined) found.push("asterisk is not running");
   else if (!(await ariAnswers(settings))) found.push(`ARI does not answer on port ${settings.ariPort}`);
+  if (runningPostgres(settings) === undefined) found.push("the testbed's postgresql is not running");
   if (runningRedis(settings) === undefined) found.push("the testbed's redis is not running");
   else if (!(await redisAnswers(settings.redisPort)))
     found.push(`redis does not answer on ${settings.redisPort}`);
@@ -68,6 +85,7 @@ async function status(settings: TestbedSettings): Promise<number> {
 async function down(settings: TestbedSettings): Promise<void> {
   await stopAsterisk(settings);
   await stopRedis(settings);
+  await stopPostgres(settings);
   unmountAllUnder(settings.rootfs);
   say("down");
 }

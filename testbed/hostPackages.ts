@@ -19,3 +19,15 @@ export function ensureHostPackage(command: string, aptPackage: string): void {
   }
   if (!commandExists(command)) throw new Error(`${aptPackage} installed but ${command} is still missing`);
 }
+
+/** Installs a Debian package on the host when `isPresent` says what it provides is missing. */
+export function ensureHostPackageWith(isPresent: () => boolean, aptPackage: string, what: string): void {
+  if (isPresent()) return;
+  say(`installing ${aptPackage} on the host (apt-get)`);
+  const install = ["DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "--no-install-recommends"];
+  if (runQuiet("env", [...install, aptPackage]).status !== 0) {
+    runChecked("env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", "update"]);
+    runChecked("env", [...install, aptPackage]);
+  }
+  if (!isPresent()) throw new Error(`${aptPackage} installed but the ${what} are still missing`);
+}

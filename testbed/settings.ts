@@ -12,6 +12,11 @@ export interface TestbedSettings {
   ariPort: number;
   sipPort: number;
   redisPort: number;
+  /** The testbed's PostgreSQL (Asterisk's CDR and CEL): port, superuser, database. */
+  pgPort: number;
+  pgUser: string;
+  pgPassword: string;
+  pgDatabase: string;
   /** OPTIONS ping interval for operator contacts; 0 (default) = off. See testbed/README.md. */
   qualifySeconds: number;
   ariUser: string;
@@ -42,6 +47,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): TestbedSetti
     ariPort: port(env, "ITGRIX_TESTBED_ARI_PORT", 18088),
     sipPort: port(env, "ITGRIX_TESTBED_SIP_PORT", 15060),
     redisPort: port(env, "ITGRIX_TESTBED_REDIS_PORT", 16379),
+    pgPort: port(env, "ITGRIX_TESTBED_PG_PORT", 15432),
+    pgUser: "itgrix",
+    pgPassword: "itgrix",
+    pgDatabase: "asterisk",
     qualifySeconds: Number(env.ITGRIX_TESTBED_QUALIFY_SEC ?? 0) || 0,
     ariUser: "itgrix",
     ariPassword: "itgrix",

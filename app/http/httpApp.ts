@@ -2,6 +2,7 @@ import express, { type Express, type RequestHandler } from "express";
 import type { Queue } from "bullmq";
 import { requireAdmin } from "./adminAuth.ts";
 import { bitrixEventsRouter } from "./bitrixEventsRoute.ts";
+import { reprocessingRoutes } from "../reprocessing/readCallRoute.ts";
 import { callsRouter } from "./callsRoutes.ts";
 import { recordingsRouter } from "./recordingsRoute.ts";
 import { errorResponder, requestLog } from "./requestLog.ts";
@@ -12,6 +13,8 @@ export interface HttpApp {
   app: Express;
   /** Guards admin endpoints; later routers (re-processing, `/pbx/read_call`) mount behind it. */
   requireAdmin: RequestHandler;
+  /** Lets background work (re-processing runs) finish and closes its connections. */
+  close(): Promise<void>;
 }
 
 /** The routes of the itgrix HTTP API, without listening (tests and startHttpServer share it). */
@@ -28,10 +31,12 @@ export function createHttpApp(deps: HttpDeps, lifecycleQueue: Queue | undefined)
   app.use(bitrixEventsRouter(deps));
   app.use(recordingsRouter(deps)); // signed links for the portal: the signature is the auth
   app.use("/calls", admin, callsRouter(deps));
+  const reprocessing = reprocessingRoutes(deps, lifecycleQueue);
+  app.use("/pbx", admin, reprocessing.router);
   deps.mountRoutes?.(app, admin);
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });
   });
   app.use(errorResponder(deps.logger));
-  return { app, requireAdmin: admin };
+  return { app, requireAdmin: admin, close: reprocessing.close };
 }

@@ -17,12 +17,13 @@ export interface HttpServer {
  */
 export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const ownQueue = deps.lifecycleQueue ? undefined : openLifecycleQueue(deps);
-  const { app } = createHttpApp(deps, deps.lifecycleQueue ?? ownQueue);
+  const { app, close: closeApp } = createHttpApp(deps, deps.lifecycleQueue ?? ownQueue);
   const { host, port } = deps.config.http;
   const server = await new Promise<import("node:http").Server>((resolve, reject) => {
     const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
     s.once("error", reject);
   }).catch(async (err: unknown) => {
+    await closeApp().catch(() => undefined);
     await ownQueue?.close().catch(() => undefined);
     throw err;
   });
@@ -38,6 +39,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
       const force = setTimeout(() => server.closeAllConnections(), 2000);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       clearTimeout(force);
+      await closeApp().catch(() => undefined);
       await ownQueue?.close().catch(() => undefined);
     },
   };

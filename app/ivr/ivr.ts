@@ -1,3 +1,4 @@
+import { knownOperators } from "../../core/config/routingRules.ts";
 import type { Config } from "../../core/config/schema.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
 import type { CallSession } from "../calls/session.ts";
@@ -11,12 +12,7 @@ type IvrConfig = NonNullable<Config["routing"]["dids"][string]["ivr"]>;
  * in the call's control record (`ctl.ivr`), so a restarted or reconnected app lets the caller go on.
  */
 
-/** Every extension the configuration knows as an operator. */
-export function knownOperators(config: Config): Set<string> {
-  const all = new Set(config.routing.operators);
-  for (const g of Object.values(config.routing.groups)) for (const m of g.members) all.add(m);
-  return all;
-}
+export { knownOperators } from "../../core/config/routingRules.ts";
 
 function ivrConfigOf(ctx: CallContext, call: CallSession): IvrConfig | undefined {
   return ctx.config.routing.dids[call.ctl.lineNumber]?.ivr;

@@ -7,7 +7,7 @@ import type { CallControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
 import { endCall } from "../calls/ending.ts";
 import type { CallSession } from "../calls/session.ts";
-import { knownOperators } from "../ivr/ivr.ts";
+import { isInternalNumber, knownOperators, outboundLine } from "../../core/config/routingRules.ts";
 import { handToDialplan } from "../routing/handoff.ts";
 import { startExtensionHunt } from "../routing/hunt.ts";
 import { callIdOf } from "../routing/inbound.ts";
@@ -18,14 +18,7 @@ export function extensionOfChannel(channel: Pick<AriChannel, "name" | "caller">)
   return m?.[1] ?? channel.caller.number;
 }
 
-/** The line an outbound call goes out through: the part after `@` of the trunk dial string. */
-export function outboundLine(trunkDialString: string): string {
-  return trunkDialString.split("@")[1] ?? trunkDialString;
-}
-
-export function isInternalNumber(exten: string, pattern: string, operators: ReadonlySet<string>): boolean {
-  return new RegExp(pattern).test(exten) && operators.has(exten);
-}
+export { isInternalNumber, outboundLine } from "../../core/config/routingRules.ts";
 
 /** `Stasis(itgrix,outbound,<exten>)` from an operator phone: an internal or an outbound call. */
 export function startOutbound(ctx: CallContext, channel: AriChannel, exten: string): void {

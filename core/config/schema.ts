@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_WITHHELD_NUMBER, withheldNumberProblem } from "../numbers/crmNumber.ts";
+import { TABLE_NAME_PATTERN, TIME_ZONE_PATTERN } from "../records/recordTables.ts";
 
 /**
  * The whole configuration of itgrix: one validated object, built by core/config/loadConfig.ts from
@@ -236,6 +237,32 @@ export const configSchema = z
         sweepAfterSec: z.number().int().positive().default(120),
         /** How often a worker looks for such calls (one worker at a time, under a Redis lock). */
         sweepIntervalMs: z.number().int().min(100).default(30_000),
+      })
+      .prefault({}),
+    cdr: z
+      .object({
+        /**
+         * PostgreSQL database Asterisk writes its CDR and CEL into (`postgres://user:password@host/db`);
+         * without it re-processing from Asterisk's records is off.
+         */
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+          .optional(),
+        celTable: z.string().regex(TABLE_NAME_PATTERN, "must be a table name").default("cel"),
+        cdrTable: z.string().regex(TABLE_NAME_PATTERN, "must be a table name").default("cdr"),
+        /** The zone Asterisk writes `timestamp` columns in (UTC with the shipped `usegmtime`/`timezone`). */
+        timeZone: z.string().regex(TIME_ZONE_PATTERN, "must be a time zone name").default("UTC"),
+        connectTimeoutMs: z.number().int().positive().default(5_000),
+        queryTimeoutMs: z.number().int().positive().default(30_000),
+        /** Calls one re-processing run takes at most (a date range is cut there, and the run says so). */
+        maxCallsPerRun: z.number().int().positive().default(5_000),
+        /** How long a run's progress and results stay readable (`GET /pbx/read_call/<run>`). */
+        runTtlSec: z
+          .number()
+          .int()
+          .positive()
+          .default(7 * 24 * 3600),
       })
       .prefault({}),
     log: z.object({ level: logLevel.default("info") }).prefault({}),

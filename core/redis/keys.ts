@@ -45,6 +45,10 @@ export interface RedisKeys {
   appChannels: string;
   /** When the app of one ARI application was last alive (epoch ms): a restarted app's resync uses it. */
   appAlive(ariApp: string): string;
+  /** A re-processing run (`/pbx/read_call`): JSON of its request and progress, kept `cdr.runTtlSec`. */
+  reprocessRun(runId: string): string;
+  /** List of the run's per-call results (JSON), in the order the calls were done. */
+  reprocessRunCalls(runId: string): string;
 }
 
 export function redisKeys(prefix = "itgrix"): RedisKeys {
@@ -70,5 +74,7 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     appControl: (id) => `${p}:app:ctl:${id}`,
     appChannels: `${p}:app:channels`,
     appAlive: (app) => `${p}:app:alive:${app}`,
+    reprocessRun: (id) => `${p}:reprocess:${id}`,
+    reprocessRunCalls: (id) => `${p}:reprocess:${id}:calls`,
   };
 }

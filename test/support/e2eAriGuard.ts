@@ -19,6 +19,7 @@ const TEST_MARKERS = [
   "test/integration/e2e/",
   "test/integration/chaos/",
   "test/integration/ops/",
+  "test/integration/records/",
 ];
 
 function cmdline(pid: number): string[] {

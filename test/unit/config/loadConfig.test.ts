@@ -68,6 +68,7 @@ test("the shipped example configuration validates once its placeholder secrets a
     ITGRIX__HTTP__SIGNINGKEY: "a-signing-key-of-32-characters!!",
     ITGRIX__BITRIX__AUTH__WEBHOOKURL: "https://portal.example.com/rest/1/abcdef0123456789/",
     ITGRIX__BITRIX__APPLICATIONTOKEN: "0123456789abcdef",
+    ITGRIX__CDR__URL: "postgres://itgrix:db-secret@127.0.0.1:5432/asterisk",
   });
   assert.ok(Object.keys(config.routing.dids).length > 0);
   assert.equal(config.numbers.withheldNumber, "0000000000");
