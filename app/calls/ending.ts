@@ -97,6 +97,9 @@ export async function endCall(
 ): Promise<void> {
   const ctl = call.ctl;
   if (ctl.ending) return;
+  // A leg with a result was hung up already, with its own reason (no_answer, answered_elsewhere):
+  // hanging it up again while Asterisk tears it down would overwrite its cause with 16.
+  const toHangUp = [...liveChannels(ctl), ...ctl.aux].filter((id) => !ctl.legs[id]?.endResult);
   await call.change((c) => {
     c.ending = ending;
     c.hunt = undefined;
@@ -106,7 +109,7 @@ export async function endCall(
     }
   });
   ctx.timers.clear(call.callId);
-  for (const id of [...liveChannels(ctl), ...ctl.aux]) await hangupQuietly(ctx, id);
+  for (const id of toHangUp) await hangupQuietly(ctx, id);
   if (ctl.bridgeId) await ctx.rest.destroyBridge(ctl.bridgeId).catch(() => undefined);
   ctx.timers.set(call.callId, "endGrace", END_GRACE_MS, () => forceFinish(ctx, call));
   await maybeFinish(ctx, call, at);

@@ -1,5 +1,6 @@
 import type { AriChannel } from "../ari/types.ts";
 import { legRinging } from "../calls/answer.ts";
+import { hangupQuietly } from "../calls/channels.ts";
 import { liveChannels } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
 import { endCall, maybeFinish, onChannelGone } from "../calls/ending.ts";
@@ -120,6 +121,7 @@ async function adoptStrangers(ctx: CallContext, channels: AriChannel[]): Promise
 /** A call that was being torn down when the app lost Asterisk: hang up what is left and finish it. */
 async function endCallAgain(ctx: CallContext, call: CallSession): Promise<void> {
   const ending = call.ctl.ending!;
+  for (const id of [...liveChannels(call.ctl), ...call.ctl.aux]) await hangupQuietly(ctx, id);
   await call.change((c) => (c.ending = undefined));
   await endCall(ctx, call, ending);
   await maybeFinish(ctx, call);

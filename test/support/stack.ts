@@ -32,7 +32,7 @@ import { freePort, startAppChild, type AppChild } from "./appChild.ts";
 import { waitForExclusiveAri } from "./e2eAriGuard.ts";
 import { crmCalls, samePhone, type CrmCall } from "./e2eCrm.ts";
 import { startOperator, stopAll, type PhoneHandle, type UasBehaviour } from "./sipp.ts";
-import { getTestbed, type TestbedInfo } from "./testbed.ts";
+import { getTestbed, hangupAllChannels, type TestbedInfo } from "./testbed.ts";
 
 export type { CrmCall } from "./e2eCrm.ts";
 
@@ -166,6 +166,7 @@ async function bounded(part: string, work: Promise<unknown> | undefined): Promis
 export async function startStack(options: StackOptions): Promise<Stack> {
   const testbed = await getTestbed();
   await waitForExclusiveAri();
+  await hangupAllChannels(testbed);
   const prefix = `t-e2e-${randomUUID().slice(0, 8)}`;
   const child = options.appProcess === "child";
   const dir = mkdtempSync(join(tmpdir(), `itgrix-${prefix}-`));
@@ -297,6 +298,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await bounded("sipp", stopAll());
       phones.clear();
       await bounded("app", stopApp());
+      await bounded(
+        "asterisk channels",
+        hangupAllChannels(testbed).catch(() => 0),
+      );
       await bounded("worker", worker?.close());
       await bounded(
         "queue",

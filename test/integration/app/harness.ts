@@ -12,7 +12,7 @@ import type { AriChannel } from "../../../app/ari/types.ts";
 import { startCallControl, type CallControlHandle } from "../../../app/callControl.ts";
 import { createAppStatus, type AppStatus } from "../../../app/status/appStatus.ts";
 import { waitForExclusiveAri } from "../../support/e2eAriGuard.ts";
-import { getTestbed } from "../../support/testbed.ts";
+import { getTestbed, hangupAllChannels } from "../../support/testbed.ts";
 
 /** The call app running in-process against the testbed, with a Redis prefix of its own. */
 export interface AppUnderTest {
@@ -64,6 +64,7 @@ export const BASE_ROUTING = {
 export async function startApp(overrides: Record<string, unknown> = {}): Promise<AppUnderTest> {
   const tb = await getTestbed();
   await waitForExclusiveAri(); // one Stasis app name on a shared testbed: never run two apps at once
+  await hangupAllChannels(tb); // what a failed test left would wait in the app for this one
   const prefix = `t-app-${randomUUID().slice(0, 8)}`;
   const config = parseConfig({
     ari: {
@@ -136,6 +137,7 @@ export async function startApp(overrides: Record<string, unknown> = {}): Promise
     },
     async close() {
       await app.control.stop().catch(() => undefined);
+      await hangupAllChannels(tb).catch(() => 0);
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
       queueConnection.disconnect();

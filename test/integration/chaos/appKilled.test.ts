@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startStack, type Stack } from "../../support/stack.ts";
 import { clientCalls, userOf } from "../e2e/expect.ts";
-import { CallLedger, sleep } from "./ledger.ts";
+import { CallLedger, sleep, untilAppInactive } from "./ledger.ts";
 
 const DID = { solo: "4951730001", slow: "4951730002", other: "4951730003" };
 
@@ -46,6 +46,7 @@ describe("chaos: the app killed with -9", () => {
 
   /** A call while the app is dead: Stasis() fails, the dialplan's fallback (101) takes it. */
   async function fallbackCall(): Promise<void> {
+    await untilAppInactive();
     const phone = ledger.phone();
     const rung = stack.phone(101).calls();
     await clientCalls({ from: phone, to: DID.solo, talkMs: 500, expectAnswer: true });

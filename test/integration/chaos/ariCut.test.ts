@@ -13,7 +13,7 @@ import { startStack, type Stack } from "../../support/stack.ts";
 import { startTcpProxy, type TcpProxy } from "../../support/tcpProxy.ts";
 import { getTestbed } from "../../support/testbed.ts";
 import { clientCalls, userOf } from "../e2e/expect.ts";
-import { CallLedger, sleep, until } from "./ledger.ts";
+import { CallLedger, sleep, until, untilAppInactive } from "./ledger.ts";
 
 const DID = { solo: "4951720001", slow: "4951720002" };
 
@@ -83,6 +83,7 @@ describe("chaos: ARI websocket cut", () => {
     await stack.phone(111).waitFor((s) => s.calls >= 1, 5000);
     since = stack.status.lastResyncAt;
     proxy.refuse(4000); // 111 answers 3 s after it rang, while the app is away
+    await untilAppInactive();
     const fallback = ledger.phone();
     const rung = stack.phone(101).calls();
     await clientCalls({ from: fallback, to: DID.solo, talkMs: 500, expectAnswer: true });
@@ -138,6 +139,7 @@ describe("chaos: ARI websocket cut", () => {
       `${report.problems}`,
     );
     other.close();
+    await untilAppInactive();
     await sleep(3000);
     assert.equal(stack.status.state, "replaced", "it does not take the name back by itself");
     const orphan = ledger.phone();

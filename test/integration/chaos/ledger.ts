@@ -116,3 +116,13 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
     await sleep(100);
   }
 }
+
+/**
+ * After the app's websocket went (cut, killed, closed), Asterisk deactivates the application only
+ * once it has read the close: give it a moment, so a call placed next meets the dialplan's fallback
+ * for sure. (`GET /applications/<app>` cannot tell: an application whose channels have explicit
+ * subscriptions stays listed while inactive.)
+ */
+export function untilAppInactive(): Promise<void> {
+  return sleep(500);
+}
