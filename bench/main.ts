@@ -22,11 +22,14 @@ const USAGE = `usage: npm run bench -- [options]
   --workers-calls N         calls of the worker-processes run (2000: more requests than the burst)
   --processes N             worker processes of the throughput runs (1)
   --parallel N              bitrix.parallelBatches of the throughput runs (the config default)
-  --recordings SHARE        share of talked calls with a recording (0.1)
+  --recordings SHARE        share of answered calls with a recording (1: every answered call is
+                            recorded, as call centres do)
   --no-recordings           no recordings at all
-  --record-delivery MODE    crm.recordDelivery of every run: upload (multipart upload, one request
-                            per file) or url (attachRecord RECORD_URL in the batch; the bench serves
-                            the spool by signed link, as the app's HTTP API does) (upload)
+  --record-delivery MODE    crm.recordDelivery of the throughput runs: upload (multipart upload, one
+                            request per file), url (attachRecord RECORD_URL in the batch; the bench
+                            serves the spool by signed link, as the app's HTTP API does) or both,
+                            side by side (both)
+  --workers-mode MODE       crm.recordDelivery of the 1-vs-4 worker processes run (url)
   --command-cost-ms N       the emulator's server time per command (20)
   --seed N                  call mix seed (42)
   --timeout-sec N           give up on a run after this long (300)
@@ -44,7 +47,8 @@ interface Options {
   processes: number;
   parallel: number | undefined;
   recordingShare: number;
-  recordDelivery: RecordDelivery;
+  recordDelivery: RecordDelivery[];
+  workersMode: RecordDelivery;
   commandCostMs: number;
   seed: number;
   timeoutSec: number;
@@ -76,6 +80,7 @@ export function parseOptions(argv: string[]): Options {
       recordings: { type: "string" },
       "no-recordings": { type: "boolean" },
       "record-delivery": { type: "string" },
+      "workers-mode": { type: "string" },
       "command-cost-ms": { type: "string" },
       seed: { type: "string" },
       "timeout-sec": { type: "string" },
@@ -89,11 +94,16 @@ export function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   const calls = (values.calls ?? "10,100,1000").split(",").map((c) => positive("calls", c.trim(), 0));
-  const share = values["no-recordings"] ? 0 : positive("recordings", values.recordings, 0.1, true);
+  const share = values["no-recordings"] ? 0 : positive("recordings", values.recordings, 1, true);
   if (share > 1) throw new Error("--recordings: a share between 0 and 1");
-  const recordDelivery = values["record-delivery"] ?? "upload";
-  if (recordDelivery !== "upload" && recordDelivery !== "url")
-    throw new Error(`--record-delivery: upload or url, not ${recordDelivery}`);
+  const modeOf = (name: string, raw: string): RecordDelivery => {
+    if (raw !== "upload" && raw !== "url") throw new Error(`--${name}: upload or url, not ${raw}`);
+    return raw;
+  };
+  const delivery = values["record-delivery"] ?? "both";
+  const recordDelivery =
+    delivery === "both" ? (["upload", "url"] as RecordDelivery[]) : [modeOf("record-delivery", delivery)];
+  const workersMode = modeOf("workers-mode", values["workers-mode"] ?? "url");
   return {
     calls,
     json: values.json ?? false,
@@ -107,6 +117,7 @@ export function parseOptions(argv: string[]): Options {
     parallel: values.parallel === undefined ? undefined : positive("parallel", values.parallel, 4),
     recordingShare: share,
     recordDelivery,
+    workersMode,
     commandCostMs: positive("command-cost-ms", values["command-cost-ms"], 20, true),
     seed: positive("seed", values.seed, 42, true),
     timeoutSec: positive("timeout-sec", values["timeout-sec"], 300),
@@ -119,7 +130,6 @@ async function runAll(stack: BenchStack, o: Options): Promise<BenchReport> {
   const base = {
     seed: o.seed,
     recordingShare: o.recordingShare,
-    recordDelivery: o.recordDelivery,
     commandCostMs: o.commandCostMs,
     timeoutSec: o.timeoutSec,
     log: progress,
@@ -127,20 +137,34 @@ async function runAll(stack: BenchStack, o: Options): Promise<BenchReport> {
   const run = async (spec: Omit<RunSpec, keyof typeof base>): Promise<RunResult> => {
     const result = await runBench(stack, { ...base, ...spec });
     progress(
-      `${spec.name}: ${result.verified}/${result.calls} verified in ${result.seconds} s, ${result.requests} requests, ` +
-        `${result.status503} × 503, end-to-CRM p95 ${result.delayP95Sec} s`,
+      `${spec.name}: ${result.verified}/${result.calls} verified in ${result.seconds} s ` +
+        `(floor ${result.floorSeconds} s), ${result.requests} requests, ${result.status503} × 503, ` +
+        `end-to-CRM p95 ${result.delayP95Sec} s`,
     );
     return result;
   };
   const throughput = o.parallel === undefined ? {} : { parallelBatches: o.parallel };
   const report: BenchReport = { results: [] };
   for (const calls of o.calls) {
-    report.results.push(
-      await run({ name: `calls-${calls}`, calls, workers: o.processes, bitrix: throughput }),
-    );
+    for (const recordDelivery of o.recordDelivery) {
+      report.results.push(
+        await run({
+          name: `calls-${calls}-${recordDelivery}`,
+          calls,
+          workers: o.processes,
+          recordDelivery,
+          bitrix: throughput,
+        }),
+      );
+    }
   }
   if (o.slow) {
-    const slow = { calls: o.slowCalls, workers: 1, latencyMs: o.slowLatencyMs };
+    const slow = {
+      calls: o.slowCalls,
+      workers: 1,
+      latencyMs: o.slowLatencyMs,
+      recordDelivery: o.recordDelivery[0],
+    };
     const parallel = await run({
       ...slow,
       name: "slow-parallel",
@@ -150,8 +174,9 @@ async function runAll(stack: BenchStack, o: Options): Promise<BenchReport> {
     report.slowPortal = { calls: o.slowCalls, latencyMs: o.slowLatencyMs, parallel, sequential };
   }
   if (o.workersRun) {
-    const one = await run({ name: "workers-1", calls: o.workersCalls, workers: 1, bitrix: throughput });
-    const four = await run({ name: "workers-4", calls: o.workersCalls, workers: 4, bitrix: throughput });
+    const workers = { calls: o.workersCalls, recordDelivery: o.workersMode, bitrix: throughput };
+    const one = await run({ ...workers, name: "workers-1", workers: 1 });
+    const four = await run({ ...workers, name: "workers-4", workers: 4 });
     report.workers = { calls: o.workersCalls, one, four };
   }
   return report;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { fireEvent, fireSchema } from "./eventFire.ts";
+import { credentialsSchema } from "./auth/credentialControl.ts";
 import { RestError } from "./errors.ts";
 import { faultsSchema } from "./faults.ts";
 import { parseBracketQuery } from "./http/brackets.ts";
@@ -19,6 +20,8 @@ const configSchema = z.object({
   commandCostMs: z.number().min(0).optional(),
   maxConcurrent: z.number().int().min(0).nullable().optional(),
   webhookTelephony: z.boolean().optional(),
+  maxBodyBytes: z.number().int().positive().optional(),
+  maxUploadBytes: z.number().int().positive().optional(),
 });
 
 const clockSchema = z.object({ advanceMs: z.number().min(0) });
@@ -41,6 +44,8 @@ function applyConfig(runtime: Runtime, input: z.infer<typeof configSchema>): voi
   if (input.commandCostMs !== undefined) config.commandCostMs = input.commandCostMs;
   if (input.maxConcurrent !== undefined) config.maxConcurrent = input.maxConcurrent || null;
   if (input.webhookTelephony !== undefined) config.webhookTelephony = input.webhookTelephony;
+  if (input.maxBodyBytes !== undefined) config.maxBodyBytes = input.maxBodyBytes;
+  if (input.maxUploadBytes !== undefined) config.maxUploadBytes = input.maxUploadBytes;
   runtime.gate.pump();
 }
 
@@ -49,6 +54,7 @@ function reset(runtime: Runtime): void {
   runtime.bucket.reset();
   runtime.operating.reset();
   runtime.faults.clear();
+  runtime.credentials.clear();
   runtime.uploads.clear();
 }
 
@@ -65,9 +71,15 @@ const routes: Record<string, Route> = {
     const input = faultsSchema.parse(await jsonBody(req));
     runtime.faults.apply(input);
     if (input.expireTokens) runtime.tokens.expireAll();
+    if (runtime.faults.outageMode === "refuse" && (input.outageForMs ?? 0) > 0) {
+      const ms = input.outageForMs!;
+      setTimeout(() => runtime.refuseConnectionsFor(ms), 20); // once this answer is out
+    }
     return { ok: true, faults: runtime.faults.describe() };
   },
   "DELETE faults": async (runtime) => (runtime.faults.clear(), { ok: true }),
+  "POST credentials": async (runtime, req) =>
+    runtime.credentials.apply(credentialsSchema.parse(await jsonBody(req))),
   "POST config": async (runtime, req) => {
     applyConfig(runtime, configSchema.parse(await jsonBody(req)));
     return { ok: true, config: runtime.config };

@@ -24,7 +24,13 @@ export interface FireResult {
 /** ONEXTERNALCALLSTART: the portal registers the call (TYPE 1, for USER_ID) before it tells anyone. */
 function callStartData(runtime: Runtime, data: Record<string, unknown>, appId: string | null) {
   const userId = Number(data.USER_ID ?? 0);
-  const auth = { kind: "oauth" as const, userId, appId, budgetKey: `app:${appId}` };
+  const auth = {
+    kind: "oauth" as const,
+    userId,
+    appId,
+    budgetKey: `app:${appId}`,
+    credential: `app:${appId}` as const,
+  };
   const params = { ...data, TYPE: "1", SHOW: "1" } as ParamObject;
   const registered = registerCall(params, { runtime, auth }).result as Record<string, unknown>;
   const phone = String(data.PHONE_NUMBER ?? "");

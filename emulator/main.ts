@@ -1,7 +1,7 @@
 /**
  * npm run emulator -- --port N [--host ADDR] [--plan standard|enterprise|box] [--seed FILE] [--rate-burst N --rate-drain N]
  *   [--no-rate-limit] [--operating-limit-sec N|off] [--command-cost-ms N] [--max-concurrent N]
- *   [--webhook-telephony=false] [--public-url URL]
+ *   [--webhook-telephony=false] [--public-url URL] [--max-body-bytes N] [--max-upload-bytes N]
  */
 import { parseArgs } from "node:util";
 import type { EmulatorOptions, Plan } from "./options.ts";
@@ -22,6 +22,8 @@ const { values } = parseArgs({
     "max-concurrent": { type: "string" },
     "webhook-telephony": { type: "string" },
     "public-url": { type: "string" },
+    "max-body-bytes": { type: "string" },
+    "max-upload-bytes": { type: "string" },
   },
 });
 
@@ -58,6 +60,8 @@ function optionsFromArgs(): EmulatorOptions {
     webhookTelephony:
       values["webhook-telephony"] === undefined ? undefined : values["webhook-telephony"] !== "false",
     publicUrl: values["public-url"],
+    maxBodyBytes: number("max-body-bytes", values["max-body-bytes"]),
+    maxUploadBytes: number("max-upload-bytes", values["max-upload-bytes"]),
   };
 }
 

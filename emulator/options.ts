@@ -28,6 +28,10 @@ export interface EmulatorOptions {
   webhookTelephony?: boolean;
   /** Base URL used in uploadUrl, client_endpoint etc.; default http://127.0.0.1:<port>. */
   publicUrl?: string;
+  /** Largest REST request body (bytes); a bigger one is refused with 413 before it runs. Default 16 MiB. */
+  maxBodyBytes?: number;
+  /** Largest body of the attachRecord upload target (bytes); default 256 MiB. */
+  maxUploadBytes?: number;
 }
 
 export interface RunningEmulator {
@@ -46,7 +50,13 @@ export interface RuntimeConfig {
   commandCostMs: number;
   maxConcurrent: number | null;
   webhookTelephony: boolean;
+  maxBodyBytes: number;
+  maxUploadBytes: number;
 }
+
+/** 16 MiB holds a 10-minute wav sent as base64 FILE_CONTENT (about 13 MB), as PHP's post_max_size would. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
 
 const planBuckets: Record<Plan, RateLimitSettings | null> = {
   standard: { burst: 50, drainPerSec: 2 },
@@ -72,5 +82,7 @@ export function runtimeConfigFrom(opts: EmulatorOptions): RuntimeConfig {
     commandCostMs: opts.commandCostMs ?? 0,
     maxConcurrent: opts.maxConcurrent && opts.maxConcurrent > 0 ? opts.maxConcurrent : null,
     webhookTelephony: opts.webhookTelephony ?? true,
+    maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
   };
 }

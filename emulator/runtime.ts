@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { CredentialControl } from "./auth/credentialControl.ts";
 import { TokenStore } from "./auth/tokens.ts";
 import { Clock } from "./clock.ts";
 import { Faults } from "./faults.ts";
@@ -20,6 +21,8 @@ export interface Runtime {
   config: RuntimeConfig;
   state: PortalState;
   tokens: TokenStore;
+  /** Revoked credentials and narrowed scopes (POST /_emulator/credentials). */
+  credentials: CredentialControl;
   bucket: LeakyBucket;
   operating: OperatingTime;
   gate: ConcurrencyGate;
@@ -29,6 +32,8 @@ export interface Runtime {
   uploads: Map<string, PendingUpload>;
   /** Responses held open by the `hang` fault; destroyed on close. */
   hung: Set<ServerResponse>;
+  /** Stops listening for `ms` (the "refuse" outage); set by the server once it listens. */
+  refuseConnectionsFor: (ms: number) => void;
 }
 
 export function createRuntime(opts: EmulatorOptions): Runtime {
@@ -36,11 +41,13 @@ export function createRuntime(opts: EmulatorOptions): Runtime {
   const now = (): number => clock.now();
   const seed = parseSeed(opts.seed ?? loadSeedFile());
   const config = runtimeConfigFrom(opts);
+  const tokens = new TokenStore(seed, clock);
   return {
     clock,
     config,
     state: new PortalState(seed),
-    tokens: new TokenStore(seed, clock),
+    tokens,
+    credentials: new CredentialControl(tokens),
     bucket: new LeakyBucket(now),
     operating: new OperatingTime(now),
     gate: new ConcurrencyGate(() => config.maxConcurrent),
@@ -48,5 +55,6 @@ export function createRuntime(opts: EmulatorOptions): Runtime {
     publicUrl: opts.publicUrl ?? "",
     uploads: new Map(),
     hung: new Set(),
+    refuseConnectionsFor: () => undefined,
   };
 }

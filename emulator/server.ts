@@ -38,13 +38,26 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   // A wildcard address is not something to connect to: the local URL goes through the loopback.
   const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`;
   runtime.publicUrl = (opts.publicUrl ?? url).replace(/\/$/, "");
+  let closed = false;
+  let relisten: NodeJS.Timeout | undefined;
+  runtime.refuseConnectionsFor = (ms) => {
+    if (closed || !server.listening) return;
+    server.close();
+    server.closeAllConnections(); // the host is gone: open connections die with it
+    relisten = setTimeout(() => {
+      if (!closed) server.listen(port, "127.0.0.1");
+    }, ms);
+  };
   return {
     url,
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        closed = true;
+        clearTimeout(relisten);
         for (const res of runtime.hung) res.destroy();
-        server.close(() => resolve());
+        if (server.listening) server.close(() => resolve());
+        else resolve();
         server.closeAllConnections();
       }),
   };

@@ -13,6 +13,10 @@ npx tsc -p tsconfig.build.json --outDir "$out"
 # the compiled tree must hold them at the same relative place.
 mkdir -p "$out/emulator/seeds"
 cp emulator/seeds/*.json "$out/emulator/seeds/"
+# The published customization API (docs/hooks.md): the hook loader's type-check and `hooks check`
+# read these TypeScript sources next to the compiled code (core/hooks/loader/typeCheck.ts).
+cp core/hooks/api.ts "$out/core/hooks/api.ts"
+cp core/calls/types.ts "$out/core/calls/types.ts"
 
 # dist/ is a package of its own: "type": "module" makes its .js files ES modules wherever dist/ is
 # copied, and the version is what app/http/statusRoute.ts reports in /status (../../package.json).

@@ -1,20 +1,36 @@
 /**
  * The testbed's PJSIP endpoints, all on 127.0.0.1 and served by sipp:
- * - `trunk` (context itgrix-inbound): callers come from ports 15070-15079; calls to clients
- *   (`PJSIP/<number>@trunk`) go to a sipp "client" UAS on 15080.
- * - operators 101-120 (CRM users in the demo) and 301-303 (a Support group): context
- *   itgrix-operators, static contact `sip:<ext>@127.0.0.1:<16000+ext>` (their sipp UAS); they are
- *   identified by that port and by 17000+ext (the port their own calls come from, so a phone can ring
- *   and dial at the same time).
+ * - `trunk` (context itgrix-inbound): callers come from ports 15070-15079 (the soak's also from
+ *   15100-15299); calls to clients (`PJSIP/<number>@trunk`) go to a sipp "client" UAS on 15080.
+ * - operators 101-120 (CRM users in the demo), 121-160 (the soak's call centre) and 301-303 (a
+ *   Support group): context itgrix-operators, static contact `sip:<ext>@127.0.0.1:<16000+ext>`
+ *   (their sipp UAS); they are identified by that port and by 17000+ext (the port their own calls
+ *   come from, so a phone can ring and dial at the same time). Exception: 121-159 all have their
+ *   contact on 16100, where one sipp answers for them all (SOAK_PHONE_BANK).
  * - 199: an operator whose AOR has no contact (an unregistered phone).
  */
 export const TRUNK_CALLER_PORTS = { first: 15070, last: 15079 } as const;
+/** More trunk caller ports for the soak, which has dozens of callers at once (soak/README.md). */
+export const SOAK_CALLER_PORTS = { first: 15100, last: 15299 } as const;
 export const CLIENT_PORT = 15080;
-export const OPERATOR_EXTENSIONS = [...range(101, 120), ...range(301, 303)];
+export const OPERATOR_EXTENSIONS = [...range(101, 160), ...range(301, 303)];
 export const UNREGISTERED_EXTENSION = 199;
+
+/**
+ * The soak's operators 121-159 share one contact port, so that one sipp process answers for all of
+ * them: an idle sipp polls every millisecond (about 1 % of a core each), and forty of them would take
+ * a fifth of a 2-core machine from the system under test. 160 keeps its own port (a soft-phone).
+ */
+export const SOAK_PHONE_BANK = { first: 121, last: 159, port: 16100 } as const;
 
 export function operatorUasPort(extension: number): number {
   return 16000 + extension;
+}
+
+/** The port of `extension`'s static contact: where Asterisk sends its calls. */
+export function operatorContactPort(extension: number): number {
+  const inBank = extension >= SOAK_PHONE_BANK.first && extension <= SOAK_PHONE_BANK.last;
+  return inBank ? SOAK_PHONE_BANK.port : operatorUasPort(extension);
 }
 
 export function operatorUacPort(extension: number): number {
@@ -66,8 +82,8 @@ export function renderPjsipConf({ sipPort, qualifyFrequency }: PjsipOptions): st
     "type = identify",
     "endpoint = trunk",
   ];
-  for (let p = TRUNK_CALLER_PORTS.first; p <= TRUNK_CALLER_PORTS.last; p++)
-    lines.push(`match = 127.0.0.1:${p}`);
+  for (const ports of [TRUNK_CALLER_PORTS, SOAK_CALLER_PORTS])
+    for (let p = ports.first; p <= ports.last; p++) lines.push(`match = 127.0.0.1:${p}`);
   lines.push("");
   for (const ext of OPERATOR_EXTENSIONS) lines.push(...operatorSections(ext, qualifyFrequency));
   lines.push(
@@ -83,19 +99,22 @@ export function renderPjsipConf({ sipPort, qualifyFrequency }: PjsipOptions): st
 }
 
 function operatorSections(ext: number, qualifyFrequency: number): string[] {
+  const contactPort = operatorContactPort(ext);
+  // A shared contact port identifies nobody: its phones send only in-dialog requests.
+  const shared = contactPort !== operatorUasPort(ext);
   return [
     `[${ext}](operator)`,
     `aors = ${ext}`,
     "",
     `[${ext}]`,
     "type = aor",
-    `contact = sip:${ext}@127.0.0.1:${operatorUasPort(ext)}`,
+    `contact = sip:${ext}@127.0.0.1:${contactPort}`,
     `qualify_frequency = ${qualifyFrequency}`,
     "",
     `[${ext}-identify]`,
     "type = identify",
     `endpoint = ${ext}`,
-    `match = 127.0.0.1:${operatorUasPort(ext)}`,
+    ...(shared ? [] : [`match = 127.0.0.1:${contactPort}`]),
     `match = 127.0.0.1:${operatorUacPort(ext)}`,
     "",
   ];

@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   const component = `worker:${hostname()}:${process.pid}`;
   const beat = async (): Promise<void> => {
     const calls = await worker.undelivered().catch(() => undefined); // Redis away: left out
+    await worker.delivery.hold().catch(() => undefined); // /status shows the hold as Redis has it now
     await worker.metrics.heartbeat(component, {
       inFlight: worker.consumer.inFlight(),
       directoryUsers: worker.directory.size,

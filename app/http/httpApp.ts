@@ -30,7 +30,7 @@ export function createHttpApp(deps: HttpDeps, lifecycleQueue: Queue | undefined)
   else app.get("/status", status);
   app.use(bitrixEventsRouter(deps));
   app.use(recordingsRouter(deps)); // signed links for the portal: the signature is the auth
-  app.use("/calls", admin, callsRouter(deps));
+  app.use("/calls", admin, callsRouter(deps, lifecycleQueue));
   const reprocessing = reprocessingRoutes(deps, lifecycleQueue);
   app.use("/pbx", admin, reprocessing.router);
   deps.mountRoutes?.(app, admin);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hooksConfigSchema } from "../hooks/config.ts";
 import { DEFAULT_WITHHELD_NUMBER, withheldNumberProblem } from "../numbers/crmNumber.ts";
 import { TABLE_NAME_PATTERN, TIME_ZONE_PATTERN } from "../records/recordTables.ts";
 
@@ -157,6 +158,18 @@ export const configSchema = z
             maxAttempts: z.number().int().positive().default(12),
           })
           .prefault({}),
+        /**
+         * The cluster-wide hold: a refusal of the whole portal (credentials, scope, OVERLOAD_LIMIT,
+         * 408/413, token file) or no answer for `unreachableAfterSec` stops delivery but for one probe
+         * at a time, `probeMinMs` after the hold began, doubling up to `probeMaxMs`.
+         */
+        hold: z
+          .object({
+            probeMinMs: z.number().int().positive().default(1_000),
+            probeMaxMs: z.number().int().positive().default(60_000),
+            unreachableAfterSec: z.number().int().positive().default(60),
+          })
+          .prefault({}),
       })
       .prefault({}),
     crm: z
@@ -237,6 +250,41 @@ export const configSchema = z
         sweepAfterSec: z.number().int().positive().default(120),
         /** How often a worker looks for such calls (one worker at a time, under a Redis lock). */
         sweepIntervalMs: z.number().int().min(100).default(30_000),
+        /**
+         * How long after its last attempt an unanswered request (timeout, reset, 5xx, unreadable
+         * answer, dead worker) may still run at the portal; an unanswered register+finish without a
+         * statistic record is not sent again before this has passed.
+         */
+        inFlightWindowMs: z.number().int().min(100).default(120_000),
+        /**
+         * The longest one call waits behind a cluster-wide delivery hold (revoked credentials, …)
+         * before it is failed with HELD_TOO_LONG for re-processing. Below the 7 days the call state
+         * is kept, so the failed call can still be re-processed.
+         */
+        maxHoldSec: z
+          .number()
+          .int()
+          .min(60)
+          .max(6 * 24 * 3600)
+          .default(3 * 24 * 3600),
+        /** Entries of the delivered-calls index older than this are trimmed by the sweeper. */
+        keepDeliveredSec: z
+          .number()
+          .int()
+          .min(60)
+          .default(7 * 24 * 3600),
+        /** Entries of the failed-calls index older than this are trimmed (the journal is kept 30 days). */
+        keepFailedSec: z
+          .number()
+          .int()
+          .min(60)
+          .default(30 * 24 * 3600),
+        /** Heartbeats of processes not seen for this long are removed (restarted workers get new ids). */
+        keepHeartbeatsSec: z
+          .number()
+          .int()
+          .min(60)
+          .default(24 * 3600),
       })
       .prefault({}),
     cdr: z
@@ -266,6 +314,8 @@ export const configSchema = z
       })
       .prefault({}),
     log: z.object({ level: logLevel.default("info") }).prefault({}),
+    /** Customization hooks (core/hooks/config.ts, docs/hooks.md). */
+    hooks: hooksConfigSchema,
   })
   .superRefine((cfg, ctx) => {
     if (cfg.crm.recordDelivery === "url") {

@@ -54,3 +54,8 @@ export const LIFECYCLE_JOB_OPTIONS = {
 export function sweepJobId(callId: string, minute: string): string {
   return `${callId.replace(/:/g, "_")}-sweep-${minute}`;
 }
+
+/** An admin's re-processing request for a call: one id per call and request time. */
+export function reprocessJobId(callId: string, requestedAtMs: number): string {
+  return `${callId.replace(/:/g, "_")}-reprocess-${requestedAtMs}`;
+}

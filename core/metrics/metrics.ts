@@ -6,7 +6,8 @@ import type { RedisKeys } from "../redis/keys.ts";
  * "processed / failed / errors by type in the last hour" across every app and worker process.
  *
  * Counter names: `calls.processed`, `calls.failed`, `calls.skipped`, `calls.swept` (queued again by the
- * workers' sweeper), `crm.requests`, `crm.commands`, `errors.<CODE>` (e.g. `errors.QUERY_LIMIT_EXCEEDED`,
+ * workers' sweeper), `calls.unanswered` / `calls.verified` (lost portal answers, statistic checks),
+ * `calls.held` (jobs put back by a delivery hold), `calls.reprocessed`, `crm.requests`, `crm.commands`, `errors.<CODE>` (e.g. `errors.QUERY_LIMIT_EXCEEDED`,
  * `errors.NETWORK`, `errors.INTERNAL` for an unexpected error in a reconcile, `errors.ari.reconnect`).
  */
 const BUCKET_TTL_SEC = 2 * 3600;

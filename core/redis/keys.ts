@@ -22,6 +22,11 @@ export interface RedisKeys {
   undeliveredCalls: string;
   /** Short lock of the sweep round (one worker sweeps at a time). */
   sweepLock: string;
+  /**
+   * An admin asked to re-process this failed call (value = request time ms): the worker that takes the
+   * call next clears its failed mark under the call's lock, keeping what the CRM already has.
+   */
+  reprocessRequest(callId: string): string;
   /** Hash of counters for one minute (`YYYYMMDDHHmm`). */
   metricsMinute(minute: string): string;
   /** Hash: component name -> JSON heartbeat. */
@@ -30,6 +35,20 @@ export interface RedisKeys {
   limiter(portal: string): string;
   /** Per-method pause after OPERATION_TIME_LIMIT. */
   methodPause(portal: string, method: string): string;
+  /** Cluster-wide hold of delivery to one portal (hash: cause, since, probes, counts). */
+  deliveryHold(portal: string): string;
+  /** Unanswered requests to one portal since the last answer (hash: since, failures). */
+  deliveryHealth(portal: string): string;
+  /** Shared command queue of one portal: groups waiting for the sender, in submission order. */
+  deliveryQueue(portal: string): string;
+  /** Wake-up tokens for the portal's sender (a short list it blocks on). */
+  deliveryWake(portal: string): string;
+  /** Hash: group id -> where it is (queued, taken by a sender, sent by a sender). */
+  deliveryGroups(portal: string): string;
+  /** Lease of the one process that sends the portal's batches. */
+  deliverySender(portal: string): string;
+  /** Answers for the groups of one delivery instance (a list it blocks on). */
+  deliveryResults(owner: string): string;
   /** OAuth token record and its refresh lock. */
   oauthTokens(portal: string): string;
   oauthRefreshLock(portal: string): string;
@@ -62,10 +81,18 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     deliveredCalls: `${p}:calls:delivered`,
     undeliveredCalls: `${p}:calls:undelivered`,
     sweepLock: `${p}:lock:sweep`,
+    reprocessRequest: (id) => `${p}:reprocess:${id}`,
     metricsMinute: (m) => `${p}:metrics:${m}`,
     heartbeats: `${p}:heartbeats`,
     limiter: (portal) => `${p}:limiter:${portal}`,
     methodPause: (portal, method) => `${p}:limiter:${portal}:pause:${method.toLowerCase()}`,
+    deliveryHold: (portal) => `${p}:delivery:${portal}:hold`,
+    deliveryHealth: (portal) => `${p}:delivery:${portal}:health`,
+    deliveryQueue: (portal) => `${p}:delivery:${portal}:queue`,
+    deliveryWake: (portal) => `${p}:delivery:${portal}:wake`,
+    deliveryGroups: (portal) => `${p}:delivery:${portal}:groups`,
+    deliverySender: (portal) => `${p}:delivery:${portal}:sender`,
+    deliveryResults: (owner) => `${p}:delivery:results:${owner}`,
     oauthTokens: (portal) => `${p}:oauth:${portal}`,
     oauthRefreshLock: (portal) => `${p}:oauth:${portal}:lock`,
     userDirectory: (portal) => `${p}:directory:${portal}`,

@@ -58,6 +58,21 @@ export interface StatusInputs {
 
 export type CrmAuth = "ok" | "refreshing" | "failed";
 
+/** A delivery hold as `/status` shows it: what the portal refuses, since when, and what was held. */
+export interface CrmHold {
+  cause: string;
+  /** What kind of fix it waits for: credentials, token_file, rights, blocked, request, address, unreachable. */
+  kind: string;
+  description: string;
+  since: string;
+  heldSec: number;
+  probes: number;
+  nextProbeInSec: number;
+  /** Refusals seen in this hold, and sends rejected while it lasts (all workers). */
+  refusals: number;
+  heldSends: number;
+}
+
 export interface StatusReport {
   status: "ok" | "warning" | "error";
   problems: string[];
@@ -89,6 +104,12 @@ export interface StatusReport {
     auth: CrmAuth | null;
     lastSuccessAt: string | null;
     lastErrorCode: string | null;
+    /** The cluster-wide delivery hold (newest worker heartbeat); null when delivery is not held. */
+    hold: CrmHold | null;
+    /** Holds begun in the last hour, by cause code (`PORTAL_UNREACHABLE`, `INVALID_CREDENTIALS`, …). */
+    holdsLastHour: Record<string, number>;
+    /** Sends refused because delivery was held, in the last hour, by cause code. */
+    heldLastHour: Record<string, number>;
   };
   calls: {
     activeNow: number;
@@ -112,7 +133,8 @@ export const STATUS_THRESHOLDS = {
 const WORKER_PREFIX = "worker:";
 
 /** Error codes that mean the portal could not be reached at all (as opposed to answering with an error). */
-const UNREACHABLE_CODES = /^(NETWORK|TIMEOUT|ECONN\w*|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|HTTP_5\d\d|5\d\d)$/;
+const UNREACHABLE_CODES =
+  /^(NETWORK|TIMEOUT|CONNECT_FAILED|CONNECT_TIMEOUT|ECONN\w*|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|HTTP_5\d\d|5\d\d)$/;
 
 export function buildStatusReport(input: StatusInputs): StatusReport {
   const queue = lifecycleQueue(input);
@@ -137,7 +159,12 @@ export function buildStatusReport(input: StatusInputs): StatusReport {
     },
     queues: { lifecycle: queue },
     workers,
-    crm,
+    crm: {
+      ...crm,
+      hold: crmHold(input.heartbeats.ok ? workerInfos(input.heartbeats.value) : [], input.now),
+      holdsLastHour: counters ? countersWithPrefix(counters, "holds.", ["holds.cleared"]) : {},
+      heldLastHour: counters ? countersWithPrefix(counters, "held.") : {},
+    },
     calls: {
       activeNow: input.app.activeCalls,
       processedLastHour: counters ? (counters["calls.processed"] ?? 0) : null,
@@ -214,11 +241,48 @@ export function undeliveredCalls(
 
 /** `errors.QUERY_LIMIT_EXCEEDED` → `QUERY_LIMIT_EXCEEDED`; zero counts are left out. */
 export function errorsByCode(counters: Record<string, number>): Record<string, number> {
+  return countersWithPrefix(counters, "errors.");
+}
+
+/** Non-zero counters named `<prefix><CODE>`, by code (sorted), leaving out `except`. */
+export function countersWithPrefix(
+  counters: Record<string, number>,
+  prefix: string,
+  except: string[] = [],
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, n] of Object.entries(counters).sort(([a], [b]) => a.localeCompare(b))) {
-    if (name.startsWith("errors.") && n > 0) out[name.slice("errors.".length)] = n;
+    if (name.startsWith(prefix) && n > 0 && !except.includes(name)) out[name.slice(prefix.length)] = n;
   }
   return out;
+}
+
+/**
+ * The hold as the newest worker heartbeat saw it (every worker reads the same Redis record, so the
+ * newest is the truest); its age is carried forward to `now`.
+ */
+export function crmHold(workers: [string, Record<string, unknown>][], now: number): CrmHold | null {
+  const newest = workers
+    .map(([, info]) => ({ at: typeof info.at === "number" ? info.at : 0, crm: info.crm }))
+    .filter(
+      (w): w is { at: number; crm: Record<string, unknown> } => typeof w.crm === "object" && w.crm !== null,
+    )
+    .sort((a, b) => b.at - a.at)[0];
+  const hold = newest?.crm.hold as Record<string, unknown> | null | undefined;
+  if (!hold || typeof hold.code !== "string") return null;
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+  const since = num(hold.since);
+  return {
+    cause: hold.code,
+    kind: typeof hold.kind === "string" ? hold.kind : "unknown",
+    description: typeof hold.description === "string" ? hold.description : "",
+    since: new Date(since).toISOString(),
+    heldSec: Math.max(0, Math.round((now - since) / 1000)),
+    probes: num(hold.probes),
+    nextProbeInSec: Math.max(0, Math.round((num(hold.nextProbeAt) - now) / 1000)),
+    refusals: num(hold.refusals),
+    heldSends: num(hold.heldSends),
+  };
 }
 
 /** The `crm` block of a worker heartbeat (workers/delivery stats); `authState` is the workers' name for `auth`. */
@@ -236,7 +300,9 @@ interface CrmHeartbeat {
  * shared, so one worker failing is everyone's problem soon); reachability is what the most recent
  * success or error says, unless workers report it outright.
  */
-export function aggregateCrm(workers: [string, Record<string, unknown>][]): StatusReport["crm"] {
+export function aggregateCrm(
+  workers: [string, Record<string, unknown>][],
+): Omit<StatusReport["crm"], "hold" | "holdsLastHour" | "heldLastHour"> {
   const crms = workers
     .map(([, info]) => info.crm)
     .filter((c): c is CrmHeartbeat => typeof c === "object" && c !== null);
@@ -351,6 +417,14 @@ function findProblems(input: StatusInputs, report: Omit<StatusReport, "status" |
     add("warning", `an ended call has waited ${undeliveredAge} s for the CRM`);
   }
   if (report.workers.seen === 0) add("error", "no worker seen in the last 30 s");
+  const hold = report.crm.hold;
+  if (hold) {
+    add(
+      "error",
+      `CRM delivery held for ${hold.heldSec} s: ${hold.cause} (${hold.kind}) ${hold.description}; ` +
+        `${hold.heldSends} send(s) held, ${hold.probes} probe(s)`,
+    );
+  }
   if (report.crm.auth === "failed") add("error", "CRM auth failed");
   if (report.crm.auth === "refreshing") add("warning", "CRM auth refreshing");
   if (report.crm.reachable === false) add("error", `CRM unreachable (${report.crm.lastErrorCode})`);

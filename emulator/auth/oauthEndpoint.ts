@@ -41,11 +41,9 @@ export async function handleOAuthToken(
       "grant_type=refresh_token, client_id and refresh_token required",
     );
   }
-  const outcome = runtime.tokens.grantRefresh(
-    text("client_id"),
-    text("client_secret"),
-    text("refresh_token"),
-  );
+  const outcome = runtime.credentials.isRevoked(`app:${text("client_id")}`)
+    ? ({ ok: false, status: 400, error: "invalid_grant", description: "Invalid grant" } as const)
+    : runtime.tokens.grantRefresh(text("client_id"), text("client_secret"), text("refresh_token"));
   entry.status = outcome.ok ? 200 : outcome.status;
   if (!outcome.ok) return oauthError(res, outcome.status, outcome.error, outcome.description);
   sendJson(res, 200, tokenResponse(runtime, outcome));

@@ -61,6 +61,12 @@ export class TokenStore {
     }
   }
 
+  /** A never-expiring offline token acting in the first app's context (issued by the admin). */
+  addOffline(token: string, userId: number): void {
+    const appId = this.apps.keys().next().value ?? "offline";
+    this.access.set(token, { token, appId, userId, kind: "offline", expiresAt: null });
+  }
+
   lookup(token: string): AccessToken | undefined {
     return this.access.get(token);
   }

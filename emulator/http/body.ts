@@ -1,14 +1,24 @@
 import type { IncomingMessage } from "node:http";
 import { listify, parseBracketQuery, type ParamObject } from "./brackets.ts";
 
+/** A body over the limit: nothing of it is kept (the server answers 413 and closes the connection). */
+export class BodyTooLarge extends Error {}
+
 export function readBody(req: IncomingMessage, limitBytes = 64 * 1024 * 1024): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > limitBytes) {
+      req.resume();
+      return reject(new BodyTooLarge(`${declared} bytes declared`));
+    }
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limitBytes) reject(new Error("body too large"));
-      else chunks.push(chunk);
+      if (size > limitBytes) {
+        chunks.length = 0;
+        reject(new BodyTooLarge(`over ${limitBytes} bytes`));
+      } else chunks.push(chunk);
     });
     req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);

@@ -17,3 +17,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   });
   res.end(text);
 }
+
+/** An HTML error page, as nginx (or a firewall in front of the portal) answers before PHP runs. */
+export function sendHtml(res: ServerResponse, status: number, title: string, close = false): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+  res.writeHead(status, {
+    "content-type": "text/html",
+    "content-length": Buffer.byteLength(text),
+    ...(close ? { connection: "close" } : {}),
+  });
+  res.end(text);
+}

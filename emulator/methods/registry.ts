@@ -42,3 +42,14 @@ export function normaliseMethodName(name: string): string {
 export function findMethod(name: string): MethodSpec | undefined {
   return byLowerName.get(normaliseMethodName(name));
 }
+
+/**
+ * The REST scope a method needs (`telephony` also covers `voximplant.*`); null for methods that only
+ * need an app (`event.*`).
+ */
+export function scopeOf(name: string): string | null {
+  const method = normaliseMethodName(name);
+  if (method.startsWith("telephony.") || method.startsWith("voximplant.")) return "telephony";
+  const prefix = method.split(".")[0]!;
+  return ["crm", "user", "im"].includes(prefix) ? prefix : null;
+}

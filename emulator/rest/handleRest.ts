@@ -3,14 +3,14 @@ import { authenticate, tokenFrom, type Credentials } from "../auth/authenticate.
 import { sleep } from "../clock.ts";
 import { methodNotFound, queryLimitExceeded, RestError } from "../errors.ts";
 import { parseBracketQuery, type ParamObject } from "../http/brackets.ts";
-import { BodyParseError, parseRestBody, readBody } from "../http/body.ts";
+import { BodyParseError, BodyTooLarge, parseRestBody, readBody } from "../http/body.ts";
 import { normaliseMethodName } from "../methods/registry.ts";
 import { effectiveRateLimit } from "../options.ts";
 import type { Runtime } from "../runtime.ts";
 import type { RequestLogEntry } from "../state/types.ts";
 import { runBatch } from "./batch.ts";
 import { executeCommand } from "./execute.ts";
-import { stoppedByFaults } from "./faultGate.ts";
+import { refusedUpFront, stoppedByFaults } from "./faultGate.ts";
 import { Exchange } from "./reply.ts";
 import { parseRestRoute, type RestRoute } from "./route.ts";
 import { handleUpload } from "./upload.ts";
@@ -52,7 +52,12 @@ async function processRest(runtime: Runtime, exchange: Exchange, request: RestRe
   await sleep(runtime.faults.latencyMs);
   if (runtime.faults.roll5xx()) throw new RestError(500, "INTERNAL_SERVER_ERROR", "Internal server error");
   const { params, query } = paramsOf(request);
-  const auth = authenticate(credentialsOf(route, params, query, request.req), runtime.state, runtime.tokens);
+  const auth = authenticate(
+    credentialsOf(route, params, query, request.req),
+    runtime.state,
+    runtime.tokens,
+    runtime.credentials,
+  );
   exchange.entry.auth = auth.kind;
   delete params.auth;
   delete params.access_token;
@@ -80,7 +85,27 @@ function logEntry(runtime: Runtime, route: RestRoute | null, path: string): Requ
   return entry;
 }
 
-/** A REST request: faults, then the rate limit (a rejected request adds nothing), then the queue. */
+/** The body within the limit of its route, or null after answering 413 (nginx's page, connection closed). */
+async function bodyWithinLimit(
+  runtime: Runtime,
+  req: IncomingMessage,
+  exchange: Exchange,
+  route: RestRoute | null,
+): Promise<Buffer | null> {
+  const { maxBodyBytes, maxUploadBytes } = runtime.config;
+  try {
+    return await readBody(req, route?.kind === "upload" ? maxUploadBytes : maxBodyBytes);
+  } catch (error) {
+    if (!(error instanceof BodyTooLarge)) throw error;
+    exchange.refusedPage(413, "413 Request Entity Too Large", "HTTP_413", true);
+    return null;
+  }
+}
+
+/**
+ * A REST request: the body limit (413), injected faults and refusals, then the rate limit (a rejected
+ * request adds nothing), then the queue.
+ */
 export async function handleRest(
   runtime: Runtime,
   req: IncomingMessage,
@@ -90,11 +115,14 @@ export async function handleRest(
 ) {
   const route = parseRestRoute(path);
   const exchange = new Exchange(runtime, res, logEntry(runtime, route, path));
-  const body = await readBody(req);
+  const body = await bodyWithinLimit(runtime, req, exchange, route);
+  if (body === null) return;
   if (stoppedByFaults(runtime, exchange)) return;
+  if (refusedUpFront(runtime, exchange, body)) return;
   if (!route) return exchange.failure(methodNotFound());
   if (!runtime.bucket.tryTake(effectiveRateLimit(runtime.config)))
     return exchange.failure(queryLimitExceeded());
+  exchange.answerFault = runtime.faults.takeAnswerFault();
   const release = await runtime.gate.acquire();
   try {
     await processRest(runtime, exchange, { req, body, query, route });

@@ -39,5 +39,6 @@ export function snapshot(runtime: Runtime, from: number | null): Record<string, 
       queued: runtime.gate.queued,
     },
     faults: runtime.faults.describe(),
+    credentials: runtime.credentials.describe(),
   };
 }

@@ -92,6 +92,8 @@ export interface RequestLogEntry {
   commands?: string[];
   error?: string;
   durationMs?: number;
+  /** The request ran, but its answer was lost on purpose (the `afterRun` fault). */
+  answerLost?: "drop" | "hang" | "502" | "html200";
 }
 
 export interface EventBinding {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { BitrixError } from "./errors.ts";
 
 /** Where requests go and which token they carry; implemented per auth mode (webhook, oauth, offline). */
@@ -21,7 +22,21 @@ export interface AuthProvider {
    */
   onTokenRejected(usedToken: string | undefined, error: BitrixError): Promise<void>;
   state(): AuthState;
+  /**
+   * A short hash of the credentials a request would carry now (webhook URL, current access token,
+   * first usable token file). It changes when an admin fixes credentials, which lets a held delivery
+   * probe at once. Never the credentials themselves.
+   */
+  fingerprint(): Promise<string>;
+  /** A hold is being probed: give credentials refused earlier another chance (offline token files). */
+  forgetRejections?(): void;
   close(): void;
+}
+
+/** A non-reversible short hash for `fingerprint()`. */
+export function credentialHash(value: string | undefined): string {
+  if (value === undefined || value === "") return "none";
+  return createHash("sha256").update(value).digest("hex").slice(0, 16);
 }
 
 export function portalOf(url: string): string {

@@ -11,6 +11,7 @@ import {
   classifyError,
   type ErrorBody,
 } from "./errors.ts";
+import { provedUnsent, trackRequest } from "./requestTrack.ts";
 import { postMultipart } from "./upload.ts";
 
 /** The `time` block of an answer; `operating` is the method's accumulated execution time (s). */
@@ -105,6 +106,10 @@ export class BitrixClient {
   /** `cmds`: key → `method?query` (see queryString.ts). `halt`: stop at the first failing command. */
   async callBatch(cmds: Record<string, string>, halt = false): Promise<BatchResponse> {
     const body = await this.request("batch", { halt: halt ? 1 : 0, cmd: cmds }, Object.keys(cmds).length);
+    // A 200 without the batch's sections cannot say which command ran: as ambiguous as no answer.
+    if (!isBatchResult(body.result)) {
+      throw new ServerError("BAD_RESPONSE", "batch: the answer has no result sections", 200);
+    }
     const inner = section<unknown>(body.result);
     const out: BatchResponse = {
       result: section(inner.result),
@@ -183,20 +188,25 @@ export class BitrixClient {
   ): Promise<Record<string, unknown>> {
     let response: Response;
     let text: string;
+    const track = trackRequest();
     try {
       response = await ky.post(url, {
         json: payload,
+        headers: track.headers,
         retry: 0,
         throwHttpErrors: false,
         timeout: this.options.requestTimeoutMs,
       });
       text = await response.text();
     } catch (err) {
+      const sent = !provedUnsent(err, track);
       if (err instanceof Error && err.name === "TimeoutError")
-        throw new RequestTimeout(this.options.requestTimeoutMs);
+        throw new RequestTimeout(this.options.requestTimeoutMs, sent);
       const reason =
         err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : "error";
-      throw new NetworkError(`${method}: ${redactUrl(reason)}`);
+      throw new NetworkError(`${method}: ${redactUrl(reason)}`, sent);
+    } finally {
+      track.end();
     }
     const body = parseJson(text);
     this.learnClock(body);
@@ -205,6 +215,10 @@ export class BitrixClient {
       throw new ServerError("BAD_RESPONSE", `${method}: answer is not JSON`, response.status);
     throw classifyError(response.status, body as ErrorBody | undefined, method);
   }
+}
+
+function isBatchResult(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && "result" in value;
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {

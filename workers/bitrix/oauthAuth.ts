@@ -4,7 +4,14 @@ import ky from "ky";
 import type { Logger } from "../../core/logging/logger.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
 import { AuthFailed, NetworkError, RequestTimeout, ServerError, type BitrixError } from "./errors.ts";
-import { portalOf, withTrailingSlash, type AuthProvider, type AuthState, type Credentials } from "./auth.ts";
+import {
+  credentialHash,
+  portalOf,
+  withTrailingSlash,
+  type AuthProvider,
+  type AuthState,
+  type Credentials,
+} from "./auth.ts";
 
 export interface OAuthConfig {
   restUrl: string;
@@ -22,6 +29,8 @@ export interface TokenRecord {
   /** Set by a refresh: the portal's REST endpoint (client_endpoint) and when it happened. */
   restUrl?: string;
   refreshedAt?: number;
+  /** Hash of the config's token pair this record descends from (new tokens in the config win). */
+  seededFrom?: string;
 }
 
 export interface OAuthDeps {
@@ -64,10 +73,23 @@ export function createOAuthAuth(config: OAuthConfig, deps: OAuthDeps): AuthProvi
     }
   }
 
+  /**
+   * The first worker seeds Redis from the config. A record that descends from other config tokens
+   * means the admin put a new pair into the config (the app was authorised again): the config wins.
+   */
   async function load(): Promise<TokenRecord> {
     if (current) return current;
-    const seed: TokenRecord = { accessToken: config.accessToken, refreshToken: config.refreshToken };
-    await deps.redis.set(tokensKey, JSON.stringify(seed), "NX"); // the first worker seeds from config
+    const seededFrom = credentialHash(`${config.accessToken}\n${config.refreshToken}`);
+    const seed: TokenRecord = {
+      accessToken: config.accessToken,
+      refreshToken: config.refreshToken,
+      seededFrom,
+    };
+    const stored = await readRecord();
+    if (!stored || (stored.seededFrom !== undefined && stored.seededFrom !== seededFrom)) {
+      await deps.redis.set(tokensKey, JSON.stringify(seed));
+      if (stored) deps.logger?.info({ portal }, "OAuth tokens replaced by the ones in the configuration");
+    }
     current = (await readRecord()) ?? seed;
     return current;
   }
@@ -86,9 +108,11 @@ export function createOAuthAuth(config: OAuthConfig, deps: OAuthDeps): AuthProvi
         timeout: deps.requestTimeoutMs ?? 30_000,
       });
     } catch (err) {
+      // The REST request that needed the new token was refused before it ran: whatever happened to
+      // the refresh, re-sending that request duplicates nothing (hence "not sent").
       if (err instanceof Error && err.name === "TimeoutError")
-        throw new RequestTimeout(deps.requestTimeoutMs ?? 30_000);
-      throw new NetworkError(`OAuth server unreachable: ${err instanceof Error ? err.name : "error"}`);
+        throw new RequestTimeout(deps.requestTimeoutMs ?? 30_000, false);
+      throw new NetworkError(`OAuth server unreachable: ${err instanceof Error ? err.name : "error"}`, false);
     }
     const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
     if (response.ok && typeof body.access_token === "string" && typeof body.refresh_token === "string") {
@@ -96,6 +120,7 @@ export function createOAuthAuth(config: OAuthConfig, deps: OAuthDeps): AuthProvi
         accessToken: body.access_token,
         refreshToken: body.refresh_token,
         refreshedAt: Date.now(),
+        seededFrom: credentialHash(`${config.accessToken}\n${config.refreshToken}`),
       };
       if (typeof body.client_endpoint === "string") record.restUrl = body.client_endpoint;
       return record;
@@ -103,7 +128,8 @@ export function createOAuthAuth(config: OAuthConfig, deps: OAuthDeps): AuthProvi
     const code = typeof body.error === "string" ? body.error : `HTTP_${response.status}`;
     const description =
       typeof body.error_description === "string" ? body.error_description : "refresh refused";
-    if (response.status >= 500) throw new ServerError(code, `OAuth server: ${description}`, response.status);
+    if (response.status >= 500)
+      throw new ServerError(code, `OAuth server: ${description}`, response.status, "retry");
     throw new AuthFailed(code, `OAuth refresh refused: ${description}`, response.status);
   }
 
@@ -134,7 +160,12 @@ export function createOAuthAuth(config: OAuthConfig, deps: OAuthDeps): AuthProvi
       }
       await new Promise((r) => setTimeout(r, pollMs));
     }
-    throw new ServerError("REFRESH_TIMEOUT", "waited too long for another worker's token refresh", 503);
+    throw new ServerError(
+      "REFRESH_TIMEOUT",
+      "waited too long for another worker's token refresh",
+      503,
+      "retry",
+    );
   }
 
   return {
@@ -163,7 +194,7 @@ export function createOAuthAuth(config: OAuthConfig, deps: OAuthDeps): AuthProvi
           await refreshUnderLock(usedToken ?? current?.accessToken ?? "");
           state = "ok";
         } catch (err) {
-          state = (err as BitrixError).retryable ? "ok" : "failed";
+          state = (err as BitrixError).disposition === "hold" ? "failed" : "ok";
           throw err;
         } finally {
           refreshing = undefined;
@@ -172,6 +203,11 @@ export function createOAuthAuth(config: OAuthConfig, deps: OAuthDeps): AuthProvi
       return refreshing;
     },
     state: () => state,
+    async fingerprint(): Promise<string> {
+      const record = await readRecord();
+      if (record && current?.accessToken !== record.accessToken) current = record;
+      return credentialHash(record?.accessToken ?? current?.accessToken);
+    },
     close: () => undefined,
   };
 }

@@ -1,7 +1,14 @@
 import { readFile, stat } from "node:fs/promises";
 import type { Logger } from "../../core/logging/logger.ts";
 import { AuthFailed, type BitrixError } from "./errors.ts";
-import { portalOf, withTrailingSlash, type AuthProvider, type AuthState, type Credentials } from "./auth.ts";
+import {
+  credentialHash,
+  portalOf,
+  withTrailingSlash,
+  type AuthProvider,
+  type AuthState,
+  type Credentials,
+} from "./auth.ts";
 
 /**
  * Offline (closed-network) tokens: long-lived tokens issued on the portal and pasted into one or more
@@ -103,6 +110,11 @@ export function createOfflineAuth(
       }
     },
     state: () => state,
+    async fingerprint(): Promise<string> {
+      await refreshFiles(false);
+      return credentialHash(firstValid() ?? files.map((f) => f.token ?? f.stamp).join("|"));
+    },
+    forgetRejections: () => rejected.clear(),
     close: () => undefined,
   };
 }

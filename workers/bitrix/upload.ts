@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { redactUrl } from "../../core/logging/logger.ts";
 import { NetworkError, RequestTimeout } from "./errors.ts";
+import { provedUnsent, trackRequest } from "./requestTrack.ts";
 
 /**
  * multipart/form-data POST of one file, streamed (a recording is never held whole when a stream is
@@ -27,20 +28,24 @@ export async function postMultipart(
     for await (const chunk of source) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
     yield tail;
   }
+  const track = trackRequest();
   try {
     const response = await fetch(uploadUrl, {
       method: "POST",
-      headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+      headers: { "content-type": `multipart/form-data; boundary=${boundary}`, ...track.headers },
       body: Readable.toWeb(Readable.from(parts())) as ReadableStream,
       signal: AbortSignal.timeout(timeoutMs),
       duplex: "half",
     } as RequestInit);
     return { status: response.status, text: await response.text() };
   } catch (err) {
+    const sent = !provedUnsent(err, track);
     if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError"))
-      throw new RequestTimeout(timeoutMs);
+      throw new RequestTimeout(timeoutMs, sent);
     const reason =
       err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : "error";
-    throw new NetworkError(`upload: ${redactUrl(reason)}`);
+    throw new NetworkError(`upload: ${redactUrl(reason)}`, sent);
+  } finally {
+    track.end();
   }
 }

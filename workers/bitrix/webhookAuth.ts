@@ -1,5 +1,5 @@
 import { AuthFailed, type BitrixError } from "./errors.ts";
-import { portalOf, withTrailingSlash, type AuthProvider } from "./auth.ts";
+import { credentialHash, portalOf, withTrailingSlash, type AuthProvider } from "./auth.ts";
 
 /** Incoming webhook: the secret lives in the URL path (`/rest/{userId}/{secret}/`), nothing to refresh. */
 export function createWebhookAuth(webhookUrl: string): AuthProvider {
@@ -12,6 +12,7 @@ export function createWebhookAuth(webhookUrl: string): AuthProvider {
       throw new AuthFailed(error.code, `webhook rejected: ${error.description}`, error.status);
     },
     state: () => "ok",
+    fingerprint: async () => credentialHash(baseUrl),
     close: () => undefined,
   };
 }

@@ -1,46 +1,48 @@
-import type { CommandGroup, CommandResult, CrmCommand, CrmErrorInfo } from "../delivery/types.ts";
+import type { CommandResult, CrmCommand, CrmErrorInfo } from "../delivery/types.ts";
+import { isPhoneNumberRefusal } from "./phoneNumber.ts";
 import { METHOD, sameMethod, userIdsOf } from "./commands.ts";
-import type { JournalStep, StepJournal } from "./journal.ts";
+import type { ExtraMark, JournalStep, StepJournal } from "./journal.ts";
+import type { PlannedGroup, PlannedStep } from "./plan.ts";
 
 /**
  * Pure bookkeeping around one sent group: `withIntents` marks what is about to be sent (stored before
  * sending), `applyAnswers` turns the portal's answers into journal facts and tells the reconciler what
- * else to do (upload a file, ask the statistics, give up, retry later).
+ * else to do (upload a file, give up, retry later), `markUnanswered` notes a group whose answer was
+ * lost (the portal may have run it). Each command's journal step comes from the plan, never guessed
+ * from its method.
  */
 
 export interface AnswerOutcome {
   journal: StepJournal;
   /** attachRecord answered with an upload URL: the file goes there, outside the batch. */
   upload?: { uploadUrl: string; fieldName: string };
-  /** finish said "Call is not found" after an earlier finish intent: ask the statistics, don't retry. */
-  checkStatistic?: boolean;
   /** A permanent error: the call is failed with this reason. */
   failure?: { step: JournalStep; error: CrmErrorInfo };
   /** A command failed with an error another attempt may fix. */
   retryable?: CrmErrorInfo;
-  /** Errors of card commands: logged and counted, they never fail a call. */
-  cardErrors: CrmErrorInfo[];
-}
-
-export function stepOf(command: CrmCommand): JournalStep {
-  if (sameMethod(command.method, METHOD.register)) return "register";
-  if (sameMethod(command.method, METHOD.finish)) return "finish";
-  if (sameMethod(command.method, METHOD.attachRecord)) return "record";
-  if (sameMethod(command.method, METHOD.statistic)) return "statistic";
-  return "cards";
+  /** Errors that never fail a call (cards, extra commands, a refused number): logged and counted. */
+  commandErrors: CrmErrorInfo[];
 }
 
 export function withIntents(
   journal: StepJournal,
-  group: CommandGroup,
+  group: PlannedGroup,
   at: string,
   recordFile?: string,
 ): StepJournal {
   const next = structuredClone(journal);
-  for (const command of group.commands) {
-    const step = stepOf(command);
-    if (step === "register") next.register.intentAt = at;
-    if (step === "finish") {
+  group.commands.forEach((command, i) => {
+    const planned = group.steps[i]!;
+    if (planned.step === "register") {
+      const params = next.register.params ?? structuredClone(command.params);
+      next.register = {
+        ...next.register,
+        params,
+        intentAt: at,
+        firstIntentAt: next.register.firstIntentAt ?? at,
+      };
+      delete next.register.ambiguousAt;
+    } else if (planned.step === "finish") {
       const p = command.params;
       next.finish = {
         intentAt: at,
@@ -48,31 +50,58 @@ export function withIntents(
         duration: Number(p.DURATION),
         userId: Number(p.USER_ID),
       };
-    }
-    if (step === "record")
+    } else if (planned.step === "record") {
       next.record = { intentAt: at, file: recordFile ?? String(command.params.FILENAME) };
+    } else if (planned.step === "extra") {
+      const mark = { method: command.method, idempotent: planned.idempotent, intentAt: at };
+      next.extra = { ...next.extra, [planned.key]: mark };
+    }
+  });
+  return next;
+}
+
+/**
+ * The group's answer was lost (a timeout, a reset after sending, a 5xx, an unreadable 200): register and
+ * finish are marked ambiguous — the planner verifies before sending them again. Cards and attachRecord
+ * are left as they were, so the planner sends them again (both are safe to repeat). An extra command
+ * that is not idempotent is given up with a note rather than risked twice.
+ */
+export function markUnanswered(intended: StepJournal, group: PlannedGroup, at: string): StepJournal {
+  const next = structuredClone(intended);
+  for (const planned of group.steps) {
+    if (planned.step === "register") next.register.ambiguousAt = at;
+    else if (planned.step === "finish" && next.finish) next.finish.ambiguousAt = at;
+    else if (planned.step === "record" && next.record) next.record.ambiguousAt = at;
+    else if (planned.step === "extra") markExtraUnanswered(next.extra?.[planned.key], at);
   }
   return next;
 }
 
+/** An extra command sent without an answer: re-sent when idempotent, otherwise given up with a note. */
+export function markExtraUnanswered(mark: ExtraMark | undefined, at: string): void {
+  if (!mark || mark.doneAt || mark.error !== undefined) return;
+  if (mark.idempotent) mark.ambiguousAt = at;
+  else mark.error = "AMBIGUOUS: no answer, and the command is not safe to send twice";
+}
+
 export function applyAnswers(
   before: StepJournal,
-  group: CommandGroup,
+  group: PlannedGroup,
   results: CommandResult[],
   at: string,
-  /** The journal before intents were written: did an earlier finish attempt exist? */
-  hadFinishIntent: boolean,
 ): AnswerOutcome {
   const journal = structuredClone(before);
-  const outcome: AnswerOutcome = { journal, cardErrors: [] };
+  const outcome: AnswerOutcome = { journal, commandErrors: [] };
   group.commands.forEach((command, i) => {
-    const result = results[i] ?? { ok: false, error: missingAnswer() };
-    const step = stepOf(command);
-    if (!result.ok) return noteError(outcome, command, step, result.error, hadFinishIntent);
-    if (step === "register") applyRegister(journal, command, result.result, at);
-    else if (step === "cards") applyCard(journal, command, result.result, outcome);
-    else if (step === "finish") applyFinish(journal, result.result, at);
-    else if (step === "record") applyRecord(journal, result.result, at, outcome);
+    const planned = group.steps[i]!;
+    const result = results[i];
+    if (!result) return noteMissing(outcome, planned, at);
+    if (!result.ok) return noteError(outcome, command, planned, result.error, at);
+    if (planned.step === "register") applyRegister(journal, command, result.result, at);
+    else if (planned.step === "cards") applyCard(journal, command, result.result, outcome);
+    else if (planned.step === "finish") applyFinish(journal, result.result, at);
+    else if (planned.step === "record") applyRecord(journal, result.result, at, outcome);
+    else if (planned.step === "extra") applyExtra(journal, planned.key, result.result, at);
   });
   return outcome;
 }
@@ -83,12 +112,13 @@ function applyRegister(journal: StepJournal, command: CrmCommand, result: unknow
   journal.bxCallId = callId;
   journal.registeredFor = userIdsOf(command)[0];
   journal.register.doneAt = at;
+  delete journal.register.ambiguousAt;
 }
 
 function applyCard(journal: StepJournal, command: CrmCommand, result: unknown, outcome: AnswerOutcome): void {
   const users = userIdsOf(command);
   if (result === false) {
-    outcome.cardErrors.push({
+    outcome.commandErrors.push({
       code: "CARD_CALL_NOT_FOUND",
       description: `${command.method}: call not found`,
       retryable: false,
@@ -107,7 +137,8 @@ function applyCard(journal: StepJournal, command: CrmCommand, result: unknown, o
 
 function applyFinish(journal: StepJournal, result: unknown, at: string): void {
   const record = (result ?? {}) as { CRM_ACTIVITY_ID?: unknown };
-  journal.finish = { ...journal.finish!, doneAt: at };
+  const { ambiguousAt: _a, notFoundAt: _n, ...finish } = journal.finish!;
+  journal.finish = { ...finish, doneAt: at };
   if (record.CRM_ACTIVITY_ID !== undefined && record.CRM_ACTIVITY_ID !== null) {
     journal.finish.activityId = String(record.CRM_ACTIVITY_ID);
   }
@@ -126,26 +157,96 @@ function applyRecord(journal: StepJournal, result: unknown, at: string, outcome:
   journal.record = { ...journal.record!, doneAt: at };
 }
 
+function applyExtra(journal: StepJournal, key: string, result: unknown, at: string): void {
+  const mark = journal.extra?.[key];
+  if (!mark) return;
+  delete mark.ambiguousAt;
+  mark.doneAt = at;
+  mark.result = result;
+}
+
+/** The batch answered, but not for this command: it is treated like an unanswered one. */
+function noteMissing(outcome: AnswerOutcome, planned: PlannedStep, at: string): void {
+  const group: PlannedGroup = { callId: "", lane: "bulk", commands: [], steps: [planned] };
+  Object.assign(outcome.journal, markUnanswered(outcome.journal, group, at));
+  outcome.retryable ??= {
+    code: "NO_ANSWER",
+    description: "the batch returned no answer for this command",
+    retryable: true,
+  };
+}
+
 function noteError(
   outcome: AnswerOutcome,
   command: CrmCommand,
-  step: JournalStep,
+  planned: PlannedStep,
   error: CrmErrorInfo,
-  hadFinishIntent: boolean,
+  at: string,
 ): void {
-  if (step === "cards") {
-    outcome.cardErrors.push(error);
+  const { journal } = outcome;
+  if (planned.step === "cards") {
+    outcome.commandErrors.push(error);
     return;
   }
-  if (step === "finish" && isCallNotFound(error) && hadFinishIntent) {
-    outcome.checkStatistic = true;
+  if (planned.step === "extra") {
+    outcome.commandErrors.push(error);
+    const mark = journal.extra?.[planned.key];
+    if (mark && !error.retryable) mark.error = `${error.code}: ${error.description}`;
+    else if (mark) delete mark.intentAt; // answered: it did not run; the planner sends it again
+    return;
+  }
+  if (planned.step === "finish" && !journal.register.doneAt) {
+    clearIntent(journal, planned); // register+finish: the register's own error decides
+    return;
+  }
+  if (planned.step === "finish" && isCallNotFound(error)) {
+    // The live call is gone: an earlier finish may have run (or the portal lost the call). Never a
+    // failure and never a blind retry: the planner asks the statistics.
+    journal.finish!.notFoundAt = at;
+    return;
+  }
+  clearIntent(journal, planned); // the portal answered: the command did not run
+  if (
+    planned.step === "register" &&
+    isPhoneNumberRefusal(error.description) &&
+    !journal.register.refusedNumber
+  ) {
+    // The planner registers the call again under the placeholder number at once.
+    journal.register.refusedNumber = String(command.params.PHONE_NUMBER ?? "");
+    outcome.commandErrors.push(error);
     return;
   }
   if (outcome.failure || outcome.retryable) return; // the first error of the group is the reason
+  const step = planned.step;
   if (error.retryable) outcome.retryable = error;
   else if (step === "record" && recordFetchMayRecover(error))
     outcome.retryable = { ...error, retryable: true };
   else outcome.failure = { step, error };
+}
+
+/**
+ * The portal answered a command with an error: it did not run, so nothing is left to verify. A
+ * register's stored parameters go too — they were for verifying an unanswered one; the next register
+ * is planned afresh (with the placeholder, after a refused number).
+ */
+function clearIntent(journal: StepJournal, planned: PlannedStep): void {
+  if (planned.step === "register" && !journal.register.doneAt) {
+    const { refusedNumber } = journal.register;
+    journal.register = refusedNumber !== undefined ? { refusedNumber } : {};
+    return;
+  }
+  const mark =
+    planned.step === "register"
+      ? journal.register
+      : planned.step === "finish"
+        ? journal.finish
+        : planned.step === "record"
+          ? journal.record
+          : undefined;
+  if (mark && !mark.doneAt) {
+    delete mark.intentAt;
+    delete mark.ambiguousAt;
+  }
 }
 
 /**
@@ -159,8 +260,4 @@ export function recordFetchMayRecover(error: CrmErrorInfo): boolean {
 
 export function isCallNotFound(error: CrmErrorInfo): boolean {
   return /call is not found/i.test(error.description);
-}
-
-function missingAnswer(): CrmErrorInfo {
-  return { code: "NO_ANSWER", description: "the batch returned no answer for this command", retryable: true };
 }

@@ -24,7 +24,7 @@ export type ReconcileOutcome =
   | { status: "retry"; delayMs: number; error: CrmErrorInfo };
 
 export interface OutcomeDeps {
-  config: { workers: Pick<Config["workers"], "jobAttempts" | "jobBackoffMs"> };
+  config: { workers: Pick<Config["workers"], "jobAttempts" | "jobBackoffMs" | "maxHoldSec"> };
   redis: Redis;
   keys: RedisKeys;
   journals: JournalStore;
@@ -102,6 +102,35 @@ export class CallOutcomes {
   }
 
   /**
+   * Delivery is on hold cluster-wide (credentials refused, OVERLOAD_LIMIT, …): nothing was sent. The
+   * job comes back just after the hold's next probe, with jitter, and no attempt is counted — a hold
+   * never fails a call. Only a hold longer than `workers.maxHoldSec` for this call fails it (code
+   * HELD_TOO_LONG), while its state still exists, so an admin can re-process it.
+   */
+  async held(journal: StepJournal, token: string, err: DeliveryError): Promise<ReconcileOutcome> {
+    const now = this.deps.now();
+    const since = journal.heldSince ?? now.toISOString();
+    const heldSec = (now.getTime() - Date.parse(since)) / 1000;
+    const cause = `${err.lastError.code}: ${err.lastError.description}`;
+    if (heldSec >= this.deps.config.workers.maxHoldSec) {
+      const error: CrmErrorInfo = {
+        code: "HELD_TOO_LONG",
+        description: `delivery held for ${Math.round(heldSec / 60)} min (workers.maxHoldSec); cause ${cause}`,
+        retryable: false,
+      };
+      return this.fail({ ...journal, heldSince: since }, token, stepInFlight(journal), error);
+    }
+    if (!journal.heldSince) await this.deps.journals.put({ ...journal, heldSince: since }, token);
+    await this.deps.metrics.count("calls.held");
+    const delayMs = holdDelayMs(err.retryAfterMs, this.deps.random);
+    this.deps.logger.info(
+      { callId: journal.callId, delayMs, code: err.lastError.code, heldSince: since },
+      "delivery on hold, the job comes back after the next probe",
+    );
+    return { status: "retry", delayMs, error: err.lastError };
+  }
+
+  /**
    * A step that another attempt may get through: the job comes back after an exponential backoff
    * (`workers.jobBackoffMs`); after `workers.jobAttempts` the call is failed with `step` and `error`.
    */
@@ -141,11 +170,23 @@ export class CallOutcomes {
   }
 }
 
-/** The statistics cannot answer yet: come back after `delayMs`. */
+/** When a held delivery names no probe time. */
+const HOLD_FALLBACK_MS = 30_000;
+
+/**
+ * Just after the hold's next probe (so its result is known), spread by up to 20 % (at most 5 s) so
+ * the held calls of a whole cluster do not come back in one burst.
+ */
+export function holdDelayMs(retryAfterMs: number | undefined, random: () => number): number {
+  const base = Math.max(1_000, retryAfterMs ?? HOLD_FALLBACK_MS);
+  return Math.round(base + random() * Math.min(5_000, base * 0.2));
+}
+
+/** An unanswered request may still run at the portal: come back after `delayMs`. */
 export class NotYet extends Error {
   readonly info: CrmErrorInfo;
   constructor(readonly delayMs: number) {
-    super(`statistic check postponed by ${delayMs} ms`);
+    super(`postponed by ${delayMs} ms: an earlier request may still run at the portal`);
     this.info = {
       code: "IN_FLIGHT",
       description: "an earlier request may still be running at the portal",

@@ -17,6 +17,27 @@ export function sameMethod(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
+/** The journal steps of the reconciler's own methods. */
+export type CoreStep = "register" | "cards" | "finish" | "record" | "statistic";
+
+const STEP_OF_METHOD = new Map<string, CoreStep>([
+  [METHOD.register, "register"],
+  [METHOD.show, "cards"],
+  [METHOD.hide, "cards"],
+  [METHOD.finish, "finish"],
+  [METHOD.attachRecord, "record"],
+  [METHOD.statistic, "statistic"],
+]);
+
+/**
+ * The journal step of one of the reconciler's methods, mapped explicitly: any other method (a
+ * customization's `crm.activity.update`, …) is undefined — it is journaled by its own key, never
+ * mistaken for a card command.
+ */
+export function stepOfMethod(method: string): CoreStep | undefined {
+  return STEP_OF_METHOD.get(method.toLowerCase());
+}
+
 /** Bitrix24 TYPE: 2 incoming, 1 outgoing (an internal call is registered as the caller's outgoing call). */
 export function callType(call: CallState): number {
   return call.direction === "inbound" ? 2 : 1;

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { RedisKeys } from "../../core/redis/keys.ts";
+import type { ParamValue } from "../delivery/types.ts";
 
 /**
  * The per-call step journal: what the portal already has for one call. It is written only from the
@@ -7,13 +8,38 @@ import type { RedisKeys } from "../../core/redis/keys.ts";
  * sending and storing the answer leaves a trace that the next worker resolves (see reconcileCall.ts).
  */
 
-export type JournalStep = "register" | "cards" | "finish" | "record" | "statistic" | "directory";
+/** A step of the journal, as named in failure records. */
+export type JournalStep =
+  "register" | "cards" | "finish" | "record" | "statistic" | "extra" | "directory" | "hold";
 
 export interface StepMark {
-  /** Set just before the step was sent. */
+  /** Set just before the step was (last) sent. */
   intentAt?: string;
   /** Set from the portal's answer. */
   doneAt?: string;
+  /**
+   * The last send of the step got no readable answer: the portal may have run it (a timeout, a reset
+   * after sending, a 5xx, an unreadable 200, a worker that died while it was in flight). Measured from
+   * here, an unanswered request may still run at the portal for `workers.inFlightWindowMs`.
+   */
+  ambiguousAt?: string;
+}
+
+export interface RegisterMark extends StepMark {
+  /**
+   * The parameters of the register that was sent, stored with its first intent. Every re-send uses
+   * exactly these: the portal returns the existing CALL_ID for a repeat with the same PHONE_NUMBER,
+   * TYPE, USER_ID, LINE_NUMBER and EXTERNAL_CALL_ID within 30 minutes of the first one, while the call
+   * is live — recomputed parameters (another user after a transfer) would create a second call.
+   */
+  params?: Record<string, ParamValue>;
+  /** When the register was first sent: the portal's 30-minute re-registration window starts here. */
+  firstIntentAt?: string;
+  /**
+   * A PHONE_NUMBER the portal refused ("Unsupported phone number format"): the next register goes out
+   * with the placeholder (`numbers.withheldNumber`) — a bad number never fails a call.
+   */
+  refusedNumber?: string;
 }
 
 export interface FinishMark extends StepMark {
@@ -21,6 +47,8 @@ export interface FinishMark extends StepMark {
   duration: number;
   userId: number;
   activityId?: string;
+  /** The portal answered "Call is not found" to a finish: its statistics decide what happened. */
+  notFoundAt?: string;
 }
 
 export interface RecordMark extends StepMark {
@@ -30,22 +58,39 @@ export interface RecordMark extends StepMark {
   error?: string;
 }
 
+/** A command beyond register/cards/finish/record (e.g. a customization's own), journaled by a stable key. */
+export interface ExtraMark extends StepMark {
+  method: string;
+  /** Safe to send twice (ExtraCommand.idempotent); decides what an unanswered send leads to. */
+  idempotent: boolean;
+  /** The portal's answer, for whoever asked for the command (a customization may use it later). */
+  result?: unknown;
+  /** Refused, or unanswered and not safe to send twice: the command is not sent again. */
+  error?: string;
+}
+
 export interface StepJournal {
   callId: string;
-  /** Bitrix24 CALL_ID from register (or from the statistic record after a crash). */
+  /** Bitrix24 CALL_ID from register (or from the statistic record after an unanswered request). */
   bxCallId?: string;
   /** USER_ID the call was registered for. */
   registeredFor?: number;
-  register: StepMark;
+  register: RegisterMark;
   /** Users whose card is shown now (as far as the portal confirmed). */
   cardsShownTo: number[];
   finish?: FinishMark;
   record?: RecordMark;
+  /** Further commands by stable key, each sent exactly once (intent before send, answer after). */
+  extra?: Record<string, ExtraMark>;
   failed?: { reason: string; code: string; at: string; step: JournalStep };
+  /** Failures an admin re-processed (newest last, a few kept). */
+  previousFailures?: { reason: string; code: string; at: string; step: JournalStep; reprocessedAt: string }[];
   /** Set when the call is not one for the CRM (internal, …). */
   skipped?: { reason: string; at: string };
   /** Set once the call has nothing left to send. */
   deliveredAt?: string;
+  /** First time delivery was held for this call (cluster-wide hold); cleared by the next answer. */
+  heldSince?: string;
   /** Consecutive reconcile attempts that ended with a transient delivery failure. */
   attempts: number;
 }
@@ -56,6 +101,21 @@ export function emptyJournal(callId: string): StepJournal {
 
 /** Journals outlive the call state (7 days), so re-processing still finds what the CRM has. */
 export const JOURNAL_TTL_SEC = 30 * 24 * 3600;
+
+/** Sent and not answered (yet): the portal may have run it. */
+export function isPending(mark: StepMark | undefined): boolean {
+  return mark?.intentAt !== undefined && mark.doneAt === undefined;
+}
+
+/**
+ * Until when (ms) an unanswered send of this step may still run at the portal: the window starts at
+ * the LAST attempt (its intent, or the moment its outcome was known, whichever is later), never the first.
+ */
+export function inFlightUntil(mark: StepMark | undefined, windowMs: number): number {
+  if (!isPending(mark)) return 0;
+  const last = Math.max(Date.parse(mark!.intentAt!), Date.parse(mark!.ambiguousAt ?? "") || 0);
+  return last + windowMs;
+}
 
 /** Raised when the per-call lock was lost (expired, taken over) before a journal write. */
 export class LockLost extends Error {

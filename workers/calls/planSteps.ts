@@ -1,4 +1,3 @@
-import { basename, extname } from "node:path";
 import type { CallState } from "../../core/calls/types.ts";
 import type { CardMode, Config } from "../../core/config/schema.ts";
 import {
@@ -11,95 +10,95 @@ import {
   talkDurationSec,
   type UserDirectory,
 } from "../../core/calls/decisions/index.ts";
-import type { CommandGroup, CrmCommand } from "../delivery/types.ts";
-import { isSafeSpoolFile } from "../../core/recordings/spoolPath.ts";
-import { signedRecordingUrl } from "../../core/recordings/signedLink.ts";
+import type { CrmCommand } from "../delivery/types.ts";
 import {
-  attachRecordCommand,
-  attachRecordUrlCommand,
   cardCommand,
   finishCommand,
+  METHOD,
   refToRegister,
   registerCommand,
   type CallIdParam,
+  type FinishInput,
 } from "./commands.ts";
-import type { JournalStep, StepJournal } from "./journal.ts";
+import { isPending, type StepJournal } from "./journal.ts";
+import { plannedGroup, send, type ExtraCommand, type Plan, type PlannedGroup } from "./plan.ts";
+import { planRecording } from "./planRecording.ts";
 import { clientPhoneNumber } from "./phoneNumber.ts";
 
 /**
- * The planner: what the CRM still lacks for one call, as command groups. PURE — the call state, the
- * journal, the directory and the config in; commands out. The reconciler sends the groups, writes the
- * answers into the journal and asks again until nothing is left.
+ * The planner: what the CRM still lacks for one call, as one Plan. PURE — the call state, the journal,
+ * the directory, the config and the clock in; a plan out. The reconciler carries it out, writes the
+ * answers into the journal and asks again until the plan is `done`.
+ *
+ * Unanswered requests (workers/README.md, "Ambiguous answers"): a register is repeated with its stored
+ * parameters (the portal's 30-minute rule makes that idempotent while its call is live); an unanswered
+ * finish is never re-sent before the statistics answered; cards and attachRecord are re-sent as planned.
  */
 
 export type CallDirectory = UserDirectory;
-
-export interface Plan {
-  /** Sent in order; each group travels in one batch. */
-  groups: CommandGroup[];
-  /** Nothing to send until the call changes (e.g. `operator`, `recording`, `callEnd`). */
-  waitFor?: string;
-  /** Ask the portal's call statistics before doing anything (a register may have run unrecorded). */
-  check?: "statistic";
-  /** Not a call for the CRM: mark the journal skipped with this reason. */
-  skip?: string;
-  /** The call cannot be delivered (permanent); mark it failed. */
-  fail?: { code: string; reason: string; step: JournalStep };
-  /** The recording will not be attached (format, configuration); store the reason, the call is done. */
-  recordSkip?: string;
-  /** Nothing is left: the call is fully in the CRM. */
-  done?: boolean;
-}
 
 export type PlanConfig = Pick<Config, "crm" | "numbers"> & {
   http?: Pick<Config["http"], "publicUrl" | "signingKey" | "recordLinkTtlSec">;
 };
 
-const NOTHING: Plan = { groups: [] };
+export interface PlanContext {
+  /** The caller's clock (dates the signed recording link). */
+  now?: Date;
+  /** Commands customizations want sent for this call (none by default). */
+  extras?: ExtraCommand[];
+}
 
 export function planSteps(
   call: CallState,
   journal: StepJournal,
   directory: CallDirectory,
   config: PlanConfig,
-  /** Dates the signed recording link of `crm.recordDelivery: "url"` (the caller's clock). */
-  now?: Date,
+  context: PlanContext = {},
 ): Plan {
-  if (journal.failed || journal.skipped) return NOTHING;
+  if (journal.failed || journal.skipped) return { kind: "ended" };
   if (!isCrmCall(call, { registerInternal: config.crm.registerInternal })) {
-    return { groups: [], skip: `${call.direction} call, not registered in the CRM (crm.registerInternal)` };
+    return {
+      kind: "skip",
+      reason: `${call.direction} call, not registered in the CRM (crm.registerInternal)`,
+    };
   }
+  const now = context.now ?? new Date();
   const over = callIsOver(call);
   if (!journal.register.doneAt) {
     return over
       ? planRegisterAndFinish(call, journal, directory, config)
-      : planRegister(call, directory, config);
+      : planRegister(call, journal, directory, config);
   }
-  if (!over) return planCards(call, journal, directory, config);
+  if (!over) return planCards(call, journal, directory, config, pendingExtras(context, journal, "register"));
   if (!journal.finish?.doneAt) return planFinish(call, journal, directory, config);
-  return planRecording(call, journal, config, now);
+  return withExtras(
+    call.callId,
+    planRecording(call, journal, config, now),
+    pendingExtras(context, journal, "finish"),
+  );
 }
 
 /** Live and not registered: register (no card from register itself), then show to the audience. */
-function planRegister(call: CallState, directory: CallDirectory, config: PlanConfig): Plan {
-  const userId = registerUser(call, directory, { defaultUserId: config.crm.defaultUserId })?.userId;
-  if (userId === undefined) return { groups: [], waitFor: "operator" };
-  const commands: CrmCommand[] = [
-    registerCommand(call, {
-      userId,
-      phoneNumber: clientPhoneNumber(call, config),
-      createLeads: config.crm.createLeads,
-    }),
-  ];
+function planRegister(
+  call: CallState,
+  journal: StepJournal,
+  directory: CallDirectory,
+  config: PlanConfig,
+): Plan {
+  const register = storedRegister(journal) ?? freshRegister(call, journal, directory, config);
+  if (!register) return { kind: "wait", for: "operator" };
+  const commands: CrmCommand[] = [register];
   const audience = cardAudience(call, directory, cardModeOf(call, directory, config));
   if (audience.length > 0) commands.push(cardCommand("show", refToRegister(0), audience));
-  return { groups: [{ callId: call.callId, lane: "interactive", commands }] };
+  return send(plannedGroup(call.callId, "interactive", commands));
 }
 
 /**
  * Over and never registered: register and finish in one group, finish citing register's CALL_ID, and
- * no card at all. A register intent without an answer means an earlier group may have gone through:
- * the portal's statistics are asked first.
+ * no card at all. An unanswered finish may have run: the statistics are asked first. An unanswered
+ * register alone (no finish went, or the one that did was verified as not run) is repeated alone with
+ * its stored parameters: if it ran, its portal call is still live — only a finish ends it — so the
+ * repeat returns the same CALL_ID; finish follows once it is answered.
  */
 function planRegisterAndFinish(
   call: CallState,
@@ -107,16 +106,20 @@ function planRegisterAndFinish(
   directory: CallDirectory,
   config: PlanConfig,
 ): Plan {
-  if (journal.register.intentAt) return { groups: [], check: "statistic" };
+  if (isPending(journal.finish)) return { kind: "check", step: "registerAndFinish" };
+  const stored = storedRegister(journal);
+  if (stored && isPending(journal.register)) return send(plannedGroup(call.callId, "bulk", [stored]));
   const finish = finishInput(call, directory, config, undefined);
   if (!finish) return noUser();
-  const register = registerCommand(call, {
-    userId: finish.userId,
-    phoneNumber: clientPhoneNumber(call, config),
-    createLeads: config.crm.createLeads,
-  });
+  const register =
+    stored ??
+    registerCommand(call, {
+      userId: finish.userId,
+      phoneNumber: clientPhoneNumber(call, config, journal.register.refusedNumber),
+      createLeads: config.crm.createLeads,
+    });
   const commands = [register, finishCommand(refToRegister(0), finish)];
-  return { groups: [{ callId: call.callId, lane: "bulk", commands }] };
+  return send(plannedGroup(call.callId, "bulk", commands));
 }
 
 /** Registered and live: one show for new viewers, one hide for those who should no longer see it. */
@@ -125,6 +128,7 @@ function planCards(
   journal: StepJournal,
   directory: CallDirectory,
   config: PlanConfig,
+  extras: ExtraCommand[],
 ): Plan {
   const desired = new Set(cardAudience(call, directory, cardModeOf(call, directory, config)));
   const shown = new Set(journal.cardsShownTo);
@@ -134,67 +138,68 @@ function planCards(
   const commands: CrmCommand[] = [];
   if (removals.length > 0) commands.push(cardCommand("hide", callId, removals));
   if (additions.length > 0) commands.push(cardCommand("show", callId, additions));
-  if (commands.length === 0) return { groups: [], waitFor: "callEnd" };
-  return { groups: [{ callId: call.callId, lane: "interactive", commands }] };
+  const cards: Plan =
+    commands.length === 0
+      ? { kind: "wait", for: "callEnd" }
+      : send(plannedGroup(call.callId, "interactive", commands));
+  return withExtras(call.callId, cards, extras);
 }
 
-/** Over and registered: hide every card still shown, then finish. */
+/** Over and registered: hide every card still shown, then finish — unless an earlier finish may have run. */
 function planFinish(
   call: CallState,
   journal: StepJournal,
   directory: CallDirectory,
   config: PlanConfig,
 ): Plan {
+  if (isPending(journal.finish) || journal.finish?.notFoundAt) return { kind: "check", step: "finish" };
   const callId: CallIdParam = journal.bxCallId!;
   const finish = finishInput(call, directory, config, journal.registeredFor);
   if (!finish) return noUser();
   const commands: CrmCommand[] = [];
   if (journal.cardsShownTo.length > 0) commands.push(cardCommand("hide", callId, journal.cardsShownTo));
   commands.push(finishCommand(callId, finish));
-  return { groups: [{ callId: call.callId, lane: "bulk", commands }] };
+  return send(plannedGroup(call.callId, "bulk", commands));
 }
 
-const ATTACHABLE = new Set([".wav", ".mp3"]);
+/** The register that was sent before, with exactly its parameters (see RegisterMark.params). */
+function storedRegister(journal: StepJournal): CrmCommand | undefined {
+  const params = journal.register.params;
+  return params ? { method: METHOD.register, params: structuredClone(params) } : undefined;
+}
 
-/**
- * Finished: the recording follows once it is done. `upload`: attachRecord FILENAME, the file goes to
- * the answered uploadUrl outside the batch. `url`: attachRecord RECORD_URL, a signed link to this
- * connector's HTTP API, and nothing else to send.
- */
-function planRecording(
+function freshRegister(
   call: CallState,
   journal: StepJournal,
+  directory: CallDirectory,
   config: PlanConfig,
-  now: Date | undefined,
-): Plan {
-  if (journal.record?.doneAt || journal.record?.error) return { groups: [], done: true };
-  const recording = call.recording;
-  if (!recording || recording.state === "failed") return { groups: [], done: true };
-  if (recording.state === "recording" || !recording.file) return { groups: [], waitFor: "recording" };
-  const fileName = basename(recording.file);
-  if (!ATTACHABLE.has(extname(fileName).toLowerCase())) {
-    return { groups: [], recordSkip: `recording ${fileName} is not wav or mp3` };
-  }
-  if (!isSafeSpoolFile(recording.file)) {
-    return { groups: [], recordSkip: `recording path ${recording.file} is not inside the spool` };
-  }
-  if (config.crm.recordDelivery === "upload") {
-    const commands = [attachRecordCommand(journal.bxCallId!, fileName)];
-    return { groups: [{ callId: call.callId, lane: "bulk", commands }] };
-  }
-  const { publicUrl, signingKey, recordLinkTtlSec } = config.http ?? {};
-  if (!publicUrl || !signingKey) {
-    return { groups: [], recordSkip: "crm.recordDelivery=url needs http.publicUrl and http.signingKey" };
-  }
-  const url = signedRecordingUrl({
-    publicUrl,
-    file: recording.file,
-    key: signingKey,
-    nowMs: (now ?? new Date()).getTime(),
-    ttlSec: recordLinkTtlSec,
+): CrmCommand | undefined {
+  const userId = registerUser(call, directory, { defaultUserId: config.crm.defaultUserId })?.userId;
+  if (userId === undefined) return undefined;
+  return registerCommand(call, {
+    userId,
+    phoneNumber: clientPhoneNumber(call, config, journal.register.refusedNumber),
+    createLeads: config.crm.createLeads,
   });
-  const commands = [attachRecordUrlCommand(journal.bxCallId!, url, fileName)];
-  return { groups: [{ callId: call.callId, lane: "bulk", commands }] };
+}
+
+/** Extra commands that are due at this stage and neither answered nor given up. */
+function pendingExtras(
+  context: PlanContext,
+  journal: StepJournal,
+  stage: ExtraCommand["after"],
+): ExtraCommand[] {
+  return (context.extras ?? []).filter((e) => {
+    const mark = journal.extra?.[e.key];
+    return (stage === "finish" || e.after === "register") && !mark?.doneAt && mark?.error === undefined;
+  });
+}
+
+/** Extras travel in a bulk group of their own; whatever else the plan says comes on the next round. */
+function withExtras(callId: string, plan: Plan, extras: ExtraCommand[]): Plan {
+  if (extras.length === 0) return plan;
+  const group: PlannedGroup = plannedGroup(callId, "bulk", [], extras);
+  return plan.kind === "send" ? send(...plan.groups, group) : send(group);
 }
 
 function finishInput(
@@ -202,7 +207,7 @@ function finishInput(
   directory: CallDirectory,
   config: PlanConfig,
   registeredFor: number | undefined,
-): { userId: number; duration: number; statusCode: string; addToChat: boolean } | undefined {
+): FinishInput | undefined {
   const userId =
     responsibleUser(call, directory, { defaultUserId: config.crm.defaultUserId })?.userId ?? registeredFor;
   if (userId === undefined) return undefined;
@@ -216,12 +221,10 @@ function finishInput(
 
 function noUser(): Plan {
   return {
-    groups: [],
-    fail: {
-      code: "NO_USER",
-      reason: "no CRM user rang or answered and crm.defaultUserId is not set",
-      step: "register",
-    },
+    kind: "fail",
+    code: "NO_USER",
+    reason: "no CRM user rang or answered and crm.defaultUserId is not set",
+    step: "register",
   };
 }
 

@@ -6,15 +6,17 @@ import type { Logger } from "../../core/logging/logger.ts";
 import type { Metrics } from "../../core/metrics/metrics.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
 import { DeliveryError } from "../delivery/deliveryError.ts";
-import type { CommandGroup, CrmErrorInfo, CrmFileDelivery } from "../delivery/types.ts";
-import { applyAnswers, withIntents } from "./applyAnswers.ts";
+import type { CrmErrorInfo, CrmFileDelivery } from "../delivery/types.ts";
 import type { CallLocks } from "./callLock.ts";
 import { CallOutcomes, NotYet, stepInFlight, type ReconcileOutcome } from "./callOutcome.ts";
+import { GroupSender, mayHaveRun, type Round } from "./groupSender.ts";
 import { emptyJournal, LockLost, type JournalStore, type StepJournal } from "./journal.ts";
+import { adoptOrphanIntents } from "./orphanIntents.ts";
+import type { ExtraCommand, Plan } from "./plan.ts";
 import { planSteps, type CallDirectory } from "./planSteps.ts";
-import { RecordingStep } from "./recordingUpload.ts";
+import { reprocessTaken, takeReprocessRequest } from "./reprocessRequest.ts";
 import {
-  applyStatistic,
+  applyCheck,
   findStatisticRecord,
   NO_STATISTIC_ANSWER,
   statisticGroup,
@@ -36,7 +38,6 @@ export interface ReconcileDirectory extends CallDirectory {
 
 export interface ReconcilerDeps {
   config: Pick<Config, "crm" | "numbers" | "recording" | "workers"> & {
-    bitrix: Pick<Config["bitrix"], "requestTimeoutMs">;
     http?: Pick<Config["http"], "publicUrl" | "signingKey" | "recordLinkTtlSec">;
   };
   redis: Redis;
@@ -51,6 +52,11 @@ export interface ReconcilerDeps {
   logger: Logger;
   now?: () => Date;
   random?: () => number;
+  /**
+   * CRM commands customizations want sent for a call, each under a stable key: journaled (intent
+   * before sending, answer after) and sent once per call. None by default.
+   */
+  extraCommands?: (call: CallState, journal: Readonly<StepJournal>) => ExtraCommand[];
 }
 
 /** Plan → send → store rounds per job; a call needs at most ~4 (register, cards, finish, record). */
@@ -62,18 +68,15 @@ const ROUND_LIMIT: CrmErrorInfo = {
   retryable: true,
 };
 
-/** A round's verdict: go on planning, or stop with this outcome. */
-type Round = { next: true; journal: StepJournal } | { next: false; outcome: ReconcileOutcome };
-
 export class CallReconciler {
   private readonly now: () => Date;
-  private readonly recording: RecordingStep;
   private readonly outcomes: CallOutcomes;
+  private readonly sender: GroupSender;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.recording = new RecordingStep({ ...deps, spoolDir: deps.config.recording.spoolDir, now: this.now });
     this.outcomes = new CallOutcomes({ ...deps, now: this.now, random: deps.random ?? Math.random });
+    this.sender = new GroupSender({ ...deps, now: this.now, outcomes: this.outcomes });
   }
 
   async reconcile(callId: string): Promise<ReconcileOutcome> {
@@ -126,7 +129,8 @@ export class CallReconciler {
   }
 
   private async underLock(callId: string, token: string): Promise<ReconcileOutcome> {
-    let journal = (await this.deps.journals.get(callId)) ?? emptyJournal(callId);
+    let journal = await this.opened(callId, token);
+    let unanswered = 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const call = await this.deps.calls.get(callId);
       if (!call) return { status: "noState" };
@@ -140,6 +144,10 @@ export class CallReconciler {
         journal = (await this.deps.journals.get(callId)) ?? journal;
         if (err instanceof StatisticUnanswered)
           return this.outcomes.retryOrFail(journal, token, "statistic", err.error);
+        if (err.reason === "held") return this.outcomes.held(journal, token, err);
+        // The first unanswered request of a job is verified at once (the next round plans the check
+        // or the idempotent re-send); a second one ends the job like any failure.
+        if (mayHaveRun(err) && unanswered++ === 0) continue;
         return this.outcomes.deliveryFailed(journal, token, err);
       }
     }
@@ -148,82 +156,61 @@ export class CallReconciler {
     return this.outcomes.retryOrFail(journal, token, stepInFlight(journal), ROUND_LIMIT);
   }
 
+  /**
+   * The journal as this reconcile starts from it: intents a dead worker left are marked unanswered
+   * (verified before anything is re-sent), and an admin's re-processing request re-opens a failed call.
+   */
+  private async opened(callId: string, token: string): Promise<StepJournal> {
+    const stored = (await this.deps.journals.get(callId)) ?? emptyJournal(callId);
+    const reopened = await takeReprocessRequest(this.deps, stored, this.now());
+    if (reopened) {
+      await this.deps.journals.put(reopened, token);
+      await reprocessTaken(this.deps, reopened);
+    }
+    const journal = reopened ?? stored;
+    const adopted = adoptOrphanIntents(journal, this.now().toISOString());
+    if (!adopted) return journal;
+    this.deps.logger.warn(
+      { callId },
+      "unanswered intents of an earlier reconcile: verified before re-sending",
+    );
+    await this.deps.journals.put(adopted, token);
+    return adopted;
+  }
+
   private async round(call: CallState, journal: StepJournal, token: string): Promise<Round> {
     const { directory, config } = this.deps;
     await directory.refreshOnMiss(extensionsOf(call));
-    const plan = planSteps(call, journal, directory, config, this.now());
-    if (plan.fail)
-      return this.stop(await this.outcomes.fail(journal, token, plan.fail.step, failInfo(plan.fail)));
-    if (plan.skip) return this.stop(await this.outcomes.skip(journal, token, plan.skip));
-    if (plan.check === "statistic")
-      return { next: true, journal: await this.checkStatistic(journal, token, true) };
-    if (plan.recordSkip)
-      return { next: true, journal: await this.skipRecord(journal, token, plan.recordSkip) };
-    if (plan.groups.length === 0) {
-      // Marks found in the journal are applied again: a worker may have died right after writing them.
-      if (plan.done) return this.stop(await this.outcomes.delivered(journal, token));
-      if (journal.failed)
-        return this.stop(await this.outcomes.failedBefore({ ...journal, failed: journal.failed }));
-      if (journal.skipped)
-        return this.stop(await this.outcomes.skippedBefore({ ...journal, skipped: journal.skipped }));
-      return this.stop({ status: "waiting", waitFor: plan.waitFor ?? "change" });
+    const extras = this.deps.extraCommands?.(call, journal) ?? [];
+    const plan: Plan = planSteps(call, journal, directory, config, { now: this.now(), extras });
+    switch (plan.kind) {
+      case "send":
+        return this.sender.sendAll(call, journal, plan.groups, token);
+      case "check":
+        return { next: true, journal: await this.checkStatistic(journal, token) };
+      case "recordSkip":
+        return { next: true, journal: await this.skipRecord(journal, token, plan.reason) };
+      case "wait":
+        return this.stop({ status: "waiting", waitFor: plan.for });
+      case "fail":
+        return this.stop(await this.outcomes.fail(journal, token, plan.step, failInfo(plan)));
+      case "skip":
+        return this.stop(await this.outcomes.skip(journal, token, plan.reason));
+      case "done":
+        // Marks found in the journal are applied again: a worker may have died right after writing them.
+        return this.stop(await this.outcomes.delivered(journal, token));
+      case "ended":
+        if (journal.failed)
+          return this.stop(await this.outcomes.failedBefore({ ...journal, failed: journal.failed }));
+        return this.stop(await this.outcomes.skippedBefore({ ...journal, skipped: journal.skipped! }));
     }
-    const unattachable = await this.recording.checkFile(call, journal, plan.groups);
-    if (unattachable) {
-      await this.deps.journals.put(unattachable, token);
-      return { next: true, journal: unattachable };
-    }
-    for (const group of plan.groups) {
-      const sent = await this.sendGroup(call, journal, group, token);
-      if (!sent.next) return sent;
-      journal = sent.journal;
-    }
-    return { next: true, journal };
-  }
-
-  /** Intents first, then the group, then the answers — each journal write fenced by the lock. */
-  private async sendGroup(
-    call: CallState,
-    journal: StepJournal,
-    group: CommandGroup,
-    token: string,
-  ): Promise<Round> {
-    const at = () => this.now().toISOString();
-    const hadFinishIntent = journal.finish?.intentAt !== undefined && journal.finish.doneAt === undefined;
-    const intended = withIntents(journal, group, at(), call.recording?.file);
-    await this.deps.journals.put(intended, token);
-    const results = await this.deps.delivery.send(group);
-    const outcome = applyAnswers(intended, group, results, at(), hadFinishIntent);
-    let next = outcome.journal;
-    for (const e of outcome.cardErrors) {
-      this.deps.logger.warn(
-        { callId: call.callId, code: e.code, error: e.description },
-        "card command failed",
-      );
-      await this.deps.metrics.count(`errors.${e.code}`);
-    }
-    if (outcome.failure)
-      return this.stop(await this.outcomes.fail(next, token, outcome.failure.step, outcome.failure.error));
-    if (outcome.retryable) {
-      await this.deps.journals.put(next, token);
-      throw new DeliveryError("retries_exhausted", outcome.retryable, 1);
-    }
-    if (outcome.checkStatistic) next = await this.checkStatistic(next, token, false);
-    if (outcome.upload) next = await this.recording.upload(call, next, outcome.upload);
-    if (next.attempts > 0) next.attempts = 0;
-    await this.deps.journals.put(next, token);
-    return { next: true, journal: next };
   }
 
   /**
-   * Asks the portal whether an unanswered register(+finish) went through, and stores what it says.
-   * `mayBeInFlight`: the unanswered request may still be running (a worker died while it was sent).
+   * Asks the portal's statistics whether an unanswered finish (or register+finish) went through, and
+   * stores what they say; an unanswered register that may still run makes the job come back later.
    */
-  private async checkStatistic(
-    journal: StepJournal,
-    token: string,
-    mayBeInFlight: boolean,
-  ): Promise<StepJournal> {
+  private async checkStatistic(journal: StepJournal, token: string): Promise<StepJournal> {
     const [result] = await this.deps.delivery.send(statisticGroup(journal.callId));
     if (!result?.ok) {
       // Without an answer nobody knows whether the call is in the CRM: sending register+finish again
@@ -232,29 +219,17 @@ export class CallReconciler {
       this.deps.logger.warn({ callId: journal.callId, code: error.code }, "statistic check failed");
       throw new StatisticUnanswered(error);
     }
-    const record = findStatisticRecord(journal.callId, result);
+    await this.deps.metrics.count("calls.verified");
+    const record = findStatisticRecord(journal, result);
+    const now = this.now();
+    const verdict = applyCheck(journal, record, now, this.deps.config.workers.inFlightWindowMs);
     this.deps.logger.info(
-      { callId: journal.callId, found: record !== undefined },
-      "statistic checked after a crash",
+      { callId: journal.callId, found: record !== undefined, waits: "notBeforeMs" in verdict },
+      "statistic checked after an unanswered request",
     );
-    const pendingMs = mayBeInFlight ? this.inFlightWindowLeft(journal) : 0;
-    if (!record && pendingMs > 0) throw new NotYet(pendingMs);
-    const next = applyStatistic(journal, record, this.now().toISOString());
-    await this.deps.journals.put(next, token);
-    return next;
-  }
-
-  /**
-   * A request the dead worker sent may still run at the portal until it would have timed out; only
-   * after that does "no statistic record" prove that its register(+finish) did not happen.
-   */
-  private inFlightWindowLeft(journal: StepJournal): number {
-    const intents = [journal.register.intentAt, journal.finish?.intentAt].filter(
-      (t): t is string => t !== undefined,
-    );
-    if (intents.length === 0) return 0;
-    const latest = Math.max(...intents.map((t) => Date.parse(t)));
-    return latest + this.deps.config.bitrix.requestTimeoutMs - this.now().getTime();
+    if ("notBeforeMs" in verdict) throw new NotYet(Math.max(100, verdict.notBeforeMs - now.getTime()));
+    await this.deps.journals.put(verdict.journal, token);
+    return verdict.journal;
   }
 
   private async skipRecord(journal: StepJournal, token: string, reason: string): Promise<StepJournal> {

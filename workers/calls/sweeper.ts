@@ -12,6 +12,7 @@ import {
 import type { Logger } from "../../core/logging/logger.ts";
 import { minuteBucket, type Metrics } from "../../core/metrics/metrics.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
+import { trimByAge, type TrimConfig } from "./indexTrim.ts";
 
 /**
  * The safety net behind "every call in the CRM": an ended call stays in `undeliveredCalls` until a
@@ -19,11 +20,12 @@ import type { RedisKeys } from "../../core/redis/keys.ts";
  * unexpected reason, a job never published, a reconcile that stopped early) is found here: every
  * `workers.sweepIntervalMs` one worker (Redis lock) queues a `reprocess` job for each such call that
  * ended more than `workers.sweepAfterSec` ago and has no job waiting. A reconcile is idempotent, so a
- * job too many costs a little time, never a second call in the CRM.
+ * job too many costs a little time, never a second call in the CRM. The same round trims the
+ * delivered/failed indexes and the heartbeats by age (indexTrim.ts).
  */
 
 export interface SweeperDeps {
-  config: { workers: Pick<Config["workers"], "sweepAfterSec" | "sweepIntervalMs"> };
+  config: { workers: Pick<Config["workers"], "sweepAfterSec" | "sweepIntervalMs"> & TrimConfig };
   redis: Redis;
   keys: RedisKeys;
   queue: Queue;
@@ -82,6 +84,10 @@ export class UndeliveredSweeper {
     if (queued > 0) {
       await this.deps.metrics.count("calls.swept", queued);
       this.deps.logger.warn({ calls: queued }, "undelivered calls queued again by the sweeper");
+    }
+    const trimmed = await trimByAge(redis, keys, config.workers, nowMs);
+    if (trimmed.delivered + trimmed.failed + trimmed.heartbeats > 0) {
+      this.deps.logger.info(trimmed, "old index entries and heartbeats trimmed");
     }
     return queued;
   }

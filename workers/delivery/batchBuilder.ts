@@ -12,6 +12,8 @@ export interface QueuedGroup {
   /** Enqueue order, unique per delivery instance; also names the group's command keys. */
   seq: number;
   group: CommandGroup;
+  /** The shared queue's id of the group (follow-ups of a group keep it). */
+  tag?: string;
 }
 
 /** Checks a group before it is queued; returns why it cannot be sent, or undefined. */

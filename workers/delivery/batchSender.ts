@@ -1,35 +1,105 @@
 import type { BatchResponse } from "../bitrix/client.ts";
+import { commandErrorInfo, holdsAsCommandError } from "../bitrix/errors.ts";
 import { buildBatchCommands, commandKey, groupResults, type QueuedGroup } from "./batchBuilder.ts";
+import { DeliveryError } from "./deliveryError.ts";
 import { pauseUntil, sendPaced, type SenderDeps } from "./pacedRequest.ts";
 import type { CommandResult, Lane } from "./types.ts";
 
 export type { SenderDeps, SenderSettings } from "./pacedRequest.ts";
 
+/** What became of one group of a batch; `dropped`: its owner took it back before it was sent. */
+export type GroupOutcome =
+  | { kind: "answered"; results: CommandResult[] }
+  | { kind: "failed"; error: DeliveryError }
+  | { kind: "dropped" };
+
+/**
+ * Decides, right before each attempt, which groups of a batch may still be sent (the shared queue's
+ * fence: a group its owner took back, or one this process no longer may send, is left out).
+ */
+export type ClaimGroups = (groups: QueuedGroup[]) => Promise<QueuedGroup[]>;
+
 /**
  * Sends one batch until it is answered (limiter, retries and backoff: see `sendPaced`). Returns one
- * result list per group, or throws a DeliveryError.
+ * outcome per group, in order: its results, the DeliveryError of the whole request, `held` for a group
+ * refused by a portal-wide code inside the batch, or `dropped`.
  */
-export async function sendBatch(groups: QueuedGroup[], deps: SenderDeps): Promise<CommandResult[][]> {
-  const cmd = buildBatchCommands(groups);
+export async function sendBatch(
+  groups: QueuedGroup[],
+  deps: SenderDeps,
+  claim?: ClaimGroups,
+): Promise<GroupOutcome[]> {
   const methods = [...new Set(groups.flatMap((q) => q.group.commands.map((c) => c.method)))];
   const lane: Lane = groups.some((q) => q.group.lane === "interactive") ? "interactive" : "bulk";
-  const size = Object.keys(cmd).length;
-  const calls = groups.map((q) => q.group.callId);
-  return sendPaced(
-    {
-      kind: "batch",
-      lane,
-      methods,
-      logFields: { calls: calls.slice(0, 20), size },
-      attempt: async () => {
-        void deps.metrics?.count("crm.commands", size);
-        const response = await deps.client.callBatch(cmd, false);
-        await observeCommands(groups, response, deps);
-        return groups.map((q) => groupResults(q, response));
+  let live = groups;
+  try {
+    const response = await sendPaced(
+      {
+        kind: "batch",
+        lane,
+        methods,
+        logFields: { calls: groups.slice(0, 20).map((q) => q.group.callId), groups: groups.length },
+        attempt: async () => {
+          if (claim) live = await claim(live);
+          if (live.length === 0) return undefined;
+          const cmd = buildBatchCommands(live);
+          void deps.metrics?.count("crm.commands", Object.keys(cmd).length);
+          const answer = await deps.client.callBatch(cmd, false);
+          await observeCommands(live, answer, deps);
+          return answer;
+        },
+        holdCause: (answer) => (answer ? commandHoldCause(answer) : undefined),
       },
-    },
-    deps,
-  );
+      deps,
+    );
+    return groups.map((q) => {
+      if (!response || !live.includes(q)) return { kind: "dropped" };
+      return groupOutcome(q, response, deps);
+    });
+  } catch (err) {
+    if (!(err instanceof DeliveryError)) throw err;
+    if (err.reason === "held") deps.hold.countHeld(err.lastError.code, live.length);
+    return groups.map((q) => (live.includes(q) ? { kind: "failed", error: err } : { kind: "dropped" }));
+  }
+}
+
+/** The first portal-wide refusal among the batch's command errors (a scope, the auth type, …). */
+function commandHoldCause(response: BatchResponse): { code: string; description: string } | undefined {
+  for (const entry of Object.values(response.result_error)) {
+    const info = commandErrorInfo(entry);
+    if (holdsAsCommandError(info.code)) return { code: info.code, description: info.description };
+  }
+  return undefined;
+}
+
+/**
+ * A group's results. Commands refused by a portal-wide code did not run: when nothing of the group
+ * ran, the group is held like any send during a hold; when something did, its results stand (the
+ * reconciler records them) and the refused commands come back as retryable errors.
+ */
+function groupOutcome(q: QueuedGroup, response: BatchResponse, deps: SenderDeps): GroupOutcome {
+  const results = groupResults(q, response);
+  const refused = results.find((r) => !r.ok && holdsAsCommandError(r.error.code));
+  if (!refused || refused.ok) return { kind: "answered", results };
+  if (results.every((r) => !r.ok)) {
+    deps.hold.countHeld(refused.error.code, 1);
+    const view = deps.hold.lastKnown();
+    const error = new DeliveryError(
+      "held",
+      { ...refused.error, description: `delivery held: ${refused.error.description}`, retryable: true },
+      1,
+      view ? Math.max(0, view.nextProbeAt - Date.now()) : undefined,
+    );
+    return { kind: "failed", error };
+  }
+  return {
+    kind: "answered",
+    results: results.map((r) =>
+      !r.ok && (holdsAsCommandError(r.error.code) || r.error.code === "DEPENDENCY_FAILED")
+        ? { ok: false, error: { ...r.error, retryable: true } }
+        : r,
+    ),
+  };
 }
 
 /**

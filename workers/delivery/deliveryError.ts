@@ -32,6 +32,8 @@ export class DeliveryError extends Error {
     readonly reason: DeliveryFailure,
     readonly lastError: CrmErrorInfo,
     readonly attempts: number,
+    /** `held`: about when the hold is next probed (ms from now), a hint for when to come back. */
+    readonly retryAfterMs?: number,
   ) {
     super(
       `delivery failed (${reason}) after ${attempts} attempt(s): ${lastError.code}: ${lastError.description}`,

@@ -1,6 +1,6 @@
 import type { Logger } from "../../core/logging/logger.ts";
 import { pickBatch, type QueuedGroup } from "./batchBuilder.ts";
-import { sendBatch, type SenderDeps } from "./batchSender.ts";
+import { sendBatch, type ClaimGroups, type GroupOutcome, type SenderDeps } from "./batchSender.ts";
 import { DeliveryError, internalDeliveryError } from "./deliveryError.ts";
 import { mergeRetryResults, planLimitedRetry } from "./limitedRetry.ts";
 import type { CommandGroup, CommandResult } from "./types.ts";
@@ -9,6 +9,8 @@ import type { CommandGroup, CommandResult } from "./types.ts";
  * Micro-batcher + parallel senders: groups are queued, packed into batches of at most
  * `batchMaxCommands` (a batch leaves when full or when its oldest group waited `batchWaitMs`), and up
  * to `parallelBatches` batches fly at once, each behind the cluster limiter (inside `sendBatch`).
+ * A batch the portal refuses as a whole with a 4xx did not run: it is split in halves and each half
+ * sent on its own, down to single groups, so one bad command never fails another call's group.
  */
 
 export interface BatcherSettings {
@@ -27,26 +29,53 @@ interface Pending extends QueuedGroup {
   reject: (err: Error) => void;
 }
 
+/** What a queued group resolves with, or is rejected with. */
+export interface Settlement {
+  resolve: (results: CommandResult[]) => void;
+  reject: (err: Error) => void;
+}
+
 export class MicroBatcher {
   private readonly queue: Pending[] = [];
   private readonly inFlightCalls = new Set<string>();
   private readonly running = new Set<Promise<void>>();
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Stopping: part-filled batches leave at once instead of waiting for more groups. */
+  private flushing = false;
 
   constructor(
     private readonly settings: BatcherSettings,
-    /** Sender, limiter (for method pauses) and `isClosed` (then a part-filled batch leaves at once). */
+    /** Sender and limiter (for method pauses). */
     private readonly sender: SenderDeps,
     private readonly logger?: Logger,
+    /** The shared queue's fence before each attempt (see `ClaimGroups`). */
+    private readonly claim?: ClaimGroups,
   ) {}
 
   /** Queues a validated, non-empty group; resolves with one result per command. */
   enqueue(group: CommandGroup): Promise<CommandResult[]> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ seq: this.seq++, group, enqueuedAt: Date.now(), limitRounds: 0, resolve, reject });
-      this.schedule();
-    });
+    return new Promise((resolve, reject) => this.add(group, { resolve, reject }));
+  }
+
+  /** Queues a group whose answer goes to `settlement`; `tag` names it for the claim before sending. */
+  add(group: CommandGroup, settlement: Settlement, enqueuedAt = Date.now(), tag?: string): void {
+    const pending: Pending = { seq: this.seq++, group, enqueuedAt, limitRounds: 0, ...settlement };
+    if (tag !== undefined) pending.tag = tag;
+    this.queue.push(pending);
+    this.schedule();
+  }
+
+  /** From now on a part-filled batch leaves at once (the sender is stopping and takes nothing more). */
+  flush(): void {
+    this.flushing = true;
+    this.schedule();
+  }
+
+  /** Takes every queued (not yet sent) group out, unsettled: the caller hands them back elsewhere. */
+  takeQueued(): QueuedGroup[] {
+    if (this.timer) clearTimeout(this.timer);
+    return this.queue.splice(0);
   }
 
   /** Batches in flight; queued groups and their commands. */
@@ -90,7 +119,7 @@ export class MicroBatcher {
       const size = batch.reduce((n, q) => n + q.group.commands.length, 0);
       const oldest = this.queue[0]!.enqueuedAt; // the queue is in enqueue order
       const waitLeft = oldest + batchWaitMs - Date.now();
-      if (size < batchMaxCommands && waitLeft > 0 && !this.sender.isClosed()) {
+      if (size < batchMaxCommands && waitLeft > 0 && !this.flushing) {
         this.timer = setTimeout(() => this.schedule(), waitLeft);
         return;
       }
@@ -103,9 +132,9 @@ export class MicroBatcher {
       this.queue.splice(this.queue.indexOf(p), 1);
       this.inFlightCalls.add(p.group.callId);
     }
-    const run = sendBatch(batch, this.sender)
+    const run = this.sendSplitting(batch)
       .then(
-        (results) => batch.forEach((p, i) => this.settleSafely(p, results[i])),
+        (outcomes) => batch.forEach((p, i) => this.settleOutcome(p, outcomes[i])),
         (err: unknown) => {
           const error = err instanceof DeliveryError ? err : internalDeliveryError(err);
           batch.forEach((p) => p.reject(error));
@@ -117,6 +146,35 @@ export class MicroBatcher {
         this.schedule();
       });
     this.running.add(run);
+  }
+
+  /**
+   * Sends the batch; when the portal refuses it as a whole with a 4xx (it did not run), sends each
+   * half on its own, down to single groups: only the group that carries the bad command fails.
+   */
+  private async sendSplitting(batch: Pending[]): Promise<GroupOutcome[]> {
+    const outcomes = await sendBatch(batch, this.sender, this.claim);
+    const refused = outcomes.find((o) => o.kind === "failed" && o.error.reason === "permanent_error");
+    const sent = batch.filter((_, i) => outcomes[i]!.kind !== "dropped");
+    if (!refused || sent.length < 2) return outcomes;
+    const half = Math.ceil(sent.length / 2);
+    this.logger?.warn(
+      { groups: sent.length, code: refused.kind === "failed" ? refused.error.lastError.code : undefined },
+      "batch refused as a whole: sending its halves on their own",
+    );
+    const parts = [sent.slice(0, half), sent.slice(half)];
+    const answered = new Map<Pending, GroupOutcome>();
+    for (const part of parts) {
+      const partOutcomes = await this.sendSplitting(part);
+      part.forEach((p, i) => answered.set(p, partOutcomes[i]!));
+    }
+    return batch.map((p) => answered.get(p) ?? { kind: "dropped" });
+  }
+
+  private settleOutcome(p: Pending, outcome: GroupOutcome | undefined): void {
+    if (outcome?.kind === "dropped") return; // its owner took it back: someone else answers it
+    if (outcome?.kind === "failed") return p.reject(outcome.error);
+    this.settleSafely(p, outcome?.results);
   }
 
   /**
@@ -142,13 +200,15 @@ export class MicroBatcher {
       { callId: p.group.callId, commands: plan.indexes.length },
       "commands refused by a limit, re-sending",
     );
-    this.queue.unshift({
+    const followUp: Pending = {
       seq: this.seq++,
       group: plan.group,
       enqueuedAt: p.enqueuedAt,
       limitRounds: p.limitRounds + 1,
       resolve: (retried) => p.resolve(mergeRetryResults(results, plan, retried)),
       reject: p.reject,
-    });
+    };
+    if (p.tag !== undefined) followUp.tag = p.tag;
+    this.queue.unshift(followUp);
   }
 }

@@ -4,6 +4,7 @@ import { BitrixError, NetworkError, OperationTimeLimited, RateLimited } from "..
 import type { BitrixClient } from "../bitrix/client.ts";
 import { backoffDelay, sleep } from "./backoff.ts";
 import { DeliveryError } from "./deliveryError.ts";
+import type { Admission, DeliveryHold } from "./deliveryHold.ts";
 import type { ClusterLimiter } from "./leakyBucket.ts";
 import type { Lane } from "./types.ts";
 
@@ -21,6 +22,8 @@ export interface SenderSettings {
 export interface SenderDeps {
   client: BitrixClient;
   limiter: ClusterLimiter;
+  /** The cluster-wide hold: consulted before every attempt, told about every outcome. */
+  hold: DeliveryHold;
   settings: SenderSettings;
   logger?: Logger;
   metrics?: Metrics;
@@ -41,42 +44,61 @@ export interface PacedRequest<T> {
   logFields: Record<string, unknown>;
   /** One attempt; called again for every retry. */
   attempt: () => Promise<T>;
+  /**
+   * A refusal of the whole portal carried inside an answer (a batch whose commands were refused
+   * for a missing scope, …): the hold is entered instead of being cleared by the answer.
+   */
+  holdCause?: (answer: T) => { code: string; description: string } | undefined;
 }
 
 /** Rate-limit answers are expected now and then; they get this many times more tries than failures. */
 const LIMIT_HIT_FACTOR = 5;
 
+/**
+ * An exception that is not a typed client error came from this side after the request went out
+ * (reading the answer): the portal may have run it, so it is ambiguous, never re-sent.
+ */
 function toBitrixError(err: unknown): BitrixError {
   if (err instanceof BitrixError) return err;
-  return new NetworkError(err instanceof Error ? err.message : String(err));
+  return new NetworkError(err instanceof Error ? err.message : String(err), true);
 }
 
 /**
- * Sends one request until it is answered: limiter first, then the attempt; failures are retried with
- * backoff (503 → the shared bucket is filled, 429 → the method pauses until operating_reset_at,
- * network/5xx/timeout → exponential backoff). Permanent errors and exhausted retries throw a
- * DeliveryError.
+ * Sends one request until it is answered: limiter first, then the attempt. Only what the portal
+ * provably did not run is sent again: 503 QUERY_LIMIT_EXCEEDED (the shared bucket is filled), 429
+ * (the method pauses until operating_reset_at) and connections that failed before the request was
+ * written (exponential backoff). Everything else throws a DeliveryError at once: `ambiguous` when the
+ * portal may have run it, `held` for a refusal of the whole portal, `permanent_error` for a refusal
+ * of this request.
  */
 export async function sendPaced<T>(request: PacedRequest<T>, deps: SenderDeps): Promise<T> {
   const { settings } = deps;
   let failures = 0;
   let limitHits = 0;
+  let admission: Admission | undefined;
   for (;;) {
+    // A probe stays the probe through its own re-sends; anything else asks again (a hold may have
+    // begun meanwhile, also while this request waited for the limiter).
+    if (!admission?.probe) admission = await deps.hold.admit();
     await deps.limiter.acquire(request.lane, request.methods);
+    if (!admission.probe) admission = await deps.hold.admit();
     try {
       void deps.metrics?.count("crm.requests");
       const answer = await request.attempt();
+      const cause = request.holdCause?.(answer);
+      if (cause) await deps.hold.enter(cause);
+      else await deps.hold.answered(admission);
       deps.onSuccess();
       return answer;
     } catch (err) {
       const error = toBitrixError(err);
       deps.onError(error.code);
       void deps.metrics?.count(`errors.${error.code}`);
-      const logFields = { ...request.logFields, code: error.code, status: error.status };
-      if (!error.retryable) {
-        deps.logger?.error(logFields, `${request.kind} refused for good`);
-        throw new DeliveryError("permanent_error", error.toInfo(), failures + limitHits + 1);
-      }
+      const attempts = failures + limitHits + 1;
+      const logFields = { ...request.logFields, code: error.code, status: error.status, attempts };
+      const held = await noteOutcome(error, admission, deps);
+      if (held) throw await heldNow(error, attempts, logFields, deps);
+      if (error.disposition !== "retry") throw refusal(request.kind, error, attempts, logFields, deps);
       let waitMs: number;
       if (error instanceof RateLimited) {
         limitHits++;
@@ -105,10 +127,65 @@ export async function sendPaced<T>(request: PacedRequest<T>, deps: SenderDeps): 
           failures + limitHits,
         );
       }
-      deps.logger?.warn({ ...logFields, failures, limitHits, waitMs }, `${request.kind} failed, retrying`);
+      deps.logger?.warn({ ...logFields, failures, limitHits, waitMs }, `${request.kind} not run, retrying`);
       await sleep(waitMs);
     }
   }
+}
+
+/**
+ * Tells the hold what the portal did; true when this request must stop as held: a refusal of the
+ * whole portal, or no answer once the portal counts as unreachable (a probe that got no answer
+ * included — the hold stays, the next probe comes later).
+ */
+async function noteOutcome(error: BitrixError, admission: Admission, deps: SenderDeps): Promise<boolean> {
+  if (error.disposition === "hold") {
+    await deps.hold.enter(error);
+    return true;
+  }
+  const answeredByPortal =
+    error.disposition === "refused" || error instanceof RateLimited || error instanceof OperationTimeLimited;
+  if (answeredByPortal) {
+    await deps.hold.answered({ probe: false }); // reachable, but not proof that a hold's cause is gone
+    return false;
+  }
+  const unreachable = await deps.hold.unanswered(error);
+  // An ambiguous answer is reported as such even when it tipped the portal into "unreachable":
+  // the request may have run, and only the reconciler can find out.
+  if (error.disposition === "ambiguous") return false;
+  return unreachable || admission.probe;
+}
+
+/** The held rejection for a request stopped by the hold it just hit or entered. */
+async function heldNow(
+  error: BitrixError,
+  attempts: number,
+  logFields: Record<string, unknown>,
+  deps: SenderDeps,
+): Promise<DeliveryError> {
+  const view = await deps.hold.refresh();
+  deps.logger?.warn(
+    { ...logFields, hold: view?.code },
+    "delivery held: not sent, or refused for the whole portal",
+  );
+  if (view) return deps.hold.heldError(view);
+  return new DeliveryError("held", error.toInfo(), attempts);
+}
+
+/** The DeliveryError for an answer that must not be re-sent as is, logged once. */
+function refusal(
+  kind: string,
+  error: BitrixError,
+  attempts: number,
+  logFields: Record<string, unknown>,
+  deps: SenderDeps,
+): DeliveryError {
+  if (error.disposition === "ambiguous") {
+    deps.logger?.warn(logFields, `${kind} may have run at the portal: not re-sent, left to verification`);
+    return new DeliveryError("ambiguous", error.toInfo(), attempts);
+  }
+  deps.logger?.error(logFields, `${kind} refused by the portal`);
+  return new DeliveryError("permanent_error", error.toInfo(), attempts);
 }
 
 /** Longest pause a 429 may impose: the operating window is 10 minutes. */

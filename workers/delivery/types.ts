@@ -52,10 +52,12 @@ export type CommandResult = { ok: true; result: unknown } | { ok: false; error: 
 /** What the delivery pipeline offers the reconciler. */
 export interface CrmDelivery {
   /**
-   * Sends a group and resolves with one result per command, in order. Transient failures of the
-   * whole request (network, 5xx, 503 rate limit, 429, expired token) are retried inside the pipeline;
-   * the promise rejects only when retries are exhausted (with a `DeliveryError`). Errors of single
-   * commands inside a batch come back as `{ok:false}` results.
+   * Sends a group and resolves with one result per command, in order. Only what the portal provably
+   * did not run is retried inside the pipeline (503 rate limit, 429, a connection that failed before
+   * sending, an expired OAuth token); everything else rejects at once with a `DeliveryError`:
+   * `ambiguous` (it may have run: timeout or reset after sending, 5xx, unreadable 200), `held` (the
+   * whole portal refuses), `permanent_error` (this request was refused), or `retries_exhausted`.
+   * Errors of single commands inside a batch come back as `{ok:false}` results.
    */
   send(group: CommandGroup): Promise<CommandResult[]>;
   close(): Promise<void>;

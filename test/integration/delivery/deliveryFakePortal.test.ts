@@ -3,7 +3,14 @@ import assert from "node:assert/strict";
 import { configSchema } from "../../../core/config/schema.ts";
 import { redisKeys } from "../../../core/redis/keys.ts";
 import { BitrixClient, type BatchResponse } from "../../../workers/bitrix/client.ts";
-import { NetworkError, RateLimited, CommandFailed } from "../../../workers/bitrix/errors.ts";
+import {
+  AuthFailed,
+  CommandFailed,
+  NetworkError,
+  RateLimited,
+  RequestTimeout,
+  ServerError,
+} from "../../../workers/bitrix/errors.ts";
 import { createWebhookAuth } from "../../../workers/bitrix/webhookAuth.ts";
 import { createDelivery } from "../../../workers/delivery/delivery.ts";
 import { DeliveryError } from "../../../workers/delivery/deliveryError.ts";
@@ -120,9 +127,9 @@ test("given two groups of one call, then the second waits for the first to be an
   assert.deepEqual(order, ["first", "second"]);
 });
 
-test("given network errors then success, then the batch is retried and delivered", async () => {
+test("given a connection refused before sending, then a rate limit, then the batch is re-sent and delivered", async () => {
   const client = new ScriptedClient((cmd, n) => {
-    if (n <= 2) throw n === 1 ? new NetworkError("ECONNRESET") : new RateLimited();
+    if (n <= 2) throw n === 1 ? new NetworkError("ECONNREFUSED", false) : new RateLimited();
     return okAll(cmd);
   });
   const delivery = setup(client);
@@ -136,7 +143,7 @@ test("given network errors then success, then the batch is retried and delivered
 
 test("given failures beyond maxAttempts, then every group of the batch rejects with the last error", async () => {
   const client = new ScriptedClient(() => {
-    throw new NetworkError("down");
+    throw new NetworkError("down", false);
   });
   const delivery = setup(client);
   const outcomes = await Promise.allSettled([delivery.send(group("a", 1)), delivery.send(group("b", 1))]);
@@ -146,8 +153,44 @@ test("given failures beyond maxAttempts, then every group of the batch rejects w
     assert.equal(o.status, "rejected");
     const err = (o as PromiseRejectedResult).reason as DeliveryError;
     assert.equal(err.reason, "retries_exhausted");
-    assert.equal(err.lastError.code, "NETWORK");
+    assert.equal(err.lastError.code, "CONNECT_FAILED");
   }
+});
+
+for (const [label, error] of [
+  ["a reset after sending", () => new NetworkError("socket hang up")],
+  ["a timeout after sending", () => new RequestTimeout(1000)],
+  ["a 502", () => new ServerError("HTTP_502", "Bad Gateway", 502)],
+  ["an unreadable 200", () => new ServerError("BAD_RESPONSE", "answer is not JSON", 200)],
+] as const) {
+  test(`given ${label}, then every group of the batch rejects as ambiguous and nothing is re-sent`, async () => {
+    const client = new ScriptedClient(() => {
+      throw error();
+    });
+    const delivery = setup(client);
+    const outcomes = await Promise.allSettled([delivery.send(group("a", 2)), delivery.send(group("b", 1))]);
+    await delivery.close();
+    assert.equal(client.batches.length, 1, "sent once, never again");
+    for (const o of outcomes) {
+      assert.equal(o.status, "rejected");
+      const err = (o as PromiseRejectedResult).reason as DeliveryError;
+      assert.equal(err.reason, "ambiguous");
+      assert.equal(err.lastError.code, error().code);
+    }
+  });
+}
+
+test("given a refusal of the whole portal (INVALID_CREDENTIALS), then the groups reject as held, not failed", async () => {
+  const client = new ScriptedClient(() => {
+    throw new AuthFailed("INVALID_CREDENTIALS", "Invalid request credentials", 401);
+  });
+  const delivery = setup(client);
+  await assert.rejects(
+    delivery.send(group("a", 1)),
+    (e: unknown) => e instanceof DeliveryError && e.reason === "held" && e.lastError.retryable,
+  );
+  assert.equal(client.batches.length, 1);
+  await delivery.close();
 });
 
 test("given a permanent error of the whole request, then it is not retried", async () => {

@@ -2,8 +2,9 @@ import { after, before, beforeEach } from "node:test";
 import { Redis } from "ioredis";
 import { configSchema, type Config } from "../../../core/config/schema.ts";
 import { redisKeys, type RedisKeys } from "../../../core/redis/keys.ts";
-import { createDelivery, type Delivery } from "../../../workers/delivery/delivery.ts";
-import type { CommandGroup } from "../../../workers/delivery/types.ts";
+import { createDelivery, type Delivery, type DeliveryDeps } from "../../../workers/delivery/delivery.ts";
+import { DeliveryError } from "../../../workers/delivery/deliveryError.ts";
+import type { CommandGroup, CommandResult } from "../../../workers/delivery/types.ts";
 import { startEmulator, type RunningEmulator } from "../../../emulator/server.ts";
 import { startRedis, type TestRedis } from "../../support/redisServer.ts";
 
@@ -18,6 +19,7 @@ export interface EmulatorRequest {
   batchSize?: number;
   at: number;
   commands?: string[];
+  answerLost?: string;
 }
 
 export interface EmulatorState {
@@ -62,7 +64,12 @@ export function useEmulatorAndRedis(): EmulatorAndRedis {
   });
   beforeEach(async () => {
     await control(emulator!.url, "reset", {});
-    await control(emulator!.url, "config", { rateLimit: null, operatingLimitSec: null, commandCostMs: 0 });
+    await control(emulator!.url, "config", {
+      rateLimit: null,
+      operatingLimitSec: null,
+      commandCostMs: 0,
+      maxBodyBytes: 16 * 1024 * 1024,
+    });
   });
   const started = <T>(value: T | undefined): T => {
     if (value === undefined) throw new Error("useEmulatorAndRedis: read it inside a test");
@@ -99,15 +106,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A delivery with its own Redis connection; instances given the same `prefix` share limiter and tokens. */
+/**
+ * A delivery with its own Redis connection; instances given the same `prefix` share limiter, tokens,
+ * hold and command queue, like worker processes of one cluster.
+ */
 export function deliveryFor(
   redisUrl: string,
   config: Config,
   prefix = `it${process.pid}_${prefixSeq++}`,
+  extra: Partial<DeliveryDeps> = {},
 ): Harness {
   const redis = new Redis(redisUrl);
   const keys = redisKeys(prefix);
-  const delivery = createDelivery({ config, redis, keys });
+  const delivery = createDelivery({ config, redis, keys, ...extra });
   return {
     delivery,
     redis,
@@ -158,4 +169,66 @@ export function finishedCall(
 
 export function countStatus(state: EmulatorState, status: number): number {
   return state.requests.filter((r) => r.status === status).length;
+}
+
+/** A clock the test moves: the hold's probe schedule and unreachable spell run on it. */
+export class TestClock {
+  private t = Date.now();
+  readonly now = (): number => this.t;
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+export function uniquePrefix(name: string): string {
+  return `${name}${process.pid}_${prefixSeq++}`;
+}
+
+export interface Redelivery {
+  results: Map<string, CommandResult[]>;
+  /** Groups still held after the last round. */
+  left: CommandGroup[];
+  heldRejections: number;
+  /** Rejections other than `held`: none is expected while a hold is only a hold. */
+  others: unknown[];
+}
+
+/**
+ * What the reconciler does with held groups, in rounds: send every group not delivered yet; a held
+ * one comes back in the next round after the test clock moved `advanceMs` (a probe may be due then).
+ */
+export async function deliverThroughHolds(
+  delivery: Delivery,
+  groups: CommandGroup[],
+  clock: TestClock,
+  advanceMs: number,
+  maxRounds = 30,
+): Promise<Redelivery> {
+  const out: Redelivery = { results: new Map(), left: groups, heldRejections: 0, others: [] };
+  for (let round = 0; out.left.length > 0 && round < maxRounds; round++) {
+    const sending = out.left;
+    const outcomes = await Promise.allSettled(sending.map((g) => delivery.send(g)));
+    out.left = [];
+    outcomes.forEach((o, i) => {
+      if (o.status === "fulfilled") out.results.set(sending[i]!.callId, o.value);
+      else if (o.reason instanceof DeliveryError && o.reason.reason === "held") {
+        out.heldRejections++;
+        out.left.push(sending[i]!);
+      } else out.others.push(o.reason);
+    });
+    if (out.left.length > 0) {
+      clock.advance(advanceMs);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  return out;
+}
+
+/** The calls of the emulator's state whose EXTERNAL_CALL_ID starts with `prefix`, counted per id. */
+export function callsPerExternalId(state: EmulatorState, prefix: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const c of state.calls)
+    if (c.EXTERNAL_CALL_ID.startsWith(prefix))
+      counts.set(c.EXTERNAL_CALL_ID, (counts.get(c.EXTERNAL_CALL_ID) ?? 0) + 1);
+  return counts;
 }

@@ -1,23 +1,13 @@
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
-import { CallStore } from "../../../core/calls/callStore.ts";
-import { parseConfig } from "../../../core/config/loadConfig.ts";
-import { createLogger } from "../../../core/logging/logger.ts";
-import { Metrics } from "../../../core/metrics/metrics.ts";
-import { redisKeys, type RedisKeys } from "../../../core/redis/keys.ts";
-import { CallLocks } from "../../../workers/calls/callLock.ts";
+import type { Metrics } from "../../../core/metrics/metrics.ts";
+import type { RedisKeys } from "../../../core/redis/keys.ts";
 import { METHOD, sameMethod } from "../../../workers/calls/commands.ts";
-import { emptyJournal, JournalStore, type StepJournal } from "../../../workers/calls/journal.ts";
-import { CallReconciler } from "../../../workers/calls/reconcileCall.ts";
-import type {
-  CommandGroup,
-  CommandResult,
-  CrmCommand,
-  CrmFileDelivery,
-} from "../../../workers/delivery/types.ts";
-import { directory, Timeline } from "../../unit/workers/callBuilder.ts";
+import { emptyJournal, type StepJournal } from "../../../workers/calls/journal.ts";
+import type { CallReconciler } from "../../../workers/calls/reconcileCall.ts";
+import { Timeline } from "../../unit/workers/callBuilder.ts";
 import { useRedis } from "../../support/redisServer.ts";
+import { ok, reconcilerOn, type Answer, type ScriptedPortal } from "./scriptedPortal.ts";
 
 /**
  * The reconciler's fault handling with a real Redis (journal, locks, indexes, counters) and a scripted
@@ -26,27 +16,6 @@ import { useRedis } from "../../support/redisServer.ts";
  */
 const shared = useRedis();
 
-type Answer = (command: CrmCommand) => CommandResult;
-
-class ScriptedPortal implements CrmFileDelivery {
-  readonly sent: CrmCommand[] = [];
-  constructor(public answer: Answer) {}
-  send(group: CommandGroup): Promise<CommandResult[]> {
-    this.sent.push(...group.commands);
-    return Promise.resolve(group.commands.map((c) => this.answer(c)));
-  }
-  upload(): Promise<unknown> {
-    return Promise.resolve({});
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-  count(method: string): number {
-    return this.sent.filter((c) => sameMethod(c.method, method)).length;
-  }
-}
-
-const ok = (result: unknown): CommandResult => ({ ok: true, result });
 const registered: Answer = (c) =>
   sameMethod(c.method, METHOD.statistic) ? ok([]) : ok({ CALL_ID: "externalCall.1", CRM_ACTIVITY_ID: 7 });
 
@@ -61,31 +30,10 @@ interface Setup {
 let seq = 0;
 
 async function setup(answer: Answer, options: { now?: () => Date } = {}): Promise<Setup> {
-  const redis = shared.redis;
-  const keys = redisKeys(`rf${randomUUID().slice(0, 8)}`);
-  const config = parseConfig({
-    bitrix: { requestTimeoutMs: 1_000 },
-    workers: { jobAttempts: 2, jobBackoffMs: 100 },
-    log: { level: "silent" },
-  });
-  const portal = new ScriptedPortal(answer);
-  const metrics = new Metrics(redis, keys);
-  const reconciler = new CallReconciler({
-    config,
-    redis,
-    keys,
-    calls: new CallStore(redis, keys),
-    journals: new JournalStore(redis, keys),
-    locks: new CallLocks(redis, keys, 5_000),
-    delivery: portal,
-    directory: { ...directory, refreshOnMiss: () => Promise.resolve() },
-    metrics,
-    logger: createLogger("test", "silent"),
-    ...(options.now ? { now: options.now } : {}),
-  });
+  const s = reconcilerOn(shared.redis, answer, options);
   const callId = `1742000${String(++seq).padStart(3, "0")}.${seq}`;
-  await new CallStore(redis, keys).put(new Timeline(callId).dial(1, "102").answer(4, "102").end(34).state());
-  return { reconciler, portal, keys, metrics, callId };
+  await s.calls.put(new Timeline(callId).dial(1, "102").answer(4, "102").end(34).state());
+  return { ...s, callId };
 }
 
 async function storeJournal(s: Setup, journal: StepJournal): Promise<void> {
@@ -252,5 +200,29 @@ describe("unexpected errors", () => {
     const counters = await s.metrics.lastMinutes(5);
     assert.equal(counters["errors.INTERNAL"], 2);
     assert.equal(counters["calls.failed"], 1);
+  });
+});
+
+describe("a PHONE_NUMBER the portal refuses", () => {
+  it("then the same reconcile registers the call under the placeholder: delivered, not failed", async () => {
+    const s = await setup((c) => {
+      if (sameMethod(c.method, METHOD.register) && c.params.PHONE_NUMBER !== "0000000000") {
+        const error = {
+          code: "ERROR_CORE",
+          description: "Unsupported phone number format",
+          retryable: false,
+        };
+        return { ok: false, error };
+      }
+      return registered(c);
+    });
+    assert.equal((await s.reconciler.reconcile(s.callId)).status, "delivered");
+    assert.deepEqual(
+      s.portal.sentOf(METHOD.register).map((c) => c.params.PHONE_NUMBER),
+      ["+74951234567", "0000000000"],
+    );
+    const journal = await journalOf(s);
+    assert.equal(journal.register.refusedNumber, "+74951234567");
+    assert.equal(journal.failed, undefined);
   });
 });

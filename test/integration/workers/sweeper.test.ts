@@ -4,6 +4,7 @@ import { lifecycleJobId } from "../../../core/jobs/lifecycle.ts";
 import { createLogger } from "../../../core/logging/logger.ts";
 import { Metrics } from "../../../core/metrics/metrics.ts";
 import { startCallWorker, type CallWorker } from "../../../workers/calls/callWorker.ts";
+import { UndeliveredSweeper } from "../../../workers/calls/sweeper.ts";
 import { Timeline } from "../../unit/workers/callBuilder.ts";
 import { Harness, waitFor } from "./workerHarness.ts";
 
@@ -119,5 +120,42 @@ describe("lost lifecycle jobs", () => {
     assert.equal(jobs.filter((j) => j.data.callId === callId && j.name === "reprocess").length, 0);
     assert.deepEqual(await worker.undelivered(), { undelivered: 0, oldestUndeliveredSec: null });
     assert.equal((await h.callsFor(callId)).length, 1);
+  });
+});
+
+describe("no slow leak: the sweep round trims by age", () => {
+  const h = new Harness();
+  const DAY = 24 * 3600_000;
+  const now = Date.parse("2026-03-01T12:00:00.000Z");
+
+  before(async () => {
+    await h.start({
+      workers: { keepDeliveredSec: 2 * 86_400, keepFailedSec: 10 * 86_400, keepHeartbeatsSec: 3600 },
+    });
+  });
+  after(async () => h.stop());
+
+  it("given old delivered/failed entries and heartbeats of long-gone processes, then one round removes exactly those", async () => {
+    await h.redis.zadd(h.keys.deliveredCalls, now - 3 * DAY, "old-delivered", now - DAY, "new-delivered");
+    await h.redis.zadd(h.keys.failedCalls, now - 11 * DAY, "old-failed", now - 9 * DAY, "new-failed");
+    await h.redis.hset(h.keys.heartbeats, {
+      "worker:gone:1": JSON.stringify({ at: now - 2 * 3600_000 }),
+      "worker:here:2": JSON.stringify({ at: now - 60_000 }),
+      "worker:corrupt:3": "{",
+    });
+    const sweeper = new UndeliveredSweeper({
+      config: h.config,
+      redis: h.redis,
+      keys: h.keys,
+      queue: h.queue,
+      calls: h.calls,
+      metrics: new Metrics(h.redis, h.keys),
+      logger: createLogger("test", "silent"),
+      now: () => now,
+    });
+    await sweeper.sweep();
+    assert.deepEqual(await h.redis.zrange(h.keys.deliveredCalls, 0, -1), ["new-delivered"]);
+    assert.deepEqual(await h.redis.zrange(h.keys.failedCalls, 0, -1), ["new-failed"]);
+    assert.deepEqual(Object.keys(await h.redis.hgetall(h.keys.heartbeats)), ["worker:here:2"]);
   });
 });

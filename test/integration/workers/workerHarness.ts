@@ -60,7 +60,7 @@ export class Harness {
         requestTimeoutMs: 4_000,
         retry: { baseDelayMs: 50, maxDelayMs: 500, maxAttempts: 3 },
       },
-      workers: { concurrency: 20, jobBackoffMs: 100 },
+      workers: { concurrency: 20, jobBackoffMs: 100, inFlightWindowMs: 4_000 },
       recording: { spoolDir: this.spoolDir },
       log: { level: "silent" },
       ...configOverrides,
@@ -69,6 +69,18 @@ export class Harness {
     this.redis = new Redis(this.redisServer.url, { maxRetriesPerRequest: null });
     this.calls = new CallStore(this.redis, this.keys);
     this.queue = new Queue(LIFECYCLE_QUEUE, { connection: this.redis, prefix });
+  }
+
+  /** Points the workers' portal URL elsewhere (e.g. a fault proxy in front of the emulator). */
+  portalVia(baseUrl: string, bitrix: Record<string, unknown> = {}): void {
+    this.config = parseConfig({
+      ...this.config,
+      bitrix: {
+        ...this.config.bitrix,
+        auth: { type: "webhook", webhookUrl: `${baseUrl}/rest/1/demo-webhook-secret/` },
+        ...bitrix,
+      },
+    });
   }
 
   async stop(): Promise<void> {

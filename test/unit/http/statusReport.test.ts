@@ -192,6 +192,71 @@ describe("aggregateCrm", () => {
   });
 });
 
+describe("crm hold", () => {
+  it("given the newest heartbeat reports a hold, then /status names its cause, kind and age, and an error", () => {
+    const hold = {
+      code: "INVALID_CREDENTIALS",
+      kind: "credentials",
+      description: "Invalid request credentials",
+      since: NOW - 90_000,
+      probes: 3,
+      nextProbeAt: NOW + 20_000,
+      refusals: 4,
+      heldSends: 57,
+      fingerprint: "abc",
+    };
+    const r = buildStatusReport(
+      healthy({
+        heartbeats: {
+          ok: true,
+          value: {
+            "worker:h:1": { at: NOW - 4000, inFlight: 0, crm: { auth: "failed", hold: null } },
+            "worker:h:2": { at: NOW - 1000, inFlight: 0, crm: { auth: "failed", hold } },
+          },
+        },
+        lastHour: {
+          ok: true,
+          value: { "holds.INVALID_CREDENTIALS": 1, "holds.cleared": 1, "held.INVALID_CREDENTIALS": 57 },
+        },
+      }),
+    );
+    assert.equal(r.status, "error");
+    assert.deepEqual(r.crm.hold, {
+      cause: "INVALID_CREDENTIALS",
+      kind: "credentials",
+      description: "Invalid request credentials",
+      since: new Date(NOW - 90_000).toISOString(),
+      heldSec: 90,
+      probes: 3,
+      nextProbeInSec: 20,
+      refusals: 4,
+      heldSends: 57,
+    });
+    assert.deepEqual(r.crm.holdsLastHour, { INVALID_CREDENTIALS: 1 });
+    assert.deepEqual(r.crm.heldLastHour, { INVALID_CREDENTIALS: 57 });
+    assert.ok(
+      r.problems.some((p) => p.startsWith("CRM delivery held for 90 s: INVALID_CREDENTIALS (credentials)")),
+      r.problems.join("; "),
+    );
+  });
+
+  it("given the newest heartbeat says no hold, then none, even if an older one still had one", () => {
+    const r = buildStatusReport(
+      healthy({
+        heartbeats: {
+          ok: true,
+          value: {
+            "worker:h:1": { at: NOW - 4000, crm: { hold: { code: "OVERLOAD_LIMIT", since: NOW - 9000 } } },
+            "worker:h:2": { at: NOW - 1000, crm: { hold: null } },
+          },
+        },
+      }),
+    );
+    assert.equal(r.crm.hold, null);
+    assert.ok(!r.problems.some((p) => p.includes("held")));
+  });
+});
+
 describe("errorsByCode", () => {
   it("keeps errors.* counters without the prefix and drops zeros and other counters", () => {
     assert.deepEqual(

@@ -18,7 +18,8 @@ const from = (clientNumber: string, timeline = new Timeline().dial(1, "101")) =>
 });
 
 function registerPhone(plan: ReturnType<typeof planSteps>): unknown {
-  const register = plan.groups.flatMap((g) => g.commands).find((c) => c.method === METHOD.register);
+  const groups = plan.kind === "send" ? plan.groups : [];
+  const register = groups.flatMap((g) => g.commands).find((c) => c.method === METHOD.register);
   assert.ok(register, `a register in ${JSON.stringify(plan)}`);
   return register.params.PHONE_NUMBER;
 }
@@ -33,8 +34,9 @@ describe("clientPhoneNumber", () => {
     const ended = from("", new Timeline().dial(1, "101").answer(3, "101").end(10));
     const plan = planSteps(ended, emptyJournal(CALL), directory, config());
     assert.equal(registerPhone(plan), "0000000000");
+    assert.equal(plan.kind, "send");
     assert.deepEqual(
-      plan.groups[0]!.commands.map((c) => c.method),
+      (plan.kind === "send" ? plan.groups : [])[0]!.commands.map((c) => c.method),
       [METHOD.register, METHOD.finish],
     );
   });
@@ -75,5 +77,12 @@ describe("clientPhoneNumber", () => {
       const number = clientPhoneNumber(from(raw), config());
       assert.ok(portalAcceptsPhoneNumber(number), `${raw} → ${number}`);
     }
+  });
+});
+
+describe("the planner after a refused PHONE_NUMBER", () => {
+  it("registers the call under the placeholder", () => {
+    const journal = { ...emptyJournal(CALL), register: { refusedNumber: "+74951234567" } };
+    assert.equal(registerPhone(planSteps(from("84951234567"), journal, directory, config())), "0000000000");
   });
 });

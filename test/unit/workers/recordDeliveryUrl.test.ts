@@ -6,6 +6,7 @@ import { spoolFileFromUrlPath } from "../../../core/recordings/spoolPath.ts";
 import { applyAnswers, recordFetchMayRecover } from "../../../workers/calls/applyAnswers.ts";
 import { METHOD } from "../../../workers/calls/commands.ts";
 import { emptyJournal, type StepJournal } from "../../../workers/calls/journal.ts";
+import { plannedGroup } from "../../../workers/calls/plan.ts";
 import { planSteps } from "../../../workers/calls/planSteps.ts";
 import { Timeline, config, directory } from "./callBuilder.ts";
 
@@ -36,9 +37,10 @@ const urlConfig = (http: Record<string, unknown> = {}) =>
 describe('crm.recordDelivery "url"', () => {
   it("given a finished call with a wav, then one bulk attachRecord with a signed RECORD_URL and FILENAME", () => {
     const file = "itgrix/1741000000.42.wav";
-    const plan = planSteps(recorded(file), finished(), directory, urlConfig(), NOW);
-    assert.equal(plan.groups.length, 1);
-    const group = plan.groups[0]!;
+    const plan = planSteps(recorded(file), finished(), directory, urlConfig(), { now: NOW });
+    assert.equal(plan.kind, "send");
+    const group = plan.kind === "send" ? plan.groups[0]! : undefined!;
+    assert.equal(plan.kind === "send" && plan.groups.length, 1);
     assert.equal(group.lane, "bulk");
     assert.equal(group.commands.length, 1);
     const { method, params } = group.commands[0]!;
@@ -61,15 +63,15 @@ describe('crm.recordDelivery "url"', () => {
   });
 
   it("given the same call planned twice at the same time, then the link is the same (pure)", () => {
-    const a = planSteps(recorded("itgrix/x.wav"), finished(), directory, urlConfig(), NOW);
-    const b = planSteps(recorded("itgrix/x.wav"), finished(), directory, urlConfig(), NOW);
+    const a = planSteps(recorded("itgrix/x.wav"), finished(), directory, urlConfig(), { now: NOW });
+    const b = planSteps(recorded("itgrix/x.wav"), finished(), directory, urlConfig(), { now: NOW });
     assert.deepEqual(a, b);
   });
 
   it("given a recording path that leaves the spool, then the recording is skipped, nothing is signed", () => {
-    const plan = planSteps(recorded("../../etc/x.wav"), finished(), directory, urlConfig(), NOW);
-    assert.deepEqual(plan.groups, []);
-    assert.match(plan.recordSkip ?? "", /not inside the spool/);
+    const plan = planSteps(recorded("../../etc/x.wav"), finished(), directory, urlConfig(), { now: NOW });
+    assert.equal(plan.kind, "recordSkip");
+    assert.match(plan.kind === "recordSkip" ? plan.reason : "", /not inside the spool/);
   });
 
   it("given url mode without http.publicUrl or http.signingKey, then the configuration names the key", () => {
@@ -96,17 +98,13 @@ describe('crm.recordDelivery "url"', () => {
     assert.equal(recordFetchMayRecover(error(502)), true);
     assert.equal(recordFetchMayRecover(error(403)), false);
     assert.equal(recordFetchMayRecover(error(404)), false);
-    const group = {
-      callId: CALL,
-      lane: "bulk" as const,
-      commands: [
-        { method: METHOD.attachRecord, params: { CALL_ID: BX, RECORD_URL: "u", FILENAME: "x.wav" } },
-      ],
-    };
-    const down = applyAnswers(finished(), group, [{ ok: false, error: error(0) }], "t", false);
+    const group = plannedGroup(CALL, "bulk", [
+      { method: METHOD.attachRecord, params: { CALL_ID: BX, RECORD_URL: "u", FILENAME: "x.wav" } },
+    ]);
+    const down = applyAnswers(finished(), group, [{ ok: false, error: error(0) }], "t");
     assert.equal(down.retryable?.retryable, true);
     assert.equal(down.failure, undefined);
-    const refused = applyAnswers(finished(), group, [{ ok: false, error: error(403) }], "t", false);
+    const refused = applyAnswers(finished(), group, [{ ok: false, error: error(403) }], "t");
     assert.equal(refused.failure?.step, "record");
   });
 });

@@ -20,7 +20,8 @@ function inIvr(): Timeline {
 }
 
 function registerParams(plan: ReturnType<typeof planSteps>) {
-  const register = plan.groups.flatMap((g) => g.commands).find((c) => c.method === METHOD.register);
+  const groups = plan.kind === "send" ? plan.groups : [];
+  const register = groups.flatMap((g) => g.commands).find((c) => c.method === METHOD.register);
   assert.ok(register, `a register in ${JSON.stringify(plan)}`);
   return register.params;
 }
@@ -28,7 +29,7 @@ function registerParams(plan: ReturnType<typeof planSteps>) {
 describe("planSteps and the register user", () => {
   it("a caller in the IVR, nobody rung yet: nothing is sent, the worker waits for an operator", () => {
     const plan = planSteps(inIvr().state(), emptyJournal(CALL), directory, withDefault);
-    assert.deepEqual(plan, { groups: [], waitFor: "operator" });
+    assert.deepEqual(plan, { kind: "wait", for: "operator" });
   });
 
   it("the caller chose 105 and it rings: register for 105's user (6), not the default user", () => {
@@ -38,10 +39,10 @@ describe("planSteps and the register user", () => {
 
   it("Support (301, not in the CRM) rings first, then 102: register for 102's user only once 102 rings", () => {
     const supportOnly = new Timeline().dial(1, "301");
-    assert.equal(
-      planSteps(supportOnly.state(), emptyJournal(CALL), directory, withDefault).waitFor,
-      "operator",
-    );
+    assert.deepEqual(planSteps(supportOnly.state(), emptyJournal(CALL), directory, withDefault), {
+      kind: "wait",
+      for: "operator",
+    });
     const crmToo = supportOnly.dial(20, "102").state();
     assert.equal(registerParams(planSteps(crmToo, emptyJournal(CALL), directory, withDefault)).USER_ID, 3);
   });
@@ -49,8 +50,9 @@ describe("planSteps and the register user", () => {
   it("the caller hung up in the IVR: register and finish for the default user", () => {
     const ended = inIvr().end(9).state();
     const plan = planSteps(ended, emptyJournal(CALL), directory, withDefault);
+    assert.equal(plan.kind, "send");
     assert.deepEqual(
-      plan.groups[0]!.commands.map((c) => [c.method, c.params.USER_ID]),
+      (plan.kind === "send" ? plan.groups : [])[0]!.commands.map((c) => [c.method, c.params.USER_ID]),
       [
         [METHOD.register, 1],
         [METHOD.finish, 1],
