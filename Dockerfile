@@ -22,6 +22,8 @@ COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY config/itgrix.example.json /etc/itgrix/itgrix.json
+# The app's outbox for Redis outages (redis.outboxFile) is its one writable place; a volume keeps it.
+RUN mkdir -p /var/lib/itgrix && chown node:node /var/lib/itgrix
 # The unprivileged user of the node image (uid 1000); the code and the config stay root-owned.
 USER node
 EXPOSE 8077

@@ -5,24 +5,41 @@ import { applyCallEvent } from "../core/calls/reducer.ts";
 import type { Config } from "../core/config/schema.ts";
 import { LIFECYCLE_QUEUE } from "../core/jobs/lifecycle.ts";
 import type { Logger } from "../core/logging/logger.ts";
+import { throttledErrorLog as throttledLog } from "../core/logging/processGuards.ts";
 import { clientNumberNormaliser } from "../core/numbers/index.ts";
 import { redisKeys } from "../core/redis/keys.ts";
 import { AriAdapter } from "./ari/adapter.ts";
 import type { CallContext } from "./calls/context.ts";
 import { ControlStore } from "./calls/control.ts";
-import { dispatchAriEvent } from "./calls/dispatcher.ts";
-import { resync } from "./calls/resync.ts";
-import { CallRuntime } from "./calls/runtime.ts";
+import { DurableWriter } from "./calls/durableWriter.ts";
+import { Outbox } from "./calls/outbox.ts";
+import { RedisHealth, RoutingRedis } from "./calls/redisHealth.ts";
 import { KeyedSerial } from "./calls/serial.ts";
+import { CallSessions } from "./calls/sessions.ts";
+import { StateWriter } from "./calls/stateWriter.ts";
 import { CallTimers } from "./calls/timers.ts";
+import { dispatchAriEvent } from "./flow/dispatcher.ts";
+import { callReactions } from "./flow/reactions.ts";
+import { resync } from "./flow/resync.ts";
 import type { AppStatus } from "./status/appStatus.ts";
+import { checkRedisSettings } from "./status/redisSettings.ts";
 
 export interface CallControlDeps {
   config: Config;
-  /** A connection for keys; BullMQ gets its own (blocking-safe) duplicates. */
+  /** A connection for keys; BullMQ gets its own (blocking-safe) duplicate. */
   redis: Redis;
   logger: Logger;
   status: AppStatus;
+}
+
+/** Sizes of every per-call structure in memory: all zero once no call is live (leak checks). */
+export interface CallControlSizes {
+  sessions: number;
+  channels: number;
+  timers: number;
+  serialQueues: number;
+  writeQueues: number;
+  cachedStates: number;
 }
 
 export interface CallControlHandle {
@@ -31,44 +48,122 @@ export interface CallControlHandle {
   queue: Queue;
   /** Resolves when the first connect and resync are done. */
   ready: Promise<void>;
+  sizes(): CallControlSizes;
   stop(): Promise<void>;
 }
 
 /**
- * Wires the call-control side of the app: ARI adapter → dispatcher → call features → runtime
- * (reducer, CallStore, lifecycle queue). Used by app/main.ts and, in-process, by integration tests.
+ * Wires the call-control side of the app, in one place: ARI adapter → dispatcher → call features
+ * (with their reactions to each other) → sessions → durable writer (reducer, CallStore, lifecycle
+ * queue, outbox). Used by app/main.ts and, in-process, by integration tests.
  */
 export function startCallControl(deps: CallControlDeps): CallControlHandle {
   const { config, redis, logger, status } = deps;
-  const keys = redisKeys(config.redis.prefix);
-  // BullMQ treats a connection it was given as shared and never closes it: stop() does.
-  const queueConnection = redis.duplicate();
-  const queue = new Queue(LIFECYCLE_QUEUE, { connection: queueConnection, prefix: config.redis.prefix });
-  const runtime = new CallRuntime({
-    store: new CallStore(redis, keys),
-    queue,
-    apply: applyCallEvent,
-    logger,
-    onActiveCount: (n) => (status.activeCalls = n),
-  });
-  const serial = new KeyedSerial((callId, err) => logger.error({ callId, err }, "call handler failed"));
+  const lifecycle = openLifecycleQueue(deps);
+  const health = new RedisHealth(redis, logger);
+  const writer = openWriter(deps, lifecycle.queue, health);
   const adapter = new AriAdapter({ ...config.ari, logger });
-  const ctx: CallContext = {
+  const ctx = callContext(deps, adapter, writer, health);
+  exposeLiveStatus(status, ctx);
+  const alive = new AliveMark(ctx, adapter);
+  const ready = followAdapter(ctx, adapter, status, alive);
+  const checkSettings = (): void => void checkRedisSettings(redis, status, logger);
+  checkSettings();
+  redis.on("ready", checkSettings);
+  adapter.start();
+  return {
+    ctx,
+    adapter,
+    queue: lifecycle.queue,
+    ready,
+    sizes: () => sizesOf(ctx),
+    async stop() {
+      status.state = "stopping";
+      alive.stop();
+      health.close();
+      redis.off("ready", checkSettings);
+      await adapter.stop();
+      ctx.timers.clearAll();
+      await within(5000, ctx.serial.idle());
+      await within(5000, writer.idle());
+      writer.close(); // what Redis has not confirmed stays in the outbox for the next start
+      await within(5000, lifecycle.queue.close());
+      lifecycle.connection.disconnect();
+    },
+  };
+}
+
+/** The lifecycle queue on a connection of its own (BullMQ never closes a connection it was given). */
+function openLifecycleQueue(deps: CallControlDeps): { queue: Queue; connection: Redis } {
+  const connection = deps.redis.duplicate();
+  connection.on("error", throttledLog(deps.logger, "lifecycle queue: Redis connection error"));
+  const queue = new Queue(LIFECYCLE_QUEUE, { connection, prefix: deps.config.redis.prefix });
+  queue.on("error", throttledLog(deps.logger, "lifecycle queue error"));
+  return { queue, connection };
+}
+
+/** The durable writer, with what an earlier process left in the outbox queued first. */
+function openWriter(deps: CallControlDeps, queue: Queue, health: RedisHealth): DurableWriter {
+  const { config, redis, logger } = deps;
+  const keys = redisKeys(config.redis.prefix);
+  const store = new CallStore(redis, keys);
+  const controls = new ControlStore(redis, keys);
+  const state = new StateWriter({ store, controls, queue, apply: applyCallEvent, logger });
+  const outbox = new Outbox(config.redis.outboxFile);
+  const timeoutMs = config.redis.routingTimeoutMs;
+  const writer = new DurableWriter({ state, health, outbox, timeoutMs, logger });
+  writer.restore();
+  return writer;
+}
+
+function callContext(
+  deps: CallControlDeps,
+  adapter: AriAdapter,
+  writer: DurableWriter,
+  health: RedisHealth,
+): CallContext {
+  const { config, redis, logger } = deps;
+  const keys = redisKeys(config.redis.prefix);
+  const serial = new KeyedSerial((callId, err) => logger.error({ callId, err }, "call handler failed"));
+  return {
     config,
     rest: adapter.rest,
-    runtime,
-    controls: new ControlStore(redis, keys),
-    redis,
-    keys,
     logger,
+    keys,
+    sessions: new CallSessions({ writer, controls: new ControlStore(redis, keys), logger }),
+    writer,
+    redis: new RoutingRedis(redis, health, config.redis.routingTimeoutMs, logger),
+    health,
     serial,
     timers: new CallTimers((callId, task) => void serial.run(callId, task)),
     normalise: clientNumberNormaliser({
       defaultRegion: config.numbers.defaultRegion,
       rewrite: config.numbers.clientRewrite,
     }),
+    reactions: callReactions,
   };
+}
 
+function sizesOf(ctx: CallContext): CallControlSizes {
+  const writes = ctx.writer.stats();
+  const sessions = ctx.sessions.sizes();
+  return {
+    sessions: sessions.calls,
+    channels: sessions.channels,
+    timers: ctx.timers.size,
+    serialQueues: ctx.serial.size,
+    writeQueues: writes.calls,
+    cachedStates: writes.cached,
+  };
+}
+
+/** Adapter state → status; every (re)connect resynchronises the calls. Resolves after the first. */
+function followAdapter(
+  ctx: CallContext,
+  adapter: AriAdapter,
+  status: AppStatus,
+  alive: AliveMark,
+): Promise<void> {
   let firstResync: () => void = () => {};
   const ready = new Promise<void>((resolve) => (firstResync = resolve));
   adapter.on("event", (e) => dispatchAriEvent(ctx, e));
@@ -76,9 +171,15 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
     status.ariConnected = true;
     status.ariConnectedSince = new Date().toISOString();
     status.state = "running";
-    void resync(ctx)
-      .then(() => (status.lastResyncAt = new Date().toISOString()))
-      .catch((err: Error) => logger.error({ err: err.message }, "resync failed"))
+    const started = Date.now();
+    void alive
+      .lostAt()
+      .then((lostAt) => resync(ctx, lostAt))
+      .then((r) => {
+        status.lastResyncAt = new Date().toISOString();
+        ctx.logger.info({ ...r, resyncMs: Date.now() - started }, "calls resynchronised with Asterisk");
+      })
+      .catch((err: Error) => ctx.logger.error({ err: err.message }, "resync failed"))
       .finally(firstResync);
   });
   adapter.on("disconnected", () => {
@@ -86,21 +187,74 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
     status.ariReconnects++;
     if (status.state === "running") status.state = "reconnecting";
   });
-  adapter.start();
+  adapter.on("replaced", () => {
+    status.state = "replaced";
+    ctx.timers.clearAll(); // another process adopts the calls from Redis; this one acts on none
+  });
+  return ready;
+}
 
-  return {
-    ctx,
-    adapter,
-    queue,
-    ready,
-    async stop() {
-      status.state = "stopping";
-      await adapter.stop();
-      ctx.timers.clearAll();
-      await serial.idle();
-      await runtime.idle();
-      await queue.close();
-      queueConnection.disconnect();
+/**
+ * When this app last followed Asterisk: the moment the websocket was lost, or — for a process that
+ * just started — the mark the previous process left in Redis (renewed every second while connected).
+ * A resync dates the end of channels that vanished meanwhile to it.
+ */
+class AliveMark {
+  private readonly timer: NodeJS.Timeout;
+  private readonly key: string;
+
+  constructor(
+    private readonly ctx: CallContext,
+    private readonly adapter: AriAdapter,
+  ) {
+    this.key = ctx.keys.appAlive(ctx.config.ari.app);
+    this.timer = setInterval(() => this.mark(), 1000);
+    this.timer.unref();
+  }
+
+  async lostAt(): Promise<number | undefined> {
+    if (this.adapter.disconnectedAt !== undefined) return this.adapter.disconnectedAt;
+    const stored = Number(await this.ctx.redis.read("alive mark", (r) => r.get(this.key), null));
+    return stored > Date.now() - 3600_000 ? stored : undefined;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private mark(): void {
+    if (!this.adapter.isConnected || !this.ctx.health.up) return;
+    this.ctx.redis.write("alive mark", (r) => r.set(this.key, String(Date.now()), "EX", 3600));
+  }
+}
+
+/** `/status` reads these at request time. */
+function exposeLiveStatus(status: AppStatus, ctx: CallContext): void {
+  Object.defineProperty(status, "activeCalls", {
+    enumerable: true,
+    configurable: true,
+    get: () => ctx.sessions.sizes().calls,
+  });
+  Object.defineProperty(status, "callWrites", {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const stats = ctx.writer.stats();
+      const since = ctx.health.downSince;
+      return {
+        redisUp: ctx.health.up,
+        ...(since === undefined ? {} : { redisDownSince: new Date(since).toISOString() }),
+        pending: stats.pending,
+        outbox: stats.outbox,
+        handedToDialplan: stats.unreachable,
+      };
     },
-  };
+  });
+}
+
+/** Waits for `work` at most `ms` (shutdown must not hang on a Redis that is away). */
+async function within(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

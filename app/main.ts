@@ -3,16 +3,15 @@ import { Redis } from "ioredis";
 import { ConfigError, loadConfig } from "../core/config/loadConfig.ts";
 import type { Config } from "../core/config/schema.ts";
 import { createLogger } from "../core/logging/logger.ts";
+import { guardProcess, throttledErrorLog } from "../core/logging/processGuards.ts";
 import { Metrics } from "../core/metrics/metrics.ts";
 import { redisKeys } from "../core/redis/keys.ts";
-import { startAppProcess } from "./appProcess.ts";
+import { startAppProcess, type AppProcess } from "./appProcess.ts";
 import { createAppStatus } from "./status/appStatus.ts";
 
-/** `npm run app`: the Stasis application `itgrix` with its HTTP API. */
-async function main(): Promise<void> {
-  let config: Config;
+function readConfig(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`itgrix app: ${err.message}\n`);
@@ -20,12 +19,25 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+}
+
+/** `npm run app`: the Stasis application `itgrix` with its HTTP API. */
+async function main(): Promise<void> {
+  const config = readConfig();
   const logger = createLogger("app", config.log.level);
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  redis.on("error", throttledErrorLog(logger, "Redis connection error"));
   const keys = redisKeys(config.redis.prefix);
   const metrics = new Metrics(redis, keys);
+  guardProcess(logger, (kind) => void metrics.count(`errors.${kind}`));
   const status = createAppStatus();
-  const app = await startAppProcess({ config, redis, logger, status, metrics });
+  let app: AppProcess;
+  try {
+    app = await startAppProcess({ config, redis, logger, status, metrics });
+  } catch (err) {
+    process.stderr.write(`itgrix app: cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   const { control } = app;
 
   const component = `app:${hostname()}:${process.pid}`;
@@ -39,7 +51,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, "shutting down");
     clearInterval(heartbeat);
-    const force = setTimeout(() => process.exit(1), 15_000);
+    const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
     await app.stop().catch((err: Error) => logger.error({ err: err.message }, "stop failed"));
     await redis.quit().catch(() => undefined);

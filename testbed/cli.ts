@@ -1,5 +1,5 @@
 /**
- * `npm run testbed -- up | down | status`: a real Asterisk 22 (Debian sid chroot) with sipp, and a
+ * `npm run testbed -- up | down | status | stop-asterisk | start-asterisk`: a real Asterisk 22 (Debian sid chroot) with sipp, and a
  * private Redis, for the integration tests and the demo. See testbed/README.md.
  */
 import { mkdirSync } from "node:fs";
@@ -102,8 +102,14 @@ async function main(): Promise<number> {
       return 0;
     case "status":
       return status(settings);
+    case "stop-asterisk":
+      await withLock(settings.cacheDir, () => stopAsterisk(settings));
+      return 0;
+    case "start-asterisk":
+      await withLock(settings.cacheDir, () => startAsterisk(settings).then(() => undefined));
+      return 0;
     default:
-      console.error("usage: npm run testbed -- up | down | status");
+      console.error("usage: npm run testbed -- up | down | status | stop-asterisk | start-asterisk");
       return 2;
   }
 }

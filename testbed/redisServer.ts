@@ -3,8 +3,10 @@ import { createServer } from "node:net";
 import { isRunning, signalChild } from "./processGroup.ts";
 
 /**
- * A private, throw-away redis-server on a free port of 127.0.0.1, without persistence: for the
- * integration tests and the benchmark (the testbed's long-lived Redis is `redisProcess.ts`).
+ * A private, throw-away redis-server on a free port of 127.0.0.1, without persistence unless asked
+ * (`appendonly` + `dir`): for the integration tests and the benchmark (the testbed's long-lived Redis
+ * is `redisProcess.ts`). A server with AOF can be stopped and started again on the same `port` and
+ * `dir` with its data (the Redis outage tests).
  * `REDIS_SERVER_BIN` may name the binary.
  *
  * `ownProcessGroup`: the server runs in its own process group, so a Ctrl-C in the terminal reaches only
@@ -24,6 +26,12 @@ export interface RedisServer {
 
 export interface RedisServerOptions {
   ownProcessGroup?: boolean;
+  /** AOF on (`appendonly yes`, fsync every second); needs `dir`. */
+  appendonly?: boolean;
+  /** Working directory of the server (where the AOF lives). */
+  dir?: string;
+  /** A fixed port (to start a stopped server again); a free one by default. */
+  port?: number;
 }
 
 function freePort(): Promise<number> {
@@ -64,8 +72,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const bin = process.env.REDIS_SERVER_BIN ?? "redis-server";
   const group = options.ownProcessGroup ?? false;
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    const port = options.port ?? (await freePort());
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", ""];
+    args.push("--appendonly", options.appendonly ? "yes" : "no");
+    if (options.dir) args.push("--dir", options.dir);
     const child = spawn(bin, [...args, "--loglevel", "notice"], {
       detached: group,
       stdio: ["ignore", "pipe", "ignore"],
@@ -74,7 +84,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await waitForReady(child, 10_000);
     } catch (err) {
       signalChild(child, "SIGKILL", group);
-      if (attempt < 2) continue; // the port was taken between probing and binding
+      if (attempt < 2 && options.port === undefined) continue; // the port was taken between probing and binding
       throw err;
     }
     const stop = (): Promise<void> =>

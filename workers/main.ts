@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { ConfigError, loadConfig } from "../core/config/loadConfig.ts";
 import type { Config } from "../core/config/schema.ts";
 import { createLogger, type Logger } from "../core/logging/logger.ts";
+import { guardProcess } from "../core/logging/processGuards.ts";
 import { startCallWorker } from "./calls/callWorker.ts";
 
 /**
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   if (!config.bitrix.auth) fail("bitrix.auth: required, the workers need the portal");
   const logger = createLogger("workers", config.log.level);
   const worker = await startCallWorker(config, logger);
+  guardProcess(logger, (kind) => void worker.metrics.count(`errors.${kind}`));
   const component = `worker:${hostname()}:${process.pid}`;
   const beat = async (): Promise<void> => {
     const calls = await worker.undelivered().catch(() => undefined); // Redis away: left out

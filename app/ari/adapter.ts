@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
-import ariClient from "ari-client";
 import type { Logger } from "../../core/logging/logger.ts";
 import { reconnectDelayMs } from "./backoff.ts";
+import { EventSocket } from "./eventSocket.ts";
 import { AriRest } from "./rest.ts";
 import { asAriEvent, type AriEvent } from "./types.ts";
 
@@ -12,40 +12,39 @@ export interface AriAdapterOptions {
   app: string;
   reconnectMaxDelayMs: number;
   logger: Logger;
-  /** Liveness ping of the websocket (ari-client has none): a silent socket is torn down. */
+  /** Liveness ping of the websocket: a silent socket is torn down and reconnected. */
   pingIntervalMs?: number;
 }
+
+/**
+ * `connecting` (first attempts) · `connected` · `reconnecting` (lost, trying again) · `replaced`
+ * (another websocket took the application name: passive for good) · `stopped`.
+ */
+export type AriLinkState = "connecting" | "connected" | "reconnecting" | "replaced" | "stopped";
 
 interface AdapterEvents {
   event: [AriEvent];
   connected: [];
+  /** The websocket was lost; `disconnectedAt` says when. */
   disconnected: [];
-}
-
-type AriClient = Awaited<ReturnType<typeof ariClient.connect>>;
-/** Internals of ari-client we need for cleanup (see ari-notes §7). */
-interface ClientInternals {
-  _ws?: { terminate(): void };
-  _instanceListeners?: Record<string, { id: string }[]>;
+  replaced: [];
 }
 
 /**
- * The only door to Asterisk. Events come over ari-client's websocket (the "events" channel only);
- * REST goes through `rest` (fetch, with status codes). The adapter reconnects for ever: ari-client's
- * own reconnect gives up after ~10 tries (WebSocketMaxRetries) and its connect() fails with
- * APILoadError while Asterisk is down, so on either the client is thrown away and re-created.
+ * The only door to Asterisk. Events come over one websocket at a time (EventSocket); REST goes
+ * through `rest` (fetch, with status codes). The adapter reconnects for ever with a capped backoff,
+ * whatever the outage's length. `ApplicationReplaced` (another process connected with our app name)
+ * makes it passive for good: it closes its socket and never reconnects by itself, so two instances
+ * never fight over the name — restarting this process takes the name back.
  */
 export class AriAdapter extends EventEmitter<AdapterEvents> {
   readonly rest: AriRest;
-  private client: AriClient | undefined;
-  private stopped = false;
-  private connected = false;
+  private socket: EventSocket | undefined;
+  private link: AriLinkState = "stopped";
   private attempt = 0;
-  private pingTimer: NodeJS.Timeout | undefined;
-  private lastPong = Date.now();
   private retryTimer: NodeJS.Timeout | undefined;
-  private wake: (() => void) | undefined;
-  private looping = false;
+  /** When the websocket last lost Asterisk (epoch ms): its close, or its last sign of life if it went silent. */
+  disconnectedAt: number | undefined;
 
   constructor(private readonly opts: AriAdapterOptions) {
     super();
@@ -53,18 +52,23 @@ export class AriAdapter extends EventEmitter<AdapterEvents> {
   }
 
   get isConnected(): boolean {
-    return this.connected;
+    return this.link === "connected";
+  }
+
+  get state(): AriLinkState {
+    return this.link;
   }
 
   /** Starts connecting in the background; `connected` fires on every successful (re)connect. */
   start(): void {
-    this.stopped = false;
-    void this.connectLoop();
+    if (this.link !== "stopped") return;
+    this.link = "connecting";
+    this.open();
   }
 
   /** Resolves once connected (or rejects after `timeoutMs`). */
   waitConnected(timeoutMs = 30_000): Promise<void> {
-    if (this.connected) return Promise.resolve();
+    if (this.isConnected) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error("ARI not connected in time")), timeoutMs);
       this.once("connected", () => {
@@ -75,76 +79,48 @@ export class AriAdapter extends EventEmitter<AdapterEvents> {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    const wasConnected = this.isConnected;
+    this.link = "stopped";
     clearTimeout(this.retryTimer);
-    this.wake?.();
-    this.dropClient();
-    this.setConnected(false);
+    this.socket?.close();
+    this.socket = undefined;
+    if (wasConnected) this.emit("disconnected");
   }
 
-  private async connectLoop(): Promise<void> {
-    if (this.looping) return; // WebSocketMaxRetries and a failed start() can both ask for a new loop
-    this.looping = true;
-    try {
-      await this.connectUntilStarted();
-    } finally {
-      this.looping = false;
-    }
-  }
-
-  private async connectUntilStarted(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const client = await ariClient.connect(this.opts.url, this.opts.user, this.opts.password);
-        if (this.stopped) return;
-        this.attach(client);
-        await client.start(this.opts.app);
-        return; // later drops are handled by ari-client's reconnect, then by onMaxRetries()
-      } catch (err) {
-        this.dropClient();
-        this.attempt++;
-        const delay = reconnectDelayMs(this.attempt, this.opts.reconnectMaxDelayMs);
-        this.opts.logger.warn(
-          { err: (err as Error).message, attempt: this.attempt, delay },
-          "ARI connect failed",
-        );
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          this.retryTimer = setTimeout(resolve, delay);
-        });
-      }
-    }
-  }
-
-  private attach(client: AriClient): void {
-    this.client = client;
-    client.on("*" as "StasisStart", (raw: unknown) => this.dispatch(raw));
-    client.on("WebSocketConnected", () => {
+  private open(): void {
+    const socket = new EventSocket({ ...this.opts, pingIntervalMs: this.opts.pingIntervalMs ?? 15_000 });
+    this.socket = socket;
+    socket.on("open", () => {
       this.attempt = 0;
-      this.lastPong = Date.now();
-      this.startPing(client);
-      this.setConnected(true);
+      this.link = "connected";
+      this.opts.logger.info({ app: this.opts.app }, "ARI connected");
+      this.emit("connected");
     });
-    client.on("WebSocketReconnecting", () => this.setConnected(false));
-    client.on("WebSocketMaxRetries", () => {
-      this.opts.logger.warn("ari-client gave up reconnecting; re-creating the client");
-      this.setConnected(false);
-      if (this.looping) return; // the initial start() rejects too; its loop retries
-      this.dropClient();
-      if (!this.stopped) void this.connectLoop();
-    });
-    (client as unknown as EventEmitter).on("pong", () => (this.lastPong = Date.now()));
+    socket.on("message", (raw) => this.dispatch(raw));
+    socket.on("close", (reason, lastKnownAt) => this.onClose(socket, reason, lastKnownAt));
+  }
+
+  private onClose(socket: EventSocket, reason: string, lastKnownAt: number): void {
+    if (socket !== this.socket) return;
+    this.socket = undefined;
+    if (this.link === "stopped" || this.link === "replaced") return;
+    if (this.link === "connected") {
+      this.disconnectedAt = lastKnownAt;
+      this.link = "reconnecting";
+      this.opts.logger.warn({ reason }, "ARI websocket lost; reconnecting");
+      this.emit("disconnected");
+    }
+    const delay = reconnectDelayMs(this.attempt++, this.opts.reconnectMaxDelayMs);
+    const log = { reason, attempt: this.attempt, delay };
+    if (this.attempt === 1 || this.attempt % 30 === 0) this.opts.logger.warn(log, "ARI connect failed");
+    else this.opts.logger.debug(log, "ARI connect failed");
+    this.retryTimer = setTimeout(() => this.open(), delay);
   }
 
   private dispatch(raw: unknown): void {
-    if ((raw as { type?: string }).type === "ApplicationReplaced") {
-      // Another process connected with the same app name and took it over (one websocket per app).
-      this.opts.logger.error({ app: this.opts.app }, "ARI application taken over by another connection");
-    }
+    if ((raw as { type?: string } | null)?.type === "ApplicationReplaced") return this.onReplaced();
     const event = asAriEvent(raw);
-    if (!event) return;
-    if (event.type === "StasisEnd" || event.type === "ChannelDestroyed")
-      this.forgetInstance(event.channel.id);
+    if (!event || this.link !== "connected") return;
     try {
       this.emit("event", event);
     } catch (err) {
@@ -152,46 +128,17 @@ export class AriAdapter extends EventEmitter<AdapterEvents> {
     }
   }
 
-  /** ari-client keeps per-instance listeners until removed (issue #43); drop any for a gone channel. */
-  private forgetInstance(id: string): void {
-    const listeners = (this.client as unknown as ClientInternals | undefined)?._instanceListeners;
-    if (!listeners) return;
-    for (const type of Object.keys(listeners)) {
-      listeners[type] = (listeners[type] ?? []).filter((l) => l.id !== id);
-    }
-  }
-
-  private startPing(client: AriClient): void {
-    clearInterval(this.pingTimer);
-    const every = this.opts.pingIntervalMs ?? 15_000;
-    this.pingTimer = setInterval(() => {
-      if (Date.now() - this.lastPong > every * 2.5) {
-        this.opts.logger.warn("ARI websocket silent; forcing a reconnect");
-        (client as unknown as ClientInternals)._ws?.terminate();
-        this.lastPong = Date.now();
-        return;
-      }
-      client.ping();
-    }, every);
-    this.pingTimer.unref();
-  }
-
-  private dropClient(): void {
-    clearInterval(this.pingTimer);
-    const client = this.client;
-    this.client = undefined;
-    if (!client) return;
-    (client as unknown as EventEmitter).removeAllListeners();
-    try {
-      client.stop();
-    } catch {
-      /* never started or already closed */
-    }
-  }
-
-  private setConnected(value: boolean): void {
-    if (this.connected === value) return;
-    this.connected = value;
-    this.emit(value ? "connected" : "disconnected");
+  private onReplaced(): void {
+    this.opts.logger.error(
+      { app: this.opts.app },
+      "ARI application taken over by another connection; this process stops acting on calls (restart it to take the application back)",
+    );
+    const wasConnected = this.isConnected;
+    this.link = "replaced";
+    clearTimeout(this.retryTimer);
+    this.socket?.close("replaced");
+    this.socket = undefined;
+    if (wasConnected) this.emit("disconnected");
+    this.emit("replaced");
   }
 }

@@ -1,6 +1,6 @@
 import type { AriBridge, AriChannel, AriEndpoint, AriLiveRecording } from "./types.ts";
 
-/** An ARI REST call that failed, with the HTTP status kept (ari-client loses it). 0 = network error. */
+/** An ARI REST call that failed, with its HTTP status. 0 = network error. */
 export class AriHttpError extends Error {
   constructor(
     readonly status: number,
@@ -20,21 +20,23 @@ export function isNotFound(err: unknown): boolean {
 
 type Query = Record<string, string | number | boolean | undefined>;
 
-export interface OriginateParams {
+/** Attempts of `dial` on a channel just created (25 ms, 50 ms, … between them: about 2 s in all). */
+const DIAL_ATTEMPTS = 12;
+
+export interface DialOutParams {
   endpoint: string;
   channelId: string;
   app: string;
   appArgs: string;
+  /** The channel the new one is dialled for: it inherits its linkedid, and shows its caller id. */
   originator?: string;
+  /** Caller id of the new channel (also shown on the phone being called). */
   callerId?: string;
   timeoutSec: number;
   variables?: Record<string, string>;
 }
 
-/**
- * ARI REST over `fetch`: every endpoint the app needs (including ring/progress/variables that
- * ari-client lacks), with status codes preserved in AriHttpError.
- */
+/** ARI REST over `fetch`: every endpoint the app needs, with status codes kept in AriHttpError. */
 export class AriRest {
   private readonly base: string;
   private readonly auth: string;
@@ -90,17 +92,48 @@ export class AriRest {
   setVariable(id: string, variable: string, value: string): Promise<void> {
     return this.request("POST", `/channels/${enc(id)}/variable`, { variable, value });
   }
-  originate(p: OriginateParams): Promise<AriChannel> {
+  /**
+   * A new channel dialled from inside Stasis (`/channels/create` + `/dial`, not `originate`): the
+   * channel is in the app from its creation (StasisStart with state Down) and answers inside it (Dial
+   * ANSWER, state Up), so a phone answered while the app is away stays in Stasis, answered, and the
+   * app connects it when it is back (an originated channel would be hung up: Stasis() fails then).
+   * A dial that fails at once hangs the created channel up again.
+   */
+  async dialOut(p: DialOutParams): Promise<void> {
+    const callerId = p.callerId ? { "CALLERID(num)": p.callerId, "CALLERID(name)": p.callerId } : {};
     const query: Query = {
       endpoint: p.endpoint,
       app: p.app,
       appArgs: p.appArgs,
       channelId: p.channelId,
       originator: p.originator,
-      callerId: p.callerId,
-      timeout: p.timeoutSec,
     };
-    return this.request("POST", "/channels", query, { variables: p.variables ?? {} });
+    await this.request("POST", "/channels/create", query, { variables: { ...callerId, ...p.variables } });
+    try {
+      await this.dialCreated(p.channelId, p.originator, p.timeoutSec);
+    } catch (err) {
+      await this.hangup(p.channelId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * `create` can answer before the new channel has entered Stasis, and `dial` refuses it until then
+   * (409 "Channel not in Stasis application"): try again for a moment.
+   */
+  private async dialCreated(id: string, caller: string | undefined, timeoutSec: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.request("POST", `/channels/${enc(id)}/dial`, { caller, timeout: timeoutSec });
+      } catch (err) {
+        if (!(err instanceof AriHttpError && err.status === 409) || attempt >= DIAL_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 25 * attempt));
+      }
+    }
+  }
+  /** Leaves Stasis and goes on in the dialplan after the `Stasis()` that brought the channel in. */
+  continueInDialplan(id: string): Promise<void> {
+    return this.request("POST", `/channels/${enc(id)}/continue`);
   }
   answer(id: string): Promise<void> {
     return this.request("POST", `/channels/${enc(id)}/answer`);

@@ -1,6 +1,6 @@
 /**
  * The subset of ARI (Asterisk 22, ARI 10) objects and events the app uses, as a discriminated union on
- * `type`. Hand-written: the api-docs are Swagger 1.1 and @types/ari-client lags behind Asterisk.
+ * `type`. Hand-written: the api-docs are Swagger 1.1, which generators cannot read.
  */
 
 export interface AriChannel {

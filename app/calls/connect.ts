@@ -1,35 +1,30 @@
-import { startRecording } from "../recording/recorder.ts";
-import type { CallControl } from "./control.ts";
+import { claimAnswer } from "./answer.ts";
+import { bridgeWithClient, startConversation } from "./bridge.ts";
 import { nowIso, type CallContext } from "./context.ts";
-import { bridgeWithClient, endCall, onLegAnswered, startConversation } from "./engine.ts";
+import { endCall } from "./ending.ts";
+import type { CallSession } from "./session.ts";
 
 /**
- * StasisStart `dialed,<callId>`: an operator leg answered. The winner is bridged with the client
- * (who is answered first if the PBX had not answered yet); the others are hung up.
+ * An operator leg answered. The winner is bridged with the client (who is answered first if the PBX
+ * had not answered yet); a transfer target completes its transfer instead.
  */
-export async function connectAnsweredLeg(ctx: CallContext, ctl: CallControl, legId: string): Promise<void> {
-  if (!(await onLegAnswered(ctx, ctl, legId))) return;
-  const leg = ctl.legs[legId]!;
+export async function connectAnsweredLeg(ctx: CallContext, call: CallSession, legId: string): Promise<void> {
+  if (!(await claimAnswer(ctx, call, legId))) return;
   try {
-    if (leg.purpose === "transfer") {
-      const { completeTransfer } = await import("../transfers/blind.ts");
-      return await completeTransfer(ctx, ctl, legId);
+    if (call.ctl.legs[legId]!.purpose === "transfer") {
+      return await ctx.reactions.transferAnswered(ctx, call, legId);
     }
-    if (!ctl.clientAnswered && ctl.clientChannelId) {
-      await ctx.rest.answer(ctl.clientChannelId);
-      ctl.clientAnswered = true;
-      await ctx.controls.save(ctl);
-      await ctx.runtime.record(ctl.callId, { type: "clientAnswered", at: nowIso() });
+    const clientId = call.ctl.clientChannelId;
+    if (!call.ctl.clientAnswered && clientId) {
+      await ctx.rest.answer(clientId);
+      await call.change((c) => (c.clientAnswered = true), { type: "clientAnswered", at: nowIso() });
     }
-    await bridgeWithClient(ctx, ctl, legId);
-    await startConversation(ctx, ctl, legId);
-    await startRecording(ctx, ctl);
+    await bridgeWithClient(ctx, call, legId);
+    await startConversation(call, legId);
+    await ctx.reactions.bridged(ctx, call);
   } catch (err) {
     // Typically the client hung up in the same instant (404): its ChannelDestroyed ends the call.
-    ctx.logger.warn(
-      { callId: ctl.callId, legId, err: (err as Error).message },
-      "could not connect the answered leg",
-    );
-    if (!ctl.clientGone) await endCall(ctx, ctl, { clientResult: "failed", hangupBy: "system" });
+    call.log.warn({ legId, err: (err as Error).message }, "could not connect the answered leg");
+    if (!call.ctl.clientGone) await endCall(ctx, call, { clientResult: "failed", hangupBy: "system" });
   }
 }

@@ -1,27 +1,48 @@
-import type { Redis } from "ioredis";
 import type { Config } from "../../core/config/schema.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
 import type { AriRest } from "../ari/rest.ts";
-import type { ControlStore } from "./control.ts";
-import type { CallRuntime } from "./runtime.ts";
+import type { DurableWriter } from "./durableWriter.ts";
+import type { RedisHealth, RoutingRedis } from "./redisHealth.ts";
 import type { KeyedSerial } from "./serial.ts";
+import type { CallSession } from "./session.ts";
+import type { CallSessions } from "./sessions.ts";
 import type { CallTimers } from "./timers.ts";
 
-/** Everything the call-control features share; built once in app/main.ts (or a test). */
+/**
+ * What one feature does when another feature's step is done. app/calls/ never imports a feature
+ * folder; the features plug in here, and app/callControl.ts wires them in one place.
+ */
+export interface CallReactions {
+  /** A ringing leg ended unanswered while nobody talks (routing: ring whom the hunt has left). */
+  legFailed(ctx: CallContext, call: CallSession, legId: string): Promise<void>;
+  /** A transfer target answered (transfers: it joins the client). */
+  transferAnswered(ctx: CallContext, call: CallSession, legId: string): Promise<void>;
+  /** Client and operator are bridged (recording: start). */
+  bridged(ctx: CallContext, call: CallSession): Promise<void>;
+  /** The call ended in the model (recording: make sure its end is known). */
+  ended(ctx: CallContext, call: CallSession): void;
+}
+
+/** Everything the call-control features share; built once in app/callControl.ts (or a test). */
 export interface CallContext {
   config: Config;
   rest: AriRest;
-  runtime: CallRuntime;
-  controls: ControlStore;
-  redis: Redis;
-  keys: RedisKeys;
   logger: Logger;
+  keys: RedisKeys;
+  /** The calls this process controls; `session.change(…)` is the one way to change a call. */
+  sessions: CallSessions;
+  /** Durable, ordered call writes (also for late events of ended calls). */
+  writer: DurableWriter;
+  /** Redis for the routing path: bounded reads, non-blocking bookkeeping writes. */
+  redis: RoutingRedis;
+  health: RedisHealth;
   /** Per-call serial execution of ARI event handling and timers. */
   serial: KeyedSerial;
   timers: CallTimers;
   /** Client number normaliser (libphonenumber + rewrite rules). */
   normalise: (raw: string) => string;
+  reactions: CallReactions;
 }
 
 export function nowIso(): string {

@@ -4,8 +4,8 @@ import type { RedisKeys } from "../../core/redis/keys.ts";
 
 /**
  * What the app needs to keep controlling a call (as opposed to CallState, which is what the CRM
- * needs): the channels and the bridge, what each channel is, and the hunt in progress. Kept in
- * Redis so that a restarted app can re-adopt live calls.
+ * needs): the channels and the bridge, what each channel is, the hunt and the IVR in progress. Kept
+ * in Redis so that a restarted app re-adopts live calls where they were.
  */
 export interface LegControl {
   extension: string;
@@ -35,8 +35,19 @@ export interface HuntControl {
   thenGroup?: string;
 }
 
+/** A caller in the IVR: the digits so far (durable, so a restarted app lets the caller go on). */
+export interface IvrControl {
+  /** The DID's group, where the call goes when no extension is chosen or it does not answer. */
+  group: string;
+  digits: string;
+  /** Epoch ms when the digit timer fires. */
+  deadline: number;
+}
+
 export interface CallControl {
   callId: string;
+  /** Increases with every change; the newest control record wins when an outbox is replayed. */
+  rev?: number;
   direction: "inbound" | "outbound" | "internal";
   /** The client's channel: inbound caller, outbound callee (trunk), internal caller. */
   clientChannelId?: string;
@@ -55,7 +66,10 @@ export interface CallControl {
   talkingLegId?: string;
   /** Helper channels (Local halves of a transfer) that must not end the call when they go. */
   aux: string[];
+  /** Channels that left the call's lists (a helper that went, a client swapped out): still indexed. */
+  gone?: string[];
   hunt?: HuntControl;
+  ivr?: IvrControl;
   /** Set once the call is being torn down; callEnded is recorded when every channel is gone. */
   ending?: { clientResult?: ClientResult; clientCause?: number; hangupBy: "client" | "operator" | "system" };
   ended?: boolean;
@@ -64,12 +78,6 @@ export interface CallControl {
   /** Pending blind transfer target (exten), set by BridgeBlindTransfer. */
   transferTo?: { extension: string; fromExtension: string; kind: "blind" | "attended" };
 }
-
-/** HDEL of the channels (ARGV[2..]) that are still indexed to the call ARGV[1]. */
-const FORGET_OWN = `for i = 2, #ARGV do
-  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then redis.call('HDEL', KEYS[1], ARGV[i]) end
-end
-return 0`;
 
 /** Every channel of the call the app is waiting for (not yet destroyed). */
 export function liveChannels(ctl: CallControl): string[] {
@@ -80,52 +88,44 @@ export function liveChannels(ctl: CallControl): string[] {
   return out;
 }
 
-/** Redis persistence of CallControl plus the channel → call index (`appControl`, `appChannels`). */
-export class ControlStore {
-  private readonly byCall = new Map<string, CallControl>();
-  private readonly byChannel = new Map<string, string>();
+/** Every channel id the call ever had (for the channel index). */
+export function allChannels(ctl: CallControl): string[] {
+  const ids = [...Object.keys(ctl.legs), ...ctl.aux, ...(ctl.gone ?? [])];
+  if (ctl.clientChannelId) ids.push(ctl.clientChannelId);
+  return [...new Set(ids)];
+}
 
+/** HDEL of the channels (ARGV[2..]) that are still indexed to the call ARGV[1]. */
+const FORGET_OWN = `for i = 2, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then redis.call('HDEL', KEYS[1], ARGV[i]) end
+end
+return 0`;
+
+/** How long a control record is kept after the call's end (a late event still finds its call). */
+const ENDED_CONTROL_TTL_SEC = 3600;
+
+/**
+ * Redis persistence of CallControl plus the channel → call index (`appControl`, `appChannels`). Pure
+ * I/O: what is in memory is the sessions' business (app/calls/sessions.ts).
+ */
+export class ControlStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Pick<RedisKeys, "appControl" | "appChannels">,
   ) {}
 
-  private key(callId: string): string {
-    return this.keys.appControl(callId);
-  }
-  private get indexKey(): string {
-    return this.keys.appChannels;
-  }
-
-  /** Indexes a channel in memory at once, before any await, so its next events find the call. */
-  bindSync(channelId: string, callId: string): void {
-    this.byChannel.set(channelId, callId);
-  }
-
-  cached(callId: string): CallControl | undefined {
-    return this.byCall.get(callId);
-  }
-
   async load(callId: string): Promise<CallControl | undefined> {
-    const hit = this.byCall.get(callId);
-    if (hit) return hit;
-    const json = await this.redis.get(this.key(callId));
-    if (!json) return undefined;
-    const ctl = JSON.parse(json) as CallControl;
-    this.byCall.set(callId, ctl);
-    return ctl;
+    const json = await this.redis.get(this.keys.appControl(callId));
+    return json ? (JSON.parse(json) as CallControl) : undefined;
   }
 
-  /** Writes the control record and indexes its channels. */
-  async save(ctl: CallControl, ...channelIds: string[]): Promise<void> {
-    this.byCall.set(ctl.callId, ctl);
+  /** Writes the control record and indexes the given channels to its call. */
+  async save(ctl: CallControl, channelIds: readonly string[] = []): Promise<void> {
     const multi = this.redis.multi();
-    if (ctl.ended) multi.set(this.key(ctl.callId), JSON.stringify(ctl), "EX", 3600);
-    else multi.set(this.key(ctl.callId), JSON.stringify(ctl));
-    for (const id of channelIds) {
-      this.byChannel.set(id, ctl.callId);
-      multi.hset(this.indexKey, id, ctl.callId);
-    }
+    const key = this.keys.appControl(ctl.callId);
+    if (ctl.ended) multi.set(key, JSON.stringify(ctl), "EX", ENDED_CONTROL_TTL_SEC);
+    else multi.set(key, JSON.stringify(ctl));
+    for (const id of channelIds) multi.hset(this.keys.appChannels, id, ctl.callId);
     await multi.exec();
   }
 
@@ -134,13 +134,18 @@ export class ControlStore {
    * another call meanwhile (the target of an attended transfer) stays indexed to that call.
    */
   async forget(ctl: CallControl): Promise<void> {
-    const ids = [...Object.keys(ctl.legs), ...ctl.aux, ...(ctl.clientChannelId ? [ctl.clientChannelId] : [])];
-    for (const id of ids) if (this.byChannel.get(id) === ctl.callId) this.byChannel.delete(id);
-    this.byCall.delete(ctl.callId);
-    if (ids.length) await this.redis.eval(FORGET_OWN, 1, this.indexKey, ctl.callId, ...ids);
+    const ids = allChannels(ctl);
+    if (ids.length) await this.redis.eval(FORGET_OWN, 1, this.keys.appChannels, ctl.callId, ...ids);
+  }
+
+  /** Removes every trace of a call the app gave up before it was durable (handed to the dialplan). */
+  async discard(callId: string, channelIds: readonly string[]): Promise<void> {
+    const multi = this.redis.multi().del(this.keys.appControl(callId));
+    if (channelIds.length) multi.eval(FORGET_OWN, 1, this.keys.appChannels, callId, ...channelIds);
+    await multi.exec();
   }
 
   async callOf(channelId: string): Promise<string | undefined> {
-    return this.byChannel.get(channelId) ?? (await this.redis.hget(this.indexKey, channelId)) ?? undefined;
+    return (await this.redis.hget(this.keys.appChannels, channelId)) ?? undefined;
   }
 }

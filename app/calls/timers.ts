@@ -11,11 +11,21 @@ export class CallTimers {
     const t = setTimeout(
       () => {
         byName.delete(name);
+        if (byName.size === 0 && this.timers.get(callId) === byName) this.timers.delete(callId);
         this.run(callId, task);
       },
       Math.max(0, delayMs),
     );
     byName.set(name, t);
+  }
+
+  has(callId: string, name: string): boolean {
+    return this.timers.get(callId)?.has(name) ?? false;
+  }
+
+  /** Calls with a timer armed (for leak checks). */
+  get size(): number {
+    return this.timers.size;
   }
 
   clear(callId: string, name?: string): void {

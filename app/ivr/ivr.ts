@@ -1,75 +1,86 @@
 import { knownOperators } from "../../core/config/routingRules.ts";
 import type { Config } from "../../core/config/schema.ts";
-import type { CallControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
-import { record } from "../calls/engine.ts";
+import type { CallSession } from "../calls/session.ts";
 import { startExtensionHunt, startGroupHunt } from "../routing/hunt.ts";
-import { addDigit, emptyInput, selectedExtension, type DtmfInput } from "./dtmf.ts";
+import { addDigit, selectedExtension } from "./dtmf.ts";
 
 type IvrConfig = NonNullable<Config["routing"]["dids"][string]["ivr"]>;
 
-interface IvrSession {
-  cfg: IvrConfig;
-  group: string;
-  input: DtmfInput;
-}
-
-/** Calls in the IVR right now (input is short-lived; a restart mid-IVR sends the call to its group). */
-const sessions = new Map<string, IvrSession>();
+/**
+ * IVR mode of a DID: answer, play the prompt, collect an extension by DTMF. The input so far lives
+ * in the call's control record (`ctl.ivr`), so a restarted or reconnected app lets the caller go on.
+ */
 
 export { knownOperators } from "../../core/config/routingRules.ts";
 
-/** IVR mode of a DID: answer, play the prompt, collect an extension by DTMF. */
-export async function startIvr(
-  ctx: CallContext,
-  ctl: CallControl,
-  cfg: IvrConfig,
-  group: string,
-): Promise<void> {
-  const channelId = ctl.clientChannelId!;
-  await ctx.rest.answer(channelId);
-  ctl.clientAnswered = true;
-  await ctx.controls.save(ctl);
-  await record(ctx, ctl, { type: "clientAnswered", at: nowIso() });
-  sessions.set(ctl.callId, { cfg, group, input: emptyInput() });
-  await ctx.rest.play(channelId, cfg.prompt).catch((err: Error) => {
-    ctx.logger.warn({ callId: ctl.callId, err: err.message }, "IVR prompt failed");
-  });
-  armDigitTimer(ctx, ctl, cfg);
+function ivrConfigOf(ctx: CallContext, call: CallSession): IvrConfig | undefined {
+  return ctx.config.routing.dids[call.ctl.lineNumber]?.ivr;
 }
 
-function armDigitTimer(ctx: CallContext, ctl: CallControl, cfg: IvrConfig): void {
-  ctx.timers.set(ctl.callId, "ivr", cfg.digitTimeoutSec * 1000, () => finishInput(ctx, ctl));
+export async function startIvr(ctx: CallContext, call: CallSession, group: string): Promise<void> {
+  const cfg = ivrConfigOf(ctx, call);
+  const channelId = call.ctl.clientChannelId;
+  if (!cfg || !channelId) return startGroupHunt(ctx, call, group);
+  await ctx.rest.answer(channelId);
+  await call.change(
+    (c) => {
+      c.clientAnswered = true;
+      c.ivr = { group, digits: "", deadline: Date.now() + cfg.digitTimeoutSec * 1000 };
+    },
+    { type: "clientAnswered", at: nowIso() },
+  );
+  await ctx.rest.play(channelId, cfg.prompt).catch((err: Error) => {
+    call.log.warn({ err: err.message }, "IVR prompt failed");
+  });
+  armDigitTimer(ctx, call);
+}
+
+function armDigitTimer(ctx: CallContext, call: CallSession): void {
+  const ivr = call.ctl.ivr;
+  if (ivr) ctx.timers.set(call.callId, "ivr", ivr.deadline - Date.now(), () => finishInput(ctx, call));
 }
 
 /** ChannelDtmfReceived on the client's channel while in the IVR. */
-export async function onIvrDigit(ctx: CallContext, ctl: CallControl, digit: string): Promise<void> {
-  const session = sessions.get(ctl.callId);
-  if (!session || ctl.ending) return;
-  session.input = addDigit(session.input, digit, session.cfg.maxDigits);
-  if (session.input.done) return finishInput(ctx, ctl);
-  armDigitTimer(ctx, ctl, session.cfg);
+export async function onIvrDigit(ctx: CallContext, call: CallSession, digit: string): Promise<void> {
+  const ivr = call.ctl.ivr;
+  const cfg = ivrConfigOf(ctx, call);
+  if (!ivr || !cfg || call.ctl.ending) return;
+  const input = addDigit({ digits: ivr.digits, done: false }, digit, cfg.maxDigits);
+  await call.change((c) => {
+    c.ivr!.digits = input.digits;
+    c.ivr!.deadline = Date.now() + cfg.digitTimeoutSec * 1000;
+  });
+  if (input.done) return finishInput(ctx, call);
+  armDigitTimer(ctx, call);
 }
 
-async function finishInput(ctx: CallContext, ctl: CallControl): Promise<void> {
-  const session = sessions.get(ctl.callId);
-  sessions.delete(ctl.callId);
-  ctx.timers.clear(ctl.callId, "ivr");
-  if (!session || ctl.ending) return;
-  const { digits } = session.input;
-  const extension = selectedExtension(digits, knownOperators(ctx.config));
-  if (digits !== "") await record(ctx, ctl, { type: "ivrInput", at: nowIso(), digits, extension });
-  if (extension) {
-    return startExtensionHunt(ctx, ctl, extension, session.cfg.extensionRingTimeoutSec, "ivr", session.group);
-  }
-  await startGroupHunt(ctx, ctl, session.group);
+async function finishInput(ctx: CallContext, call: CallSession): Promise<void> {
+  const ivr = call.ctl.ivr;
+  ctx.timers.clear(call.callId, "ivr");
+  if (!ivr || call.ctl.ending) return;
+  const extension = selectedExtension(ivr.digits, knownOperators(ctx.config));
+  const input =
+    ivr.digits !== "" ? [{ type: "ivrInput" as const, at: nowIso(), digits: ivr.digits, extension }] : [];
+  await call.change((c) => (c.ivr = undefined), ...input);
+  const ringSec = ivrConfigOf(ctx, call)?.extensionRingTimeoutSec;
+  if (extension && ringSec) return startExtensionHunt(ctx, call, extension, ringSec, "ivr", ivr.group);
+  await startGroupHunt(ctx, call, ivr.group);
 }
 
-export function inIvr(callId: string): boolean {
-  return sessions.has(callId);
+/**
+ * A caller who was in the IVR when the app lost Asterisk goes on: the digit timer runs again from
+ * now (digits pressed while the app was away never reached it). Nothing to do if it still runs.
+ */
+export async function resumeIvr(ctx: CallContext, call: CallSession): Promise<void> {
+  const cfg = ivrConfigOf(ctx, call);
+  if (!call.ctl.ivr || ctx.timers.has(call.callId, "ivr")) return;
+  const timeoutMs = (cfg?.digitTimeoutSec ?? 5) * 1000;
+  await call.change((c) => (c.ivr!.deadline = Date.now() + timeoutMs));
+  call.log.info({ digits: call.ctl.ivr.digits }, "caller in the IVR goes on after the resync");
+  armDigitTimer(ctx, call);
 }
 
-/** Forgets the IVR input of a call that is ending. */
-export function dropIvr(callId: string): void {
-  sessions.delete(callId);
+export function inIvr(call: CallSession): boolean {
+  return call.ctl.ivr !== undefined;
 }

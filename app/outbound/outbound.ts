@@ -1,17 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { AriChannel } from "../ari/types.ts";
+import { bridgeWithClient, startConversation } from "../calls/bridge.ts";
+import { markBusy } from "../calls/busy.ts";
+import { hangupQuietly } from "../calls/channels.ts";
 import type { CallControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
-import {
-  bridgeWithClient,
-  endCall,
-  hangupQuietly,
-  markBusy,
-  record,
-  startConversation,
-} from "../calls/engine.ts";
+import { endCall } from "../calls/ending.ts";
+import type { CallSession } from "../calls/session.ts";
 import { isInternalNumber, knownOperators, outboundLine } from "../../core/config/routingRules.ts";
-import { startRecording } from "../recording/recorder.ts";
+import { handToDialplan } from "../routing/handoff.ts";
 import { startExtensionHunt } from "../routing/hunt.ts";
 import { callIdOf } from "../routing/inbound.ts";
 
@@ -26,108 +23,111 @@ export { isInternalNumber, outboundLine } from "../../core/config/routingRules.t
 /** `Stasis(itgrix,outbound,<exten>)` from an operator phone: an internal or an outbound call. */
 export function startOutbound(ctx: CallContext, channel: AriChannel, exten: string): void {
   const callId = callIdOf(channel);
-  ctx.controls.bindSync(channel.id, callId);
+  const origin = extensionOfChannel(channel);
+  const internal = isInternalNumber(exten, ctx.config.routing.internalPattern, knownOperators(ctx.config));
+  const ctl = internal
+    ? internalControl(callId, channel, exten, origin)
+    : trunkControl(ctx, callId, channel, origin);
+  const call = ctx.sessions.open(ctl);
   void ctx.serial.run(callId, async () => {
-    const origin = extensionOfChannel(channel);
+    const started = await call.start({
+      type: "callStarted",
+      at: nowIso(),
+      callId,
+      direction: ctl.direction,
+      clientNumber: internal ? origin : exten,
+      lineNumber: ctl.lineNumber,
+      originExtension: origin,
+      clientChannelId: ctl.clientChannelId,
+    });
+    if (started === "unreachable") return handToDialplan(ctx, call, channel.id);
     await ctx.rest.subscribe(ctx.config.ari.app, `channel:${channel.id}`).catch(() => undefined);
-    const base = { callId, clientAnswered: false, legs: {}, aux: [], legSeq: 0, originExtension: origin };
-    if (isInternalNumber(exten, ctx.config.routing.internalPattern, knownOperators(ctx.config))) {
-      const ctl: CallControl = {
-        ...base,
-        direction: "internal",
-        clientChannelId: channel.id,
-        clientNumber: origin,
-        lineNumber: exten,
-      };
-      await ctx.controls.save(ctl, channel.id);
-      await record(ctx, ctl, {
-        type: "callStarted",
-        at: nowIso(),
-        callId,
-        direction: "internal",
-        clientNumber: origin,
-        lineNumber: exten,
-        originExtension: origin,
-        clientChannelId: channel.id,
-      });
-      await markBusy(ctx, origin, callId);
-      await ctx.rest.ring(channel.id).catch(() => undefined);
-      return startExtensionHunt(ctx, ctl, exten, ctx.config.routing.outboundRingTimeoutSec, "direct");
-    }
-    await startTrunkCall(ctx, channel, exten, origin, base);
+    if (!internal) return startTrunkCall(ctx, call, channel, exten);
+    markBusy(ctx, origin, callId);
+    await ctx.rest.ring(channel.id).catch(() => undefined);
+    await startExtensionHunt(ctx, call, exten, ctx.config.routing.outboundRingTimeoutSec, "direct");
   });
 }
 
-async function startTrunkCall(
-  ctx: CallContext,
-  channel: AriChannel,
-  exten: string,
-  origin: string,
-  base: Pick<CallControl, "callId" | "clientAnswered" | "legs" | "aux" | "legSeq" | "originExtension">,
-): Promise<void> {
-  const { callId } = base;
-  const number = ctx.normalise(exten);
-  const clientId = randomUUID();
-  const lineNumber = outboundLine(ctx.config.routing.trunkDialString);
-  const ctl: CallControl = {
-    ...base,
-    direction: "outbound",
-    clientChannelId: clientId,
+function internalControl(callId: string, channel: AriChannel, exten: string, origin: string): CallControl {
+  return {
+    callId,
+    direction: "internal",
+    clientChannelId: channel.id,
+    clientAnswered: false,
     clientNumber: origin,
-    lineNumber,
+    lineNumber: exten,
+    originExtension: origin,
+    legs: {},
+    aux: [],
+    legSeq: 0,
   };
-  ctl.legs[channel.id] = { extension: origin, purpose: "direct", state: "up" };
-  await ctx.controls.save(ctl, channel.id, clientId);
-  const at = nowIso();
-  await record(ctx, ctl, {
-    type: "callStarted",
-    at,
+}
+
+/** The operator's own channel is the call's answered `direct` leg; the client is dialled on the trunk. */
+function trunkControl(ctx: CallContext, callId: string, channel: AriChannel, origin: string): CallControl {
+  return {
     callId,
     direction: "outbound",
-    clientNumber: exten,
-    lineNumber,
+    clientChannelId: randomUUID(),
+    clientAnswered: false,
+    clientNumber: origin,
+    lineNumber: outboundLine(ctx.config.routing.trunkDialString),
     originExtension: origin,
-    clientChannelId: clientId,
-  });
-  await record(ctx, ctl, { type: "legDialled", at, legId: channel.id, extension: origin, purpose: "direct" });
-  await record(ctx, ctl, { type: "legAnswered", at, legId: channel.id });
-  await markBusy(ctx, origin, callId);
-  ctx.logger.info({ callId, from: origin, to: number }, "outbound call");
+    legs: { [channel.id]: { extension: origin, purpose: "direct", state: "up" } },
+    aux: [],
+    legSeq: 0,
+  };
+}
+
+async function startTrunkCall(ctx: CallContext, call: CallSession, channel: AriChannel, exten: string) {
+  const origin = call.ctl.originExtension!;
+  const clientId = call.ctl.clientChannelId!;
+  const number = ctx.normalise(exten);
+  const at = nowIso();
+  await call.record(
+    { type: "legDialled", at, legId: channel.id, extension: origin, purpose: "direct" },
+    { type: "legAnswered", at, legId: channel.id },
+  );
+  markBusy(ctx, origin, call.callId);
+  call.log.info({ from: origin, to: number }, "outbound call");
   await ctx.rest.ring(channel.id).catch(() => undefined);
   try {
-    await ctx.rest.originate({
+    await ctx.rest.dialOut({
       endpoint: ctx.config.routing.trunkDialString.replace("{number}", number),
       channelId: clientId,
       app: ctx.config.ari.app,
-      appArgs: `client,${callId}`,
+      appArgs: `client,${call.callId}`,
       originator: channel.id,
       callerId: origin,
       timeoutSec: ctx.config.routing.outboundRingTimeoutSec,
     });
   } catch (err) {
-    ctx.logger.warn({ callId, err: (err as Error).message }, "trunk originate failed");
-    ctl.clientGone = true;
-    await endCall(ctx, ctl, { clientResult: "unavailable", hangupBy: "system" });
+    call.log.warn({ err: (err as Error).message }, "dialling the client on the trunk failed");
+    await call.change((c) => (c.clientGone = true));
+    await endCall(ctx, call, { clientResult: "unavailable", hangupBy: "system" });
   }
 }
 
-/** StasisStart `client,<callId>`: the client answered an outbound call. */
-export async function onClientAnswered(ctx: CallContext, ctl: CallControl, channelId: string): Promise<void> {
-  const originLeg = Object.entries(ctl.legs).find(([, l]) => l.purpose === "direct" && l.state === "up")?.[0];
-  if (ctl.ending || !originLeg) return hangupQuietly(ctx, channelId);
-  ctl.clientAnswered = true;
-  await ctx.controls.save(ctl);
-  await record(ctx, ctl, { type: "clientAnswered", at: nowIso() });
+/** The client of an outbound call answered (Dial ANSWER, or found Up by a resync). */
+export async function onClientAnswered(
+  ctx: CallContext,
+  call: CallSession,
+  channelId: string,
+): Promise<void> {
+  if (call.ctl.clientAnswered) return; // the same answer reported twice
+  const originLeg = Object.entries(call.ctl.legs).find(
+    ([, l]) => l.purpose === "direct" && l.state === "up",
+  )?.[0];
+  if (call.ctl.ending || !originLeg) return hangupQuietly(ctx, channelId);
+  await call.change((c) => (c.clientAnswered = true), { type: "clientAnswered", at: nowIso() });
   try {
     await ctx.rest.answer(originLeg);
-    await bridgeWithClient(ctx, ctl, originLeg);
-    await startConversation(ctx, ctl, originLeg);
-    await startRecording(ctx, ctl);
+    await bridgeWithClient(ctx, call, originLeg);
+    await startConversation(call, originLeg);
+    await ctx.reactions.bridged(ctx, call);
   } catch (err) {
-    ctx.logger.warn(
-      { callId: ctl.callId, err: (err as Error).message },
-      "could not connect the outbound call",
-    );
-    await endCall(ctx, ctl, { clientResult: "answered", hangupBy: "system" });
+    call.log.warn({ err: (err as Error).message }, "could not connect the outbound call");
+    await endCall(ctx, call, { clientResult: "answered", hangupBy: "system" });
   }
 }

@@ -1,7 +1,7 @@
 import { isNotFound } from "../ari/rest.ts";
 import type { AriLiveRecording } from "../ari/types.ts";
-import type { CallControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
+import type { CallSession } from "../calls/session.ts";
 
 /** Bridge recordings are named `itgrix/<callId>`: the call is found from the name alone. */
 export const RECORDING_PREFIX = "itgrix/";
@@ -15,21 +15,16 @@ export function callIdOfRecording(name: string): string | undefined {
 }
 
 /** Starts the mixed recording of the call's bridge once, when recording is enabled. */
-export async function startRecording(ctx: CallContext, ctl: CallControl): Promise<void> {
-  if (!ctx.config.recording.enabled || ctl.recording || !ctl.bridgeId) return;
-  const name = recordingNameOf(ctl.callId);
-  ctl.recording = name;
-  await ctx.controls.save(ctl);
+export async function startRecording(ctx: CallContext, call: CallSession): Promise<void> {
+  const bridgeId = call.ctl.bridgeId;
+  if (!ctx.config.recording.enabled || call.ctl.recording || !bridgeId) return;
+  const name = recordingNameOf(call.callId);
+  await call.change((c) => (c.recording = name));
   try {
-    await ctx.rest.recordBridge(ctl.bridgeId, name, ctx.config.recording.format);
+    await ctx.rest.recordBridge(bridgeId, name, ctx.config.recording.format);
   } catch (err) {
-    ctx.logger.warn({ callId: ctl.callId, err: (err as Error).message }, "bridge recording failed to start");
-    await ctx.runtime.record(ctl.callId, {
-      type: "recordingFailed",
-      at: nowIso(),
-      name,
-      cause: (err as Error).message,
-    });
+    call.log.warn({ err: (err as Error).message }, "bridge recording failed to start");
+    await call.record({ type: "recordingFailed", at: nowIso(), name, cause: (err as Error).message });
   }
 }
 
@@ -43,24 +38,24 @@ export async function onRecordingEvent(
   if (!callId) return;
   const at = nowIso();
   if (type === "RecordingStarted") {
-    await ctx.runtime.record(callId, { type: "recordingStarted", at, name: rec.name, format: rec.format });
+    await ctx.writer.record(callId, { type: "recordingStarted", at, name: rec.name, format: rec.format });
   } else if (type === "RecordingFinished") {
     const file = `${rec.name}.${rec.format}`;
-    await ctx.runtime.record(callId, {
-      type: "recordingFinished",
-      at,
-      name: rec.name,
-      file,
-      durationSec: rec.duration,
-    });
+    const durationSec = rec.duration;
+    await ctx.writer.record(callId, { type: "recordingFinished", at, name: rec.name, file, durationSec });
   } else {
-    await ctx.runtime.record(callId, { type: "recordingFailed", at, name: rec.name, cause: rec.cause });
+    await ctx.writer.record(callId, { type: "recordingFailed", at, name: rec.name, cause: rec.cause });
   }
 }
 
 /** How long after the call's end the app looks whether its recording's end was reported. */
 const RECORDING_CHECK_MS = 2000;
 const RECORDING_CHECKS = 10;
+
+/** Reaction to a call's end: a recording it had must end in the model too. */
+export function onCallEnded(ctx: CallContext, call: CallSession): void {
+  if (call.ctl.recording) confirmRecordingEnd(ctx, call.callId, call.ctl.recording);
+}
 
 /**
  * After the call ended: a RecordingFinished that Asterisk sent while the app was away (a restart or
@@ -71,7 +66,7 @@ const RECORDING_CHECKS = 10;
  */
 export function confirmRecordingEnd(ctx: CallContext, callId: string, name: string, check = 1): void {
   ctx.timers.set(callId, "recordingEnd", RECORDING_CHECK_MS, async () => {
-    const recording = (await ctx.runtime.get(callId))?.recording;
+    const recording = (await ctx.writer.get(callId))?.recording;
     if (recording?.name === name && recording.state !== "recording") return;
     const live = await ctx.rest.getLiveRecording(name).then(
       () => true,
@@ -85,7 +80,7 @@ export function confirmRecordingEnd(ctx: CallContext, callId: string, name: stri
     try {
       const stored = await ctx.rest.getStoredRecording(name);
       ctx.logger.info({ callId, name }, "recording finished unreported; taken from the stored recordings");
-      await ctx.runtime.record(callId, {
+      await ctx.writer.record(callId, {
         type: "recordingFinished",
         at,
         name,
@@ -93,7 +88,7 @@ export function confirmRecordingEnd(ctx: CallContext, callId: string, name: stri
       });
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      await ctx.runtime.record(callId, { type: "recordingFailed", at, name, cause: "no stored recording" });
+      await ctx.writer.record(callId, { type: "recordingFailed", at, name, cause: "no stored recording" });
     }
   });
 }

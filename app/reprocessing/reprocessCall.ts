@@ -61,7 +61,7 @@ export async function reprocessCall(deps: ReprocessDeps, callId: string): Promis
     ...rebuilt.state,
     version: Math.max(rebuilt.state.version, (stored?.version ?? 0) + 1),
   };
-  if (!(await deps.store.put(state))) {
+  if (!(await deps.store.put(state, stored?.version ?? null))) {
     return {
       callId,
       outcome: "error",

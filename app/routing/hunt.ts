@@ -1,9 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { LegPurpose } from "../../core/calls/types.ts";
 import { AriHttpError } from "../ari/rest.ts";
+import { busyWith } from "../calls/busy.ts";
+import { hangupQuietly } from "../calls/channels.ts";
 import type { CallControl, HuntControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
-import { endCall, hangupQuietly, record, setLegFailedHook } from "../calls/engine.ts";
+import { endCall } from "../calls/ending.ts";
+import type { CallSession } from "../calls/session.ts";
 import { orderMembers, ringSecondsFor } from "./strategy.ts";
 
 /**
@@ -15,43 +18,45 @@ export const TRANSFER_CONTEXT = "itgrix-transfer";
 
 export async function startGroupHunt(
   ctx: CallContext,
-  ctl: CallControl,
+  call: CallSession,
   groupName: string,
   visited: string[] = [],
 ): Promise<void> {
   const group = ctx.config.routing.groups[groupName];
   if (!group) {
-    ctx.logger.warn({ callId: ctl.callId, group: groupName }, "unknown group; call given up");
-    return endCall(ctx, ctl, { clientResult: "noanswer", hangupBy: "system" });
+    call.log.warn({ group: groupName }, "unknown group; call given up");
+    return endCall(ctx, call, { clientResult: "noanswer", hangupBy: "system" });
   }
-  const lastOffered =
-    group.strategy === "roundrobin" ? await ctx.redis.hgetall(ctx.keys.roundRobin(groupName)) : {};
+  const lastOffered = group.strategy === "roundrobin" ? await lastOfferedOf(ctx, groupName) : {};
   const ringall = group.strategy === "ringall";
-  await runHunt(ctx, ctl, {
+  await runHunt(ctx, call, {
     kind: "group",
     target: groupName,
     purpose: "group",
     ringall,
-    remaining: orderMembers(
-      group,
-      Object.fromEntries(Object.entries(lastOffered).map(([k, v]) => [k, Number(v)])),
-    ),
+    remaining: orderMembers(group, lastOffered),
     deadline: Date.now() + group.groupTimeoutSec * 1000,
     ringTimeoutSec: ringall ? group.groupTimeoutSec : group.ringTimeoutSec,
     visited: [...visited, groupName],
   });
 }
 
-/** Rings one extension (IVR choice, internal call, transfer target is separate) for `ringSec`. */
+/** Round-robin bookkeeping (without Redis the configured order applies). */
+async function lastOfferedOf(ctx: CallContext, group: string): Promise<Record<string, number>> {
+  const raw = await ctx.redis.read("round robin", (r) => r.hgetall(ctx.keys.roundRobin(group)), {});
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+}
+
+/** Rings one extension (IVR choice, internal call; a transfer target is separate) for `ringSec`. */
 export async function startExtensionHunt(
   ctx: CallContext,
-  ctl: CallControl,
+  call: CallSession,
   extension: string,
   ringSec: number,
   purpose: LegPurpose,
   thenGroup?: string,
 ): Promise<void> {
-  await runHunt(ctx, ctl, {
+  await runHunt(ctx, call, {
     kind: "extension",
     target: extension,
     purpose,
@@ -64,17 +69,17 @@ export async function startExtensionHunt(
   });
 }
 
-async function runHunt(ctx: CallContext, ctl: CallControl, hunt: HuntControl): Promise<void> {
-  ctl.hunt = hunt;
-  await ctx.controls.save(ctl);
-  armHuntDeadline(ctx, ctl);
-  await dialNext(ctx, ctl);
+async function runHunt(ctx: CallContext, call: CallSession, hunt: HuntControl): Promise<void> {
+  await call.change((c) => (c.hunt = hunt));
+  armHuntDeadline(ctx, call);
+  await dialNext(ctx, call);
 }
 
-/** (Re-)arms the hunt's deadline timer; also used when a restarted app re-adopts a ringing call. */
-export function armHuntDeadline(ctx: CallContext, ctl: CallControl): void {
-  if (!ctl.hunt) return;
-  ctx.timers.set(ctl.callId, "hunt", ctl.hunt.deadline - Date.now(), () => onDeadline(ctx, ctl));
+/** (Re-)arms the hunt's deadline timer; also used when a resync re-adopts a ringing call. */
+export function armHuntDeadline(ctx: CallContext, call: CallSession): void {
+  const hunt = call.ctl.hunt;
+  if (!hunt) return;
+  ctx.timers.set(call.callId, "hunt", hunt.deadline - Date.now(), () => onDeadline(ctx, call));
 }
 
 function ringingLegs(ctl: CallControl): string[] {
@@ -83,74 +88,92 @@ function ringingLegs(ctl: CallControl): string[] {
     .map(([id]) => id);
 }
 
-/** Dials the next member(s); when nobody could be dialled, the hunt is over. */
-async function dialNext(ctx: CallContext, ctl: CallControl): Promise<void> {
-  const hunt = ctl.hunt;
+/** Dials the next member(s) (all of them for ring-all); when nobody could be dialled, the hunt is over. */
+async function dialNext(ctx: CallContext, call: CallSession): Promise<void> {
+  const hunt = call.ctl.hunt;
   if (!hunt) return;
-  while (hunt.remaining.length > 0 && ctl.hunt === hunt && !ctl.ending) {
-    const ext = hunt.remaining.shift()!;
+  const active = () => call.ctl.hunt === hunt && !call.ctl.ending;
+  while (hunt.remaining.length > 0 && active()) {
     const secs = ringSecondsFor(hunt.ringTimeoutSec, hunt.deadline, Date.now());
     if (secs < 1) break;
-    if (hunt.kind === "group" && ctx.config.routing.groups[hunt.target]?.strategy === "roundrobin") {
-      await ctx.redis.hset(ctx.keys.roundRobin(hunt.target), ext, String(Date.now()));
-    }
-    const dialled = await dialLeg(ctx, ctl, ext, hunt.purpose, secs);
-    if (dialled && !hunt.ringall) break;
+    const members = hunt.ringall ? [...hunt.remaining] : hunt.remaining.slice(0, 1);
+    await call.change((c) => c.hunt?.remaining.splice(0, members.length));
+    let dialled = 0;
+    for (const ext of members) if (active() && (await offer(ctx, call, hunt, ext, secs))) dialled++;
+    if (dialled > 0) break;
   }
-  await ctx.controls.save(ctl);
-  if (ctl.hunt === hunt && ringingLegs(ctl).length === 0 && !ctl.ending) await huntExhausted(ctx, ctl);
+  if (active() && ringingLegs(call.ctl).length === 0) await huntExhausted(ctx, call);
+}
+
+async function offer(ctx: CallContext, call: CallSession, hunt: HuntControl, ext: string, secs: number) {
+  if (hunt.kind === "group" && ctx.config.routing.groups[hunt.target]?.strategy === "roundrobin") {
+    ctx.redis.write("round robin", (r) => r.hset(ctx.keys.roundRobin(hunt.target), ext, String(Date.now())));
+  }
+  return dialLeg(ctx, call, ext, hunt.purpose, secs);
 }
 
 /**
- * Originates one operator leg (StasisStart `dialed,<callId>` arrives on answer). A busy or
- * unregistered operator is not dialled and recorded as skipped; an originate that fails at once
- * is recorded as a leg that ended unregistered/failed. Returns whether the leg is ringing.
+ * Dials one operator leg (it answers inside Stasis: Dial ANSWER). A busy or unregistered operator is
+ * not dialled and recorded as skipped; a dial that fails at once is recorded as a leg that ended
+ * unregistered/failed. Returns whether the leg is ringing.
  */
 export async function dialLeg(
   ctx: CallContext,
-  ctl: CallControl,
+  call: CallSession,
   extension: string,
   purpose: LegPurpose,
   ringSec: number,
-  originator = ctl.clientChannelId,
+  originator = call.ctl.clientChannelId,
 ): Promise<boolean> {
-  const skip = await unavailability(ctx, ctl, extension);
+  const skip = await unavailability(ctx, call, extension);
   if (skip) {
-    await record(ctx, ctl, { type: "legSkipped", at: nowIso(), extension, purpose, result: skip });
+    await call.record({ type: "legSkipped", at: nowIso(), extension, purpose, result: skip });
     return false;
   }
   const legId = randomUUID();
-  ctl.legs[legId] = { extension, purpose, state: "dialling" };
-  ctl.legSeq++;
-  await ctx.controls.save(ctl, legId);
-  await record(ctx, ctl, { type: "legDialled", at: nowIso(), legId, extension, purpose });
+  call.bind(legId);
+  await call.change(
+    (c) => {
+      c.legs[legId] = { extension, purpose, state: "dialling" };
+      c.legSeq++;
+    },
+    { type: "legDialled", at: nowIso(), legId, extension, purpose },
+  );
+  return dialOperator(ctx, call, { legId, extension, ringSec, originator });
+}
+
+interface OperatorDial {
+  legId: string;
+  extension: string;
+  ringSec: number;
+  originator?: string;
+}
+
+async function dialOperator(ctx: CallContext, call: CallSession, d: OperatorDial): Promise<boolean> {
   try {
-    await ctx.rest.originate({
-      endpoint: `${ctx.config.routing.operatorTech}/${extension}`,
-      channelId: legId,
+    await ctx.rest.dialOut({
+      endpoint: `${ctx.config.routing.operatorTech}/${d.extension}`,
+      channelId: d.legId,
       app: ctx.config.ari.app,
-      appArgs: `dialed,${ctl.callId}`,
-      originator,
-      callerId: ctl.clientNumber,
-      timeoutSec: ringSec,
+      appArgs: `dialed,${call.callId}`,
+      originator: d.originator,
+      callerId: call.ctl.clientNumber,
+      timeoutSec: d.ringSec,
       variables: { TRANSFER_CONTEXT },
     });
     return true;
   } catch (err) {
     const status = err instanceof AriHttpError ? err.status : 0;
-    ctx.logger.warn(
-      { callId: ctl.callId, extension, status, err: (err as Error).message },
-      "originate failed",
+    call.log.warn(
+      { extension: d.extension, status, err: (err as Error).message },
+      "dialling the operator failed",
     );
-    ctl.legs[legId]!.state = "ended";
-    await ctx.controls.save(ctl);
-    const result = status === 500 ? "unregistered" : "failed";
-    await record(ctx, ctl, {
+    await call.change((c) => (c.legs[d.legId]!.state = "ended"), {
       type: "legEnded",
       at: nowIso(),
-      legId,
-      result,
-      causeText: `originate ${status}`,
+      legId: d.legId,
+      result: status === 500 ? "unregistered" : "failed",
+      causeText: `dial ${status}`,
     });
     return false;
   }
@@ -159,11 +182,11 @@ export async function dialLeg(
 /** Busy in another call, or a phone that is not registered: such operators are not rung. */
 async function unavailability(
   ctx: CallContext,
-  ctl: CallControl,
+  call: CallSession,
   extension: string,
 ): Promise<"busy" | "unregistered" | undefined> {
-  const busyWith = await ctx.redis.hget(ctx.keys.busyOperators, extension);
-  if (busyWith && busyWith !== ctl.callId) return "busy";
+  const busy = await busyWith(ctx, extension);
+  if (busy && busy !== call.callId) return "busy";
   try {
     const endpoint = await ctx.rest.getEndpoint(ctx.config.routing.operatorTech, extension);
     if (endpoint.state === "offline") return "unregistered";
@@ -173,38 +196,40 @@ async function unavailability(
   return undefined;
 }
 
-async function onDeadline(ctx: CallContext, ctl: CallControl): Promise<void> {
-  if (!ctl.hunt || ctl.ending) return;
-  for (const id of ringingLegs(ctl)) {
-    ctl.legs[id]!.endResult = "noanswer";
-    await hangupQuietly(ctx, id, "no_answer");
+async function onDeadline(ctx: CallContext, call: CallSession): Promise<void> {
+  if (!call.ctl.hunt || call.ctl.ending) return;
+  for (const id of ringingLegs(call.ctl)) {
     // Its end is a fact now, before the next hunt dials anybody (so its card is hidden first);
     // the ChannelDestroyed that follows only adds the cause.
-    await record(ctx, ctl, { type: "legEnded", at: nowIso(), legId: id, result: "noanswer" });
+    await call.change((c) => (c.legs[id]!.endResult = "noanswer"), {
+      type: "legEnded",
+      at: nowIso(),
+      legId: id,
+      result: "noanswer",
+    });
+    await hangupQuietly(ctx, id, "no_answer");
   }
-  await huntExhausted(ctx, ctl);
+  await huntExhausted(ctx, call);
 }
 
 /** A ringing leg ended without an answer: try the next member when nobody else is ringing. */
-async function onLegFailed(ctx: CallContext, ctl: CallControl): Promise<void> {
-  if (!ctl.hunt || ringingLegs(ctl).length > 0) return;
-  await dialNext(ctx, ctl);
+export async function continueHunt(ctx: CallContext, call: CallSession): Promise<void> {
+  if (!call.ctl.hunt || ringingLegs(call.ctl).length > 0) return;
+  await dialNext(ctx, call);
 }
-setLegFailedHook(onLegFailed);
 
-async function huntExhausted(ctx: CallContext, ctl: CallControl): Promise<void> {
-  const hunt = ctl.hunt;
+async function huntExhausted(ctx: CallContext, call: CallSession): Promise<void> {
+  const hunt = call.ctl.hunt;
   if (!hunt) return;
-  ctl.hunt = undefined;
-  ctx.timers.clear(ctl.callId, "hunt");
-  await ctx.controls.save(ctl);
+  ctx.timers.clear(call.callId, "hunt");
+  const missed = hunt.kind === "extension" && hunt.purpose === "ivr";
+  const events = missed ? [{ type: "ivrMissed" as const, at: nowIso(), extension: hunt.target }] : [];
+  await call.change((c) => (c.hunt = undefined), ...events);
   if (hunt.kind === "extension") {
-    if (hunt.purpose === "ivr")
-      await record(ctx, ctl, { type: "ivrMissed", at: nowIso(), extension: hunt.target });
-    if (hunt.thenGroup) return startGroupHunt(ctx, ctl, hunt.thenGroup);
-    return endCall(ctx, ctl, { clientResult: "noanswer", hangupBy: "system" });
+    if (hunt.thenGroup) return startGroupHunt(ctx, call, hunt.thenGroup);
+    return endCall(ctx, call, { clientResult: "noanswer", hangupBy: "system" });
   }
   const overflow = ctx.config.routing.groups[hunt.target]?.overflow;
-  if (overflow && !hunt.visited.includes(overflow)) return startGroupHunt(ctx, ctl, overflow, hunt.visited);
-  return endCall(ctx, ctl, { clientResult: "noanswer", hangupBy: "system" });
+  if (overflow && !hunt.visited.includes(overflow)) return startGroupHunt(ctx, call, overflow, hunt.visited);
+  return endCall(ctx, call, { clientResult: "noanswer", hangupBy: "system" });
 }

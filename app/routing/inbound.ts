@@ -1,8 +1,9 @@
 import type { AriChannel } from "../ari/types.ts";
 import type { CallControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
-import { endCall, record } from "../calls/engine.ts";
+import { endCall } from "../calls/ending.ts";
 import { startIvr } from "../ivr/ivr.ts";
+import { handToDialplan } from "./handoff.ts";
 import { startGroupHunt } from "./hunt.ts";
 
 /** The call id is Asterisk's linkedid; a trunk's inbound channel is the first of its call. */
@@ -13,23 +14,20 @@ export function callIdOf(channel: AriChannel): string {
 /** `Stasis(itgrix,inbound,<DID>)`: a client calls a line; ring its group (or run its IVR). */
 export function startInbound(ctx: CallContext, channel: AriChannel, did: string): void {
   const callId = callIdOf(channel);
-  ctx.controls.bindSync(channel.id, callId);
+  const ctl: CallControl = {
+    callId,
+    direction: "inbound",
+    clientChannelId: channel.id,
+    clientAnswered: false,
+    clientNumber: channel.caller.number,
+    lineNumber: did,
+    legs: {},
+    aux: [],
+    legSeq: 0,
+  };
+  const call = ctx.sessions.open(ctl);
   void ctx.serial.run(callId, async () => {
-    const ctl: CallControl = {
-      callId,
-      direction: "inbound",
-      clientChannelId: channel.id,
-      clientAnswered: false,
-      clientNumber: channel.caller.number,
-      lineNumber: did,
-      legs: {},
-      aux: [],
-      legSeq: 0,
-    };
-    await ctx.controls.save(ctl, channel.id);
-    // Explicit subscription: ChannelDestroyed (with its cause) then arrives even after StasisEnd.
-    await ctx.rest.subscribe(ctx.config.ari.app, `channel:${channel.id}`).catch(() => undefined);
-    await record(ctx, ctl, {
+    const started = await call.start({
       type: "callStarted",
       at: nowIso(),
       callId,
@@ -38,12 +36,15 @@ export function startInbound(ctx: CallContext, channel: AriChannel, did: string)
       lineNumber: did,
       clientChannelId: channel.id,
     });
-    ctx.logger.info({ callId, did, from: channel.caller.number }, "inbound call");
+    if (started === "unreachable") return handToDialplan(ctx, call, channel.id);
+    // Explicit subscription: ChannelDestroyed (with its cause) then arrives even after StasisEnd.
+    await ctx.rest.subscribe(ctx.config.ari.app, `channel:${channel.id}`).catch(() => undefined);
+    call.log.info({ did, from: channel.caller.number }, "inbound call");
     const line = ctx.config.routing.dids[did];
-    if (line?.ivr) return startIvr(ctx, ctl, line.ivr, line.group);
+    if (line?.ivr) return startIvr(ctx, call, line.group);
     const group = line?.group ?? ctx.config.routing.defaultGroup;
-    if (!group) return endCall(ctx, ctl, { clientResult: "noanswer", hangupBy: "system" });
+    if (!group) return endCall(ctx, call, { clientResult: "noanswer", hangupBy: "system" });
     await ctx.rest.ring(channel.id).catch(() => undefined);
-    await startGroupHunt(ctx, ctl, group);
+    await startGroupHunt(ctx, call, group);
   });
 }

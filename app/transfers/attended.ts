@@ -1,8 +1,11 @@
 import type { AriEvent } from "../ari/types.ts";
-import type { CallControl } from "../calls/control.ts";
+import { startConversation } from "../calls/bridge.ts";
+import { markBusy } from "../calls/busy.ts";
+import { hangupQuietly } from "../calls/channels.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
-import { endCall, hangupQuietly, markBusy, record, startConversation } from "../calls/engine.ts";
-import { recordTransferAway } from "./transferAway.ts";
+import { endCall } from "../calls/ending.ts";
+import type { CallSession } from "../calls/session.ts";
+import { transferAwayEvents } from "./transferAway.ts";
 
 type AttendedTransferEvent = Extract<AriEvent, { type: "BridgeAttendedTransfer" }>;
 
@@ -30,10 +33,10 @@ export function onAttendedTransfer(ctx: CallContext, e: AttendedTransferEvent): 
       return;
     }
     const { keeperId, consultId, transfererLeg, consultChannel } = found;
-    let moved: { legId: string; extension: string } | undefined;
+    let moved: Target | undefined;
     await ctx.serial.run(consultId, async () => {
-      const consult = await ctx.controls.load(consultId);
-      if (consult && !consult.ended) moved = await releaseTarget(ctx, consult, consultChannel);
+      const consult = await ctx.sessions.find(consultId);
+      if (consult) moved = await releaseTarget(ctx, consult, consultChannel);
     });
     if (!moved) {
       ctx.logger.warn({ ...log, keeperId, consultId }, "attended transfer: no target leg found");
@@ -41,8 +44,8 @@ export function onAttendedTransfer(ctx: CallContext, e: AttendedTransferEvent): 
     }
     const target = moved;
     await ctx.serial.run(keeperId, async () => {
-      const keeper = await ctx.controls.load(keeperId);
-      if (!keeper || keeper.ended || keeper.ending) return hangupQuietly(ctx, target.legId);
+      const keeper = await ctx.sessions.find(keeperId);
+      if (!keeper || keeper.ctl.ending) return hangupQuietly(ctx, target.legId);
       await adoptTarget(ctx, keeper, transfererLeg, target);
     });
     await hangupQuietly(ctx, e.transferer_first_leg.id);
@@ -59,18 +62,23 @@ interface TransferCalls {
   consultChannel: string;
 }
 
+interface Target {
+  legId: string;
+  extension: string;
+}
+
 async function resolveCalls(ctx: CallContext, e: AttendedTransferEvent): Promise<TransferCalls | undefined> {
   const ids = [e.transferer_first_leg.id, e.transferer_second_leg.id];
-  const calls = await Promise.all(ids.map((id) => ctx.controls.callOf(id)));
-  if (!calls[0] || !calls[1] || calls[0] === calls[1]) return undefined;
-  const ctls = await Promise.all(calls.map((id) => ctx.controls.load(id!)));
+  const callIds = await Promise.all(ids.map((id) => ctx.sessions.callOf(id)));
+  if (!callIds[0] || !callIds[1] || callIds[0] === callIds[1]) return undefined;
+  const calls = await Promise.all(callIds.map((id) => ctx.sessions.find(id!)));
   for (const [k, c] of [
     [0, 1],
     [1, 0],
   ] as const) {
-    const keeper = ctls[k];
-    const consult = ctls[c];
-    if (keeper?.legs[ids[k]!] && consult && !consult.legs[ids[c]!]) {
+    const keeper = calls[k];
+    const consult = calls[c];
+    if (keeper?.ctl.legs[ids[k]!] && consult && !consult.ctl.legs[ids[c]!]) {
       return {
         keeperId: keeper.callId,
         transfererLeg: ids[k]!,
@@ -83,70 +91,63 @@ async function resolveCalls(ctx: CallContext, e: AttendedTransferEvent): Promise
 }
 
 /**
- * Call 2 gives its talking leg (the transfer target) away and ends. The leg is no longer indexed to
- * call 2 once call 1 adopts it; call 2's end does not hang it up (its state here is `ended`).
+ * Call 2 gives its talking leg (the transfer target) away and ends. Its end does not hang the leg up
+ * (its state here is `ended`); call 1 indexes it to itself when it adopts it.
  */
 async function releaseTarget(
   ctx: CallContext,
-  consult: CallControl,
-  transfererChannel: string,
-): Promise<{ legId: string; extension: string } | undefined> {
-  const legId = consult.talkingLegId ?? Object.entries(consult.legs).find(([, l]) => l.state === "up")?.[0];
-  const leg = legId ? consult.legs[legId] : undefined;
+  consult: CallSession,
+  transferer: string,
+): Promise<Target | undefined> {
+  const ctl = consult.ctl;
+  const legId = ctl.talkingLegId ?? Object.entries(ctl.legs).find(([, l]) => l.state === "up")?.[0];
+  const leg = legId ? ctl.legs[legId] : undefined;
   if (!legId || !leg || leg.state !== "up") return undefined;
-  leg.state = "ended";
-  leg.transferredAway = true;
-  consult.talkingLegId = undefined;
-  await ctx.controls.save(consult);
   const at = nowIso();
-  await record(ctx, consult, { type: "conversationEnded", at, legId, reason: "transferred" });
-  await record(ctx, consult, { type: "legEnded", at, legId, result: "answered" });
-  ctx.logger.info(
-    { callId: consult.callId, legId, transferer: transfererChannel },
-    "attended transfer: target leaves the consultation call",
+  await consult.change(
+    (c) => {
+      Object.assign(c.legs[legId]!, { state: "ended", transferredAway: true });
+      c.talkingLegId = undefined;
+    },
+    { type: "conversationEnded", at, legId, reason: "transferred" },
+    { type: "legEnded", at, legId, result: "answered" },
   );
+  consult.log.info({ legId, transferer }, "attended transfer: target leaves the consultation call");
   await endCall(ctx, consult, { clientResult: "answered", hangupBy: "operator" });
   return { legId, extension: leg.extension };
 }
 
 /** Call 1 takes the target leg into its bridge: a new conversation of the same call. */
-async function adoptTarget(
-  ctx: CallContext,
-  keeper: CallControl,
-  transfererLeg: string,
-  target: { legId: string; extension: string },
-): Promise<void> {
-  const from = keeper.legs[transfererLeg]!;
-  from.transferredAway = true;
-  if (keeper.talkingLegId === transfererLeg) keeper.talkingLegId = undefined;
-  keeper.legs[target.legId] = { extension: target.extension, purpose: "transfer", state: "up" };
-  keeper.legSeq++;
-  await ctx.controls.save(keeper, target.legId);
+async function adoptTarget(ctx: CallContext, keeper: CallSession, transfererLeg: string, target: Target) {
+  const from = keeper.ctl.legs[transfererLeg]!;
   const at = nowIso();
-  await recordTransferAway(ctx, keeper, {
-    at,
-    kind: "attended",
-    legId: transfererLeg,
-    fromExtension: from.extension,
-    toExtension: target.extension,
-  });
-  await record(ctx, keeper, {
-    type: "legDialled",
-    at,
-    legId: target.legId,
-    extension: target.extension,
-    purpose: "transfer",
-  });
-  await record(ctx, keeper, { type: "legAnswered", at, legId: target.legId });
-  await markBusy(ctx, target.extension, keeper.callId);
+  keeper.bind(target.legId);
+  await keeper.change(
+    (c) => {
+      c.legs[transfererLeg]!.transferredAway = true;
+      if (c.talkingLegId === transfererLeg) c.talkingLegId = undefined;
+      c.legs[target.legId] = { extension: target.extension, purpose: "transfer", state: "up" };
+      c.legSeq++;
+    },
+    ...transferAwayEvents({
+      at,
+      kind: "attended",
+      legId: transfererLeg,
+      fromExtension: from.extension,
+      toExtension: target.extension,
+    }),
+    { type: "legDialled", at, legId: target.legId, extension: target.extension, purpose: "transfer" },
+    { type: "legAnswered", at, legId: target.legId },
+  );
+  markBusy(ctx, target.extension, keeper.callId);
   try {
-    if (!keeper.bridgeId) throw new Error("call has no bridge");
-    await ctx.rest.addToBridge(keeper.bridgeId, [target.legId]);
+    if (!keeper.ctl.bridgeId) throw new Error("call has no bridge");
+    await ctx.rest.addToBridge(keeper.ctl.bridgeId, [target.legId]);
   } catch (err) {
-    ctx.logger.warn({ callId: keeper.callId, err: (err as Error).message }, "attended transfer: move failed");
+    keeper.log.warn({ err: (err as Error).message }, "attended transfer: move failed");
     return endCall(ctx, keeper, { clientResult: "answered", hangupBy: "system" });
   }
-  await startConversation(ctx, keeper, target.legId);
-  for (const id of keeper.aux) await hangupQuietly(ctx, id); // the Local half that linked the bridges
-  ctx.logger.info({ callId: keeper.callId, from: from.extension, to: target.extension }, "attended transfer");
+  await startConversation(keeper, target.legId);
+  for (const id of keeper.ctl.aux) await hangupQuietly(ctx, id); // the Local half that linked the bridges
+  keeper.log.info({ from: from.extension, to: target.extension }, "attended transfer");
 }

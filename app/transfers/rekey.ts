@@ -13,6 +13,7 @@ export function rekeyChannel(
   const next: CallControl = structuredClone(ctl);
   if (next.clientChannelId === oldId && !next.legs[oldId]) {
     next.clientChannelId = newId;
+    (next.gone ??= []).push(oldId);
     return { ctl: next, role: "client" };
   }
   if (!next.aux.includes(newId)) next.aux.push(newId);

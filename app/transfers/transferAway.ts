@@ -1,6 +1,4 @@
-import type { CallControl } from "../calls/control.ts";
-import type { CallContext } from "../calls/context.ts";
-import { record } from "../calls/engine.ts";
+import type { CallEvent } from "../../core/calls/types.ts";
 
 export interface TransferAway {
   at: string;
@@ -12,16 +10,13 @@ export interface TransferAway {
 }
 
 /**
- * The transferring operator leaves the client's conversation. `transferred` goes first: the call
- * model closes the open conversation as "transferred" and lets the target's conversation start.
+ * The events of a transferring operator leaving the client's conversation. `transferred` goes first:
+ * the call model closes the open conversation as "transferred" and lets the target's start. Pure.
  */
-export async function recordTransferAway(ctx: CallContext, ctl: CallControl, t: TransferAway): Promise<void> {
-  await record(ctx, ctl, {
-    type: "transferred",
-    at: t.at,
-    kind: t.kind,
-    fromExtension: t.fromExtension,
-    toExtension: t.toExtension,
-  });
-  await record(ctx, ctl, { type: "conversationEnded", at: t.at, legId: t.legId, reason: "transferred" });
+export function transferAwayEvents(t: TransferAway): CallEvent[] {
+  const { at, kind, fromExtension, toExtension } = t;
+  return [
+    { type: "transferred", at, kind, fromExtension, toExtension },
+    { type: "conversationEnded", at, legId: t.legId, reason: "transferred" },
+  ];
 }

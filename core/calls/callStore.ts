@@ -6,9 +6,20 @@ import type { CallState } from "./types.ts";
 export const ENDED_CALL_TTL_SEC = 7 * 24 * 3600;
 
 /**
+ * The version a writer read before it applied an event: the stored version must still be exactly this
+ * for the write to go through (compare-and-set). `null`: the call must not be stored yet.
+ */
+export type ExpectedVersion = number | null;
+
+/**
  * The durable home of call states. The app writes a state before it publishes the job that points
- * at it; workers only read. A write never goes backwards: a state with a lower version than the
- * stored one is refused (a late writer after a restart cannot undo newer facts).
+ * at it; workers only read.
+ *
+ * `put(state, expected)` is compare-and-set: it stores only if the stored version is still the one the
+ * writer read, so two writers (an old process after a restart, a retry racing a late reply) can never
+ * lose each other's updates; the refused writer reloads and re-applies its event (the reducer is pure).
+ * Re-sending the very write that was already stored (a reply lost on a reconnect) is a success.
+ * Without `expected` (tools, tests, seeding a folded state) a write only refuses to go backwards.
  */
 export class CallStore {
   constructor(
@@ -26,13 +37,15 @@ export class CallStore {
   }
 
   /**
-   * Stores the state; returns false (and stores nothing) if a newer version is already there. An ended
-   * call also enters `undeliveredCalls` (score = end time) in the same step, until a worker delivers,
-   * skips or fails it for good: the sweeper's safety net for a job that got lost.
+   * Stores the state; returns false (and stores nothing) when the stored version is not `expected`
+   * (or, without `expected`, when a newer version is stored). An ended call also enters
+   * `undeliveredCalls` (score = end time) in the same step, until a worker delivers, skips or fails it
+   * for good: the sweeper's safety net for a job that got lost.
    */
-  async put(state: CallState): Promise<boolean> {
+  async put(state: CallState, expected?: ExpectedVersion): Promise<boolean> {
     const ended = state.phase === "ended";
     const endedMs = Date.parse(state.endedAt ?? "");
+    const mode = expected === undefined ? "seed" : expected === null ? "new" : "cas";
     const result = await this.redis.eval(
       PUT_SCRIPT,
       3,
@@ -46,8 +59,20 @@ export class CallStore {
       ended ? "1" : "0",
       String(ENDED_CALL_TTL_SEC),
       String(Number.isNaN(endedMs) ? Date.now() : endedMs),
+      mode,
+      String(expected ?? 0),
     );
     return result === 1;
+  }
+
+  /** Deletes a call's state (a call the app gave up before anybody acted on it). */
+  async remove(callId: string): Promise<void> {
+    await this.redis
+      .multi()
+      .del(this.keys.call(callId))
+      .zrem(this.keys.activeCalls, callId)
+      .zrem(this.keys.undeliveredCalls, callId)
+      .exec();
   }
 
   /** Calls that have started and not ended, oldest first. */
@@ -71,12 +96,19 @@ function looksLikeCallState(value: unknown, callId: string): value is CallState 
   );
 }
 
-// KEYS: call, active, undelivered. ARGV: json, version, callId, startedMs, ended, ttl, endedMs.
+// KEYS: call, active, undelivered.
+// ARGV: json, version, callId, startedMs, ended, ttl, endedMs, mode (seed | new | cas), expected.
 const PUT_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
-if current then
-  local v = tonumber(string.match(current, '"version":(%d+)'))
-  if v and v > tonumber(ARGV[2]) then return 0 end
+if current == ARGV[1] then return 1 end
+local stored = nil
+if current then stored = tonumber(cjson.decode(current).version) end
+if ARGV[8] == 'cas' then
+  if stored ~= tonumber(ARGV[9]) then return 0 end
+elseif ARGV[8] == 'new' then
+  if current then return 0 end
+elseif stored and stored > tonumber(ARGV[2]) then
+  return 0
 end
 if ARGV[5] == '1' then
   redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[6]))

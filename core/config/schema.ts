@@ -94,8 +94,10 @@ export const configSchema = z
         user: z.string().min(1).default("itgrix"),
         password: z.string().min(1).default("itgrix"),
         app: z.string().min(1).default("itgrix"),
-        /** Reconnect backoff cap; the adapter retries for ever. */
-        reconnectMaxDelayMs: z.number().int().positive().default(10_000),
+        /** Reconnect backoff cap; the adapter retries for ever (a failed attempt costs one TCP connect). */
+        reconnectMaxDelayMs: z.number().int().positive().default(2_000),
+        /** Websocket ping; a socket silent for 2.5 intervals (a dead TCP path) is dropped and reconnected. */
+        pingIntervalMs: z.number().int().min(200).default(15_000),
       })
       .prefault({}),
     redis: z
@@ -103,6 +105,13 @@ export const configSchema = z
         url: z.string().default("redis://127.0.0.1:6379"),
         /** Prefix of every key and queue, so several installations can share one Redis. */
         prefix: z.string().min(1).default("itgrix"),
+        /**
+         * The longest the app's routing path waits for Redis: a new call Redis cannot take in this time
+         * goes back to the dialplan (its fallback rings); a live call's change goes to the outbox.
+         */
+        routingTimeoutMs: z.number().int().min(100).max(10_000).default(1500),
+        /** The app's local write-ahead file for Redis outages (one per app process). */
+        outboxFile: z.string().min(1).default("var/itgrix-app-outbox.jsonl"),
       })
       .prefault({}),
     http: z

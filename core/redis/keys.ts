@@ -62,6 +62,8 @@ export interface RedisKeys {
   appControl(callId: string): string;
   /** Hash of the app: ARI channel id -> call id, for the channels of live calls. */
   appChannels: string;
+  /** When the app of one ARI application was last alive (epoch ms): a restarted app's resync uses it. */
+  appAlive(ariApp: string): string;
   /** A re-processing run (`/pbx/read_call`): JSON of its request and progress, kept `cdr.runTtlSec`. */
   reprocessRun(runId: string): string;
   /** List of the run's per-call results (JSON), in the order the calls were done. */
@@ -98,6 +100,7 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     busyOperators: `${p}:operators:busy`,
     appControl: (id) => `${p}:app:ctl:${id}`,
     appChannels: `${p}:app:channels`,
+    appAlive: (app) => `${p}:app:alive:${app}`,
     reprocessRun: (id) => `${p}:reprocess:${id}`,
     reprocessRunCalls: (id) => `${p}:reprocess:${id}:calls`,
   };

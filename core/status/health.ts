@@ -19,7 +19,8 @@ export function ownStatusUrl(http: Pick<Config["http"], "host" | "port">): strin
 
 /**
  * The app is healthy when `/status` answers 200 and its verdict is not `error` (Redis unreachable,
- * ARI disconnected, no worker seen, CRM auth failed or CRM unreachable). A warning is still healthy.
+ * ARI disconnected, no worker seen, CRM auth failed or CRM unreachable). A warning is still healthy,
+ * and so is an app whose ARI application was taken over by another instance (`app.state: replaced`).
  */
 export function appHealth(httpStatus: number, body: unknown): HealthVerdict {
   if (httpStatus !== 200) return { healthy: false, reason: `/status answered HTTP ${httpStatus}` };
@@ -28,6 +29,10 @@ export function appHealth(httpStatus: number, body: unknown): HealthVerdict {
   if (status !== "ok" && status !== "warning" && status !== "error")
     return { healthy: false, reason: "/status did not return a status document" };
   const problems = Array.isArray(report?.problems) ? report.problems.join("; ") : "";
+  // A replaced app is passive on purpose (another instance has the ARI application): restarting it
+  // for being "unhealthy" would take the name back and start a fight between the two.
+  const replaced = (report as { app?: { state?: unknown } } | null)?.app?.state === "replaced";
+  if (status === "error" && replaced) return { healthy: true, reason: `passive: ${problems}` };
   if (status === "error") return { healthy: false, reason: `status error: ${problems}` };
   return { healthy: true, reason: problems ? `status ${status}: ${problems}` : `status ${status}` };
 }

@@ -9,12 +9,28 @@ export type Probe<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** What the call-control process knows about itself; the app's live AppStatus is this shape. */
 export interface AppView {
-  state: "starting" | "running" | "reconnecting" | "stopping";
+  /** `replaced`: another websocket took the ARI application name; this process acts on no call. */
+  state: "starting" | "running" | "reconnecting" | "replaced" | "stopping";
   ariConnected: boolean;
   ariConnectedSince?: string;
   ariReconnects: number;
   activeCalls: number;
   lastResyncAt?: string;
+  /** Redis as the app's call writes see it (absent in a process without call control). */
+  callWrites?: CallWritesView;
+  /** Redis persistence settings read at start and on every reconnect (null: could not be read). */
+  redisSettings?: { appendonly: string | null; maxmemoryPolicy: string | null };
+}
+
+export interface CallWritesView {
+  /** Redis answers the app's writes in time (false: new calls go to the dialplan). */
+  redisUp: boolean;
+  redisDownSince?: string;
+  /** Call writes Redis has not confirmed yet; of them, those kept in the local outbox file. */
+  pending: number;
+  outbox: number;
+  /** New calls handed back to the dialplan (Redis unreachable) since the process started. */
+  handedToDialplan: number;
 }
 
 export interface QueueSnapshot {
@@ -63,7 +79,15 @@ export interface StatusReport {
   generatedAt: string;
   app: { state: AppView["state"]; pid: number; uptimeSec: number; version: string };
   ari: { connected: boolean; since: string | null; reconnects: number; lastResyncAt: string | null };
-  redis: { reachable: boolean; latencyMs: number | null };
+  redis: {
+    reachable: boolean;
+    latencyMs: number | null;
+    /** `CONFIG GET appendonly` / `maxmemory-policy` as the app read them; null when unknown. */
+    appendonly: string | null;
+    maxmemoryPolicy: string | null;
+    /** The app's call writes (null in a process without call control). */
+    callWrites: CallWritesView | null;
+  };
   queues: {
     lifecycle: {
       waiting: number | null;
@@ -126,7 +150,13 @@ export function buildStatusReport(input: StatusInputs): StatusReport {
       reconnects: input.app.ariReconnects,
       lastResyncAt: input.app.lastResyncAt ?? null,
     },
-    redis: { reachable: input.redis.reachable, latencyMs: input.redis.latencyMs },
+    redis: {
+      reachable: input.redis.reachable,
+      latencyMs: input.redis.latencyMs,
+      appendonly: input.app.redisSettings?.appendonly ?? null,
+      maxmemoryPolicy: input.app.redisSettings?.maxmemoryPolicy ?? null,
+      callWrites: input.app.callWrites ?? null,
+    },
     queues: { lifecycle: queue },
     workers,
     crm: {
@@ -331,6 +361,27 @@ interface Problem {
   text: string;
 }
 
+/** What an admin must know about Redis as the app uses it (persistence, writes waiting for it). */
+export function redisProblems(app: AppView): string[] {
+  const out: string[] = [];
+  const settings = app.redisSettings;
+  if (settings?.appendonly === "no") {
+    out.push("Redis runs without AOF (appendonly no): a Redis restart loses call states and jobs");
+  }
+  if (settings?.maxmemoryPolicy && settings.maxmemoryPolicy !== "noeviction") {
+    out.push(
+      `Redis maxmemory-policy is ${settings.maxmemoryPolicy}, not noeviction: it may evict calls and jobs`,
+    );
+  }
+  const writes = app.callWrites;
+  if (writes && !writes.redisUp) {
+    out.push(
+      `call writes wait for Redis (${writes.pending} pending, ${writes.outbox} in the outbox); new calls go to the dialplan`,
+    );
+  }
+  return out;
+}
+
 function findProblems(input: StatusInputs, report: Omit<StatusReport, "status" | "problems">): Problem[] {
   const problems: Problem[] = [];
   const add = (level: Problem["level"], text: string) => problems.push({ level, text });
@@ -338,7 +389,15 @@ function findProblems(input: StatusInputs, report: Omit<StatusReport, "status" |
     add("error", `Redis unreachable${input.redis.error ? ` (${input.redis.error})` : ""}`);
   if (input.app.state === "starting") add("warning", "app is starting");
   if (input.app.state === "stopping") add("warning", "app is stopping");
-  if (!input.app.ariConnected) add(input.app.state === "starting" ? "warning" : "error", "ARI disconnected");
+  if (input.app.state === "replaced") {
+    add(
+      "error",
+      "ARI application taken over by another connection: this app acts on no call (restart it to take it back)",
+    );
+  } else if (!input.app.ariConnected) {
+    add(input.app.state === "starting" ? "warning" : "error", "ARI disconnected");
+  }
+  for (const p of redisProblems(input.app)) add("warning", p);
   if (input.redis.reachable) {
     for (const [name, probe] of Object.entries({
       "lifecycle queue": input.queue,

@@ -17,6 +17,7 @@ const APP_MARKERS = ["app/main.ts", "dist/app/main.js", "demo/main.ts"];
 const TEST_MARKERS = [
   "test/integration/app/",
   "test/integration/e2e/",
+  "test/integration/chaos/",
   "test/integration/ops/",
   "test/integration/records/",
 ];

@@ -9,6 +9,9 @@
  *   await stack.stop();
  */
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { startAppProcess, type AppProcess } from "../../app/appProcess.ts";
@@ -18,16 +21,18 @@ import { CallStore } from "../../core/calls/callStore.ts";
 import type { CallState } from "../../core/calls/types.ts";
 import { parseConfig } from "../../core/config/loadConfig.ts";
 import type { CardMode, Config } from "../../core/config/schema.ts";
+import type { StatusReport } from "../../core/status/statusReport.ts";
 import { LIFECYCLE_QUEUE } from "../../core/jobs/lifecycle.ts";
 import { createLogger } from "../../core/logging/logger.ts";
 import { Metrics } from "../../core/metrics/metrics.ts";
 import { redisKeys, type RedisKeys } from "../../core/redis/keys.ts";
 import { startEmulator, type RunningEmulator } from "../../emulator/server.ts";
 import { startCallWorker, type CallWorker } from "../../workers/calls/callWorker.ts";
+import { freePort, startAppChild, type AppChild } from "./appChild.ts";
 import { waitForExclusiveAri } from "./e2eAriGuard.ts";
 import { crmCalls, samePhone, type CrmCall } from "./e2eCrm.ts";
 import { startOperator, stopAll, type PhoneHandle, type UasBehaviour } from "./sipp.ts";
-import { getTestbed, type TestbedInfo } from "./testbed.ts";
+import { getTestbed, hangupAllChannels, type TestbedInfo } from "./testbed.ts";
 
 export type { CrmCall } from "./e2eCrm.ts";
 
@@ -55,6 +60,12 @@ export interface StackOptions {
   operators?: Record<number, UasBehaviour>;
   /** Further config sections, merged one level deep over the stack's (e.g. `{ crm: { registerInternal: true } }`). */
   config?: Record<string, Record<string, unknown>>;
+  /** A Redis of the test's own (the Redis outage tests) instead of the testbed's. */
+  redisUrl?: string;
+  /** Where the app reaches ARI (a TCP proxy that can cut the path) instead of the testbed's port. */
+  ariUrl?: string;
+  /** `child`: the app runs as its own process (`app/main.ts`), so a test can kill it with -9. */
+  appProcess?: "inProcess" | "child";
 }
 
 export interface Stack {
@@ -75,6 +86,12 @@ export interface Stack {
   stopOperator(extension: number): Promise<void>;
   /** Stops the app as a crash would look to Asterisk (websocket gone); Redis and the calls stay. */
   stopApp(): Promise<void>;
+  /** The app's `/status` (both modes). */
+  appStatus(): Promise<StatusReport>;
+  /** Child mode: kills the app with SIGKILL (nothing is flushed). */
+  killApp(): Promise<void>;
+  /** Child mode: the app's last log lines. */
+  appOutput(): string;
   /** Starts the app again on the same prefix; resolves after it connected and resynchronised. */
   startApp(): Promise<void>;
   crmCalls(): Promise<CrmCall[]>;
@@ -88,21 +105,26 @@ export interface Stack {
 
 const WEBHOOK_PATH = "/rest/1/demo-webhook-secret/";
 
-function buildConfig(tb: TestbedInfo, emulatorUrl: string, prefix: string, options: StackOptions): Config {
+function buildConfig(
+  tb: TestbedInfo,
+  emulatorUrl: string,
+  prefix: string,
+  options: StackOptions & { httpPort: number; outboxFile: string },
+): Config {
   const groups = Object.fromEntries(
     Object.entries(options.groups).map(([name, g]) => [name, { ...g, members: g.members.map(String) }]),
   );
   const members = Object.values(groups).flatMap((g) => g.members);
   const base: Record<string, Record<string, unknown>> = {
     ari: {
-      url: tb.ari.url,
+      url: options.ariUrl ?? tb.ari.url,
       user: tb.ari.user,
       password: tb.ari.password,
       app: tb.ari.app,
       reconnectMaxDelayMs: 1000,
     },
-    redis: { url: tb.redis.url, prefix },
-    http: { port: 0 },
+    redis: { url: options.redisUrl ?? tb.redis.url, prefix, outboxFile: options.outboxFile },
+    http: { port: options.httpPort },
     bitrix: {
       auth: { type: "webhook", webhookUrl: `${emulatorUrl}${WEBHOOK_PATH}` },
       plan: "box",
@@ -144,18 +166,27 @@ async function bounded(part: string, work: Promise<unknown> | undefined): Promis
 export async function startStack(options: StackOptions): Promise<Stack> {
   const testbed = await getTestbed();
   await waitForExclusiveAri();
+  await hangupAllChannels(testbed);
   const prefix = `t-e2e-${randomUUID().slice(0, 8)}`;
+  const child = options.appProcess === "child";
+  const dir = mkdtempSync(join(tmpdir(), `itgrix-${prefix}-`));
   const emulator = await startEmulator({ port: 0, plan: "box" });
-  const config = buildConfig(testbed, emulator.url, prefix, options);
+  const httpPort = child ? await freePort() : 0;
+  const outboxFile = join(dir, "app-outbox.jsonl");
+  const config = buildConfig(testbed, emulator.url, prefix, { ...options, httpPort, outboxFile });
   const logger = createLogger("e2e", config.log.level);
   const keys = redisKeys(prefix);
-  const redis = new Redis(testbed.redis.url, { maxRetriesPerRequest: null });
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  redis.on("error", () => undefined); // a Redis outage test stops it on purpose
   const metrics = new Metrics(redis, keys);
   const status = createAppStatus();
   const queueConnection = redis.duplicate();
+  queueConnection.on("error", () => undefined);
   const queue = new Queue(LIFECYCLE_QUEUE, { connection: queueConnection, prefix });
+  queue.on("error", () => undefined);
   const phones = new Map<number, PhoneHandle>();
   let app: AppProcess | undefined;
+  let appChild: AppChild | undefined;
   let worker: CallWorker | undefined;
   /** Set by stop(): a test body still running after its test failed must not start anything again. */
   let stopped = false;
@@ -163,6 +194,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   const startApp = async (): Promise<void> => {
     if (stopped) throw afterStop;
+    if (child) {
+      appChild = startAppChild(config, dir);
+      return appChild.waitReady(30_000);
+    }
     const started = await startAppProcess({ config, redis, logger, status, metrics });
     try {
       await started.control.adapter.waitConnected(20_000);
@@ -178,6 +213,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
   };
   const stopApp = async (): Promise<void> => {
+    const runningChild = appChild;
+    appChild = undefined;
+    await runningChild?.stop("SIGTERM");
     const running = app;
     app = undefined;
     if (!running) return;
@@ -198,6 +236,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     redis,
     status,
     get httpPort() {
+      if (appChild) return appChild.httpPort;
       if (!app) throw new Error("the app is stopped");
       return app.http.port;
     },
@@ -224,6 +263,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stopOperator,
     stopApp,
     startApp,
+    async appStatus() {
+      const res = await fetch(`http://127.0.0.1:${stack.httpPort}/status`, {
+        signal: AbortSignal.timeout(5000),
+      });
+      return (await res.json()) as StatusReport;
+    },
+    async killApp() {
+      if (!appChild) throw new Error("killApp: the app does not run as a child process");
+      const victim = appChild;
+      appChild = undefined;
+      await victim.stop("SIGKILL");
+    },
+    appOutput: () => appChild?.output() ?? "",
     crmCalls: () => crmCalls(emulator.url),
     async appCalls() {
       const store = new CallStore(redis, keys);
@@ -246,6 +298,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await bounded("sipp", stopAll());
       phones.clear();
       await bounded("app", stopApp());
+      await bounded(
+        "asterisk channels",
+        hangupAllChannels(testbed).catch(() => 0),
+      );
       await bounded("worker", worker?.close());
       await bounded(
         "queue",
@@ -255,6 +311,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const left = await redis.keys(`${prefix}:*`).catch(() => [] as string[]);
       if (left.length) await redis.del(...left).catch(() => undefined);
       await bounded("redis", redis.quit());
+      rmSync(dir, { recursive: true, force: true });
       await bounded("emulator", emulator.close());
     },
   };

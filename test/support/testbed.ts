@@ -53,3 +53,23 @@ export async function getTestbed(): Promise<TestbedInfo> {
 export function ariAuthHeader(info: TestbedInfo): string {
   return "Basic " + Buffer.from(`${info.ari.user}:${info.ari.password}`).toString("base64");
 }
+
+/**
+ * Hangs up every channel the testbed's Asterisk holds. A test that fails half-way leaves calls whose
+ * sipp processes are gone but whose channels Asterisk keeps (no RTP timeout on the testbed); they
+ * would hold operators busy — and wait in the Stasis app, where the next app's resync would route
+ * them — so every stack starts and ends with an empty Asterisk.
+ */
+export async function hangupAllChannels(info: TestbedInfo): Promise<number> {
+  const headers = { authorization: ariAuthHeader(info) };
+  const res = await fetch(`${info.ari.url}/ari/channels`, { headers, signal: AbortSignal.timeout(5000) });
+  if (!res.ok) return 0;
+  const channels = (await res.json()) as { id: string }[];
+  for (const c of channels) {
+    await fetch(`${info.ari.url}/ari/channels/${encodeURIComponent(c.id)}`, {
+      method: "DELETE",
+      headers,
+    }).catch(() => undefined);
+  }
+  return channels.length;
+}

@@ -1,4 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { CallState } from "../../../core/calls/types.ts";
@@ -9,7 +12,7 @@ import type { AriChannel } from "../../../app/ari/types.ts";
 import { startCallControl, type CallControlHandle } from "../../../app/callControl.ts";
 import { createAppStatus, type AppStatus } from "../../../app/status/appStatus.ts";
 import { waitForExclusiveAri } from "../../support/e2eAriGuard.ts";
-import { getTestbed } from "../../support/testbed.ts";
+import { getTestbed, hangupAllChannels } from "../../support/testbed.ts";
 
 /** The call app running in-process against the testbed, with a Redis prefix of its own. */
 export interface AppUnderTest {
@@ -61,6 +64,7 @@ export const BASE_ROUTING = {
 export async function startApp(overrides: Record<string, unknown> = {}): Promise<AppUnderTest> {
   const tb = await getTestbed();
   await waitForExclusiveAri(); // one Stasis app name on a shared testbed: never run two apps at once
+  await hangupAllChannels(tb); // what a failed test left would wait in the app for this one
   const prefix = `t-app-${randomUUID().slice(0, 8)}`;
   const config = parseConfig({
     ari: {
@@ -70,7 +74,7 @@ export async function startApp(overrides: Record<string, unknown> = {}): Promise
       app: tb.ari.app,
       reconnectMaxDelayMs: 1000,
     },
-    redis: { url: tb.redis.url, prefix },
+    redis: { url: tb.redis.url, prefix, outboxFile: join(tmpdir(), `itgrix-outbox-${prefix}.jsonl`) },
     routing: BASE_ROUTING,
     ...overrides,
   });
@@ -133,12 +137,14 @@ export async function startApp(overrides: Record<string, unknown> = {}): Promise
     },
     async close() {
       await app.control.stop().catch(() => undefined);
+      await hangupAllChannels(tb).catch(() => 0);
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
       queueConnection.disconnect();
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length) await redis.del(...keys);
       await redis.quit();
+      rmSync(config.redis.outboxFile, { force: true });
     },
   };
   return app;

@@ -109,4 +109,34 @@ describe("app restart in the middle of calls", () => {
     await assertSoundCall(app, call, { legCallerId: "74958880004" });
     await op.stop();
   });
+
+  test("given a caller in the IVR, when the app restarts, then the digits pressed after the restart still choose the extension", async () => {
+    const op = await startOperator({ extension: 112, behaviour: { answerAfterMs: 300 } });
+    const group = await startOperator({ extension: 113, behaviour: { answerAfterMs: 300 } });
+    const caller = placeCall({
+      from: "74958880005",
+      to: "4950000009",
+      callerPort: 15078,
+      dtmf: "112",
+      dtmfDelayMs: 3000, // after the restart below
+      talkMs: 2000,
+      expectAnswer: true,
+    });
+    const inIvr = await app.waitForCall((c) => c.clientNumber === "74958880005" && !!c.answeredAt);
+    await app.stopApp();
+    await new Promise((r) => setTimeout(r, 1000));
+    await app.restartApp();
+    await caller;
+    const call = await app.waitForCall((c) => c.callId === inIvr.callId && ended(c), 15_000);
+    assert.deepEqual(
+      { digits: call.ivr?.digits, extension: call.ivr?.extension },
+      { digits: "112", extension: "112" },
+      "the IVR input went on after the restart",
+    );
+    assert.equal(call.conversations[0]?.extension, "112");
+    assert.equal(group.stats().calls, 0, "the caller was not sent to the DID's group");
+    await assertSoundCall(app, call, { legCallerId: "74958880005" });
+    await op.stop();
+    await group.stop();
+  });
 });

@@ -191,7 +191,7 @@ describe("ops: offline install, upgrade and rollback of the release tarball", ()
     assert.ok(existsSync(join(unpacked, "docs/admin-guide.md")), "the admin guide travels with the release");
     const modules = readdirSync(join(unpacked, "node_modules"));
     // esbuild loads customization modules at run time (core/hooks/loader/compile.ts).
-    for (const runtime of ["bullmq", "ioredis", "express", "ari-client", "pino", "zod", "esbuild"])
+    for (const runtime of ["bullmq", "ioredis", "express", "ws", "pino", "zod", "esbuild"])
       assert.ok(modules.includes(runtime), `${runtime} is a production dependency`);
     for (const dev of ["tsx", "typescript", "eslint", "prettier", "@types"])
       assert.ok(!modules.includes(dev), `${dev} is a dev dependency and must not be shipped`);

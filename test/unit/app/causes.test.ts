@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { clientResultFromCause, legResultFromCause } from "../../../app/routing/causes.ts";
+import { clientResultFromCause, legResultFromCause } from "../../../app/calls/causes.ts";
 
 describe("hangup cause mapping", () => {
   test("operator legs", () => {

@@ -268,3 +268,60 @@ describe("errorsByCode", () => {
     );
   });
 });
+
+describe("buildStatusReport: the app's Redis and ARI application", () => {
+  it("given Redis without AOF and with an evicting policy, then two warnings, and the settings are shown", () => {
+    const r = buildStatusReport(
+      healthy({
+        app: {
+          state: "running",
+          ariConnected: true,
+          ariReconnects: 0,
+          activeCalls: 0,
+          redisSettings: { appendonly: "no", maxmemoryPolicy: "allkeys-lru" },
+        },
+      }),
+    );
+    assert.equal(r.status, "warning");
+    assert.equal(r.redis.appendonly, "no");
+    assert.equal(r.redis.maxmemoryPolicy, "allkeys-lru");
+    assert.deepEqual(r.problems, [
+      "Redis runs without AOF (appendonly no): a Redis restart loses call states and jobs",
+      "Redis maxmemory-policy is allkeys-lru, not noeviction: it may evict calls and jobs",
+    ]);
+  });
+
+  it("given AOF and noeviction, then no warning", () => {
+    const app = { state: "running" as const, ariConnected: true, ariReconnects: 0, activeCalls: 0 };
+    const r = buildStatusReport(
+      healthy({ app: { ...app, redisSettings: { appendonly: "yes", maxmemoryPolicy: "noeviction" } } }),
+    );
+    assert.deepEqual(r.problems, []);
+  });
+
+  it("given the app's call writes wait for Redis, then a warning with the counts, and the block is shown", () => {
+    const callWrites = { redisUp: false, pending: 3, outbox: 2, handedToDialplan: 4 };
+    const app = {
+      state: "running" as const,
+      ariConnected: true,
+      ariReconnects: 0,
+      activeCalls: 1,
+      callWrites,
+    };
+    const r = buildStatusReport(healthy({ app }));
+    assert.deepEqual(r.redis.callWrites, callWrites);
+    assert.deepEqual(r.problems, [
+      "call writes wait for Redis (3 pending, 2 in the outbox); new calls go to the dialplan",
+    ]);
+  });
+
+  it("given the ARI application was taken over, then one error that says so (not a plain disconnect)", () => {
+    const app = { state: "replaced" as const, ariConnected: false, ariReconnects: 1, activeCalls: 0 };
+    const r = buildStatusReport(healthy({ app }));
+    assert.equal(r.status, "error");
+    assert.equal(r.app.state, "replaced");
+    assert.deepEqual(r.problems, [
+      "ARI application taken over by another connection: this app acts on no call (restart it to take it back)",
+    ]);
+  });
+});

@@ -29,6 +29,16 @@ test("given a non-200 answer or something that is not a status document, the app
   assert.equal(appHealth(200, null).healthy, false);
 });
 
+test("an app whose ARI application another instance took over is healthy (passive): a restart would fight for the name", () => {
+  const replaced = appHealth(200, {
+    status: "error",
+    app: { state: "replaced" },
+    problems: ["ARI application taken over by another connection"],
+  });
+  assert.equal(replaced.healthy, true);
+  assert.match(replaced.reason, /passive: ARI application taken over/);
+});
+
 test("a worker container is healthy only with a fresh heartbeat of a worker on its own host", () => {
   const now = 1_000_000;
   const beats = {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { JOB_OPTIONS } from "../../../app/calls/runtime.ts";
+import { LIFECYCLE_JOB_OPTIONS as JOB_OPTIONS } from "../../../core/jobs/lifecycle.ts";
 
 test("given an unexpected error in a reconcile, then the app's lifecycle job is tried again with exponential backoff", () => {
   const options: { attempts?: number; backoff?: { type: string; delay: number } } = JOB_OPTIONS;
