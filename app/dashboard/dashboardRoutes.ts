@@ -30,7 +30,7 @@ export function dashboardRoutes(
   sampleMs = DEFAULT_SAMPLE_MS,
 ): Dashboard {
   const router = Router();
-  const live = new LiveCallSeries();
+  const live = new LiveCallSeries(2000); // a page open for hours: samples every few seconds
   const sample = () => live.add(Date.now(), deps.appStatus.activeCalls);
   sample();
   const sampler = setInterval(sample, sampleMs);
@@ -49,6 +49,7 @@ export function dashboardRoutes(
   });
 
   router.get("/api/data", async (_req, res) => {
+    sample();
     const [status, minutes] = await Promise.all([
       report(),
       readMinutes(deps.redis, deps.keys, CHART_MINUTES).then(

@@ -34,11 +34,12 @@ export async function publishSnapshot(
   keys: RedisKeys,
   component: string,
   registry: Registry = promRegistry,
+  self: { host: string; pid: number } = { host: hostname(), pid: process.pid },
 ): Promise<void> {
   const snapshot: PromSnapshot = {
     component,
-    host: hostname(),
-    pid: process.pid,
+    host: self.host,
+    pid: self.pid,
     at: Date.now(),
     metrics: (await registry.getMetricsAsJSON()) as PromJson,
   };

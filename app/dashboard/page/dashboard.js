@@ -86,7 +86,16 @@ function plot(name, series, data, options) {
     const opts = {
       width,
       height: 200,
-      series: [{}, ...series.map((s, i) => ({ stroke: COLORS[i % COLORS.length], width: 2, ...s }))],
+      // Points shown: a minute with one delivery is a single value, which a line alone would not draw.
+      series: [
+        {},
+        ...series.map((s, i) => ({
+          stroke: COLORS[i % COLORS.length],
+          width: 2,
+          points: { show: true, size: 5 },
+          ...s,
+        })),
+      ],
       axes: [{}, { size: 50 }],
       scales: { x: { time: true } },
       legend: { live: false },
