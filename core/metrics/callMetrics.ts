@@ -26,15 +26,19 @@ export function firstRingAt(call: Pick<CallState, "legs" | "startedAt">): number
 
 /**
  * Seconds from the first ring to `at`, when this answer showed the call's first card while the call
- * was still live; undefined otherwise (a later show for another viewer, a card after the end).
+ * was still live: the group that registered the call (card mode `ring` shows with the register).
+ * Undefined otherwise: a later show (the next operator of a sequential hunt, a card at answer in
+ * card mode `answer`, a transfer) would measure the hunt, not the connector.
  */
 export function cardShownAfterRingSec(
   call: Pick<CallState, "legs" | "startedAt" | "phase">,
+  registeredBefore: boolean,
   shownBefore: readonly number[],
   shownAfter: readonly number[],
   at: Date,
 ): number | undefined {
-  if (shownBefore.length > 0 || shownAfter.length === 0 || call.phase === "ended") return undefined;
+  if (registeredBefore || shownBefore.length > 0 || shownAfter.length === 0) return undefined;
+  if (call.phase === "ended") return undefined;
   const rang = firstRingAt(call);
   if (Number.isNaN(rang)) return undefined;
   return Math.max(0, (at.getTime() - rang) / 1000);
@@ -56,10 +60,11 @@ export function observeDelivered(metrics: Metrics, call: CallState, deliveredAt:
 
 export function observeCardShown(
   call: CallState,
+  registeredBefore: boolean,
   shownBefore: readonly number[],
   shownAfter: readonly number[],
   at: Date,
 ): void {
-  const sec = cardShownAfterRingSec(call, shownBefore, shownAfter, at);
+  const sec = cardShownAfterRingSec(call, registeredBefore, shownBefore, shownAfter, at);
   if (sec !== undefined) prom.cardShown.observe(sec);
 }

@@ -80,7 +80,14 @@ export class GroupSender {
       throw err;
     });
     const outcome = applyAnswers(intended, group, results, at());
-    observeCardShown(call, intended.cardsShownTo, outcome.journal.cardsShownTo, this.deps.now());
+    const registeredBefore = journal.bxCallId !== undefined;
+    observeCardShown(
+      call,
+      registeredBefore,
+      intended.cardsShownTo,
+      outcome.journal.cardsShownTo,
+      this.deps.now(),
+    );
     let next = outcome.journal;
     for (const e of outcome.commandErrors) {
       this.deps.logger.warn({ callId: call.callId, code: e.code, error: e.description }, "command failed");

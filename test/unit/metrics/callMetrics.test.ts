@@ -30,22 +30,20 @@ describe("call figures", () => {
     assert.equal(firstRingAt({ startedAt, legs: [leg()] }), Date.parse(startedAt));
   });
 
-  it("card latency: only the first card of a live call counts", () => {
+  it("card latency: only the card shown with the register of a live call counts", () => {
     const call = { startedAt: "2026-01-01T10:00:00.000Z", legs: [leg("2026-01-01T10:00:01.000Z")] };
     const at = new Date("2026-01-01T10:00:01.400Z");
-    assert.equal(cardShownAfterRingSec({ ...call, phase: "ringing" }, [], [11], at), 0.4);
+    const ringing = { ...call, phase: "ringing" as const };
+    assert.equal(cardShownAfterRingSec(ringing, false, [], [11], at), 0.4);
+    assert.equal(cardShownAfterRingSec(ringing, false, [11], [11, 12], at), undefined, "a later viewer");
     assert.equal(
-      cardShownAfterRingSec({ ...call, phase: "ringing" }, [11], [11, 12], at),
+      cardShownAfterRingSec(ringing, true, [], [12], at),
       undefined,
-      "a later viewer",
+      "the next of a sequential hunt",
     );
+    assert.equal(cardShownAfterRingSec(ringing, false, [], [], at), undefined, "nothing shown");
     assert.equal(
-      cardShownAfterRingSec({ ...call, phase: "ringing" }, [], [], at),
-      undefined,
-      "nothing shown",
-    );
-    assert.equal(
-      cardShownAfterRingSec({ ...call, phase: "ended" }, [], [11], at),
+      cardShownAfterRingSec({ ...call, phase: "ended" }, false, [], [11], at),
       undefined,
       "after the end",
     );
