@@ -94,7 +94,7 @@ export const configSchema = z
         user: z.string().min(1).default("itgrix"),
         password: z.string().min(1).default("itgrix"),
         app: z.string().min(1).default("itgrix"),
-        /** Reconnect backoff cap; the adapter retries for ever (a failed attempt costs one TCP connect). */
+        /** Reconnect backoff cap; the adapter retries for ever (a failed attempt costs one HTTP request). */
         reconnectMaxDelayMs: z.number().int().positive().default(2_000),
         /** Websocket ping; a socket silent for 2.5 intervals (a dead TCP path) is dropped and reconnected. */
         pingIntervalMs: z.number().int().min(200).default(15_000),
