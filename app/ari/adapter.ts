@@ -14,6 +14,8 @@ export interface AriAdapterOptions {
   logger: Logger;
   /** Liveness ping of the websocket: a silent socket is torn down and reconnected. */
   pingIntervalMs?: number;
+  /** REST requests in flight at most (Asterisk's `sessionlimit` counts them); the rest queue. */
+  maxConcurrentRequests?: number;
 }
 
 /**
@@ -49,7 +51,7 @@ export class AriAdapter extends EventEmitter<AdapterEvents> {
 
   constructor(private readonly opts: AriAdapterOptions) {
     super();
-    this.rest = new AriRest(opts.url, opts.user, opts.password);
+    this.rest = new AriRest(opts.url, opts.user, opts.password, undefined, opts.maxConcurrentRequests);
   }
 
   get isConnected(): boolean {
