@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 
 // Module boundaries (README of each folder). A file matched by several blocks gets the rule of the
 // last one (flat config replaces a rule, it does not merge it), so every block repeats the ARI pattern
-// except app/ari/, the one folder that talks to Asterisk (its websocket with `ws`, REST with fetch).
+// except app/ari/, the one folder that talks to Asterisk (its event websocket with `ari-client`, REST with fetch).
 const ariClient = {
   group: ["ari-client", "ws"],
   message: "Only app/ari/ talks to ARI (websocket and REST; see app/README.md).",

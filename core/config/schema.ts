@@ -94,10 +94,12 @@ export const configSchema = z
         user: z.string().min(1).default("itgrix"),
         password: z.string().min(1).default("itgrix"),
         app: z.string().min(1).default("itgrix"),
-        /** Reconnect backoff cap; the adapter retries for ever (a failed attempt costs one TCP connect). */
+        /** Reconnect backoff cap; the adapter retries for ever (a failed attempt costs one HTTP request). */
         reconnectMaxDelayMs: z.number().int().positive().default(2_000),
         /** Websocket ping; a socket silent for 2.5 intervals (a dead TCP path) is dropped and reconnected. */
         pingIntervalMs: z.number().int().min(200).default(15_000),
+        /** ARI REST requests in flight at most; keep it well under Asterisk's http.conf `sessionlimit`. */
+        maxConcurrentRequests: z.number().int().min(1).max(1000).default(50),
       })
       .prefault({}),
     redis: z
