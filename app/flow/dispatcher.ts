@@ -12,6 +12,8 @@ import { onRecordingEvent } from "../recording/recorder.ts";
 import { callIdOf, startInbound } from "../routing/inbound.ts";
 import { onAttendedTransfer } from "../transfers/attended.ts";
 import { onBlindTransfer, onSwap, onTransferTarget } from "../transfers/blind.ts";
+import { transferCallOf } from "../transfers/transferCall.ts";
+import { HANDOFF_VARIABLE } from "../routing/handoff.ts";
 
 /**
  * Routes each ARI event to its call and runs the handler in the call's serial queue, so one call's
@@ -73,10 +75,7 @@ function onStasisStart(ctx: CallContext, e: Extract<AriEvent, { type: "StasisSta
         if (e.channel.state === "Up") await onAnswered(ctx, call, e.channel.id);
       });
     case "transfer":
-      void transferCallId(ctx, e.channel.id).then((callId) =>
-        withCallId(ctx, callId, e.channel.id, (call) => onTransferTarget(ctx, call, e.channel, arg ?? "")),
-      );
-      return;
+      return onTransferStart(ctx, e.channel, arg ?? e.channel.dialplan?.exten ?? "");
     default:
       ctx.logger.warn(
         { channelId: e.channel.id, args: e.args },
@@ -105,13 +104,33 @@ export async function onAnswered(ctx: CallContext, call: CallSession, channelId:
     return onClientAnswered(ctx, call, channelId);
 }
 
-/** The Local `;2` half of a transfer inherits the call's linkedid from the transferring channel. */
-async function transferCallId(ctx: CallContext, channelId: string): Promise<string | undefined> {
-  try {
-    return await ctx.rest.getVariable(channelId, "CHANNEL(linkedid)");
-  } catch {
-    return undefined;
-  }
+/**
+ * The Local `;2` half of a blind transfer: ring the target for its call. When no call can be found
+ * for it, it goes back to the dialplan (a plain dial of the target) instead of being hung up: hanging
+ * it up would leave the client alone in the bridge with nobody to talk to.
+ */
+function onTransferStart(ctx: CallContext, channel: AriChannel, exten: string): void {
+  void transferCallOf(ctx, channel, exten)
+    .then(async (match) => {
+      const log = { channelId: channel.id, exten, by: match.by };
+      if (match.callId) {
+        if (match.by !== "linkedid")
+          ctx.logger.warn({ ...log, callId: match.callId }, "blind transfer adopted");
+        return withCallId(ctx, match.callId, channel.id, (call) =>
+          onTransferTarget(ctx, call, channel, exten),
+        );
+      }
+      if (match.by === "gone") return ctx.logger.warn(log, "blind transfer: its channel is gone already");
+      ctx.logger.error(
+        { ...log, candidates: match.candidates },
+        "blind transfer of no known call: handed to the dialplan (not followed in the CRM)",
+      );
+      await ctx.rest.setVariable(channel.id, HANDOFF_VARIABLE, "fallback");
+      await ctx.rest.continueInDialplan(channel.id);
+    })
+    .catch((err: Error) =>
+      ctx.logger.error({ channelId: channel.id, exten, err: err.message }, "blind transfer start failed"),
+    );
 }
 
 /**
@@ -150,13 +169,19 @@ function withCallId(
   handler: (call: CallSession) => Promise<void>,
 ): void {
   if (!callId) {
-    if (channelId) void hangupQuietly(ctx, channelId);
+    if (channelId) {
+      ctx.logger.warn({ channelId }, "channel of no known call hung up");
+      void hangupQuietly(ctx, channelId);
+    }
     return;
   }
   void ctx.serial.run(callId, async () => {
     const call = await ctx.sessions.find(callId);
     if (!call || call.ctl.ended) {
-      if (channelId) await hangupQuietly(ctx, channelId); // a leg answering after its call ended
+      if (channelId) {
+        ctx.logger.info({ callId, channelId }, "channel of an ended call hung up");
+        await hangupQuietly(ctx, channelId); // a leg answering after its call ended
+      }
       return;
     }
     await handler(call);
