@@ -44,6 +44,15 @@ export class CallSessions {
     return this.calls.get(callId) ?? this.adopt(ctl);
   }
 
+  /** Whether a call is live (not ended, not handed to the dialplan), without adopting it. */
+  async isLive(callId: string): Promise<boolean> {
+    const known = this.calls.get(callId);
+    if (known) return !known.ctl.ended;
+    if (this.handedOff.has(callId)) return false;
+    const ctl = await this.deps.controls.load(callId);
+    return ctl !== undefined && !ctl.ended;
+  }
+
   /** A call of an earlier process, loaded by the caller (resync). */
   adopt(ctl: CallControl): CallSession {
     const session = this.attach(ctl);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { LegPurpose } from "../../core/calls/types.ts";
 import { AriHttpError } from "../ari/rest.ts";
-import { busyWith } from "../calls/busy.ts";
+import { liveBusyWith } from "../calls/busy.ts";
 import { hangupQuietly } from "../calls/channels.ts";
 import type { CallControl, HuntControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
@@ -189,7 +189,7 @@ async function unavailability(
   call: CallSession,
   extension: string,
 ): Promise<"busy" | undefined> {
-  const busy = await busyWith(ctx, extension);
+  const busy = await liveBusyWith(ctx, extension);
   if (busy && busy !== call.callId) return "busy";
   return undefined;
 }

@@ -1,6 +1,6 @@
 import type { AriEvent } from "../ari/types.ts";
 import { startConversation } from "../calls/bridge.ts";
-import { markBusy } from "../calls/busy.ts";
+import { markBusy, releaseBusy } from "../calls/busy.ts";
 import { hangupQuietly } from "../calls/channels.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
 import { endCall } from "../calls/ending.ts";
@@ -112,6 +112,9 @@ async function releaseTarget(
     { type: "conversationEnded", at, legId, reason: "transferred" },
     { type: "legEnded", at, legId, result: "answered" },
   );
+  // The target is no longer busy with this call (the client's call marks it busy when it adopts it;
+  // when that call has ended meanwhile, nothing may keep naming this one).
+  releaseBusy(ctx, leg.extension, consult.callId);
   consult.log.info({ legId, transferer }, "attended transfer: target leaves the consultation call");
   await endCall(ctx, consult, { clientResult: "answered", hangupBy: "operator" });
   return { legId, extension: leg.extension };
