@@ -51,7 +51,14 @@ export class AriAdapter extends EventEmitter<AdapterEvents> {
 
   constructor(private readonly opts: AriAdapterOptions) {
     super();
-    this.rest = new AriRest(opts.url, opts.user, opts.password, undefined, opts.maxConcurrentRequests);
+    this.rest = new AriRest(
+      opts.url,
+      opts.user,
+      opts.password,
+      undefined,
+      opts.maxConcurrentRequests,
+      opts.logger,
+    );
   }
 
   get isConnected(): boolean {
@@ -111,6 +118,8 @@ export class AriAdapter extends EventEmitter<AdapterEvents> {
       this.disconnectedAt = lastKnownAt;
       this.link = "reconnecting";
       this.opts.logger.warn({ reason }, "ARI websocket lost; reconnecting");
+      // Pooled REST connections may run over the same dead path: the resync must not wait on them.
+      this.rest.dropConnections();
       this.emit("disconnected");
     }
     const delay = reconnectDelayMs(this.attempt++, this.opts.reconnectMaxDelayMs);

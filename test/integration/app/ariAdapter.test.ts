@@ -73,6 +73,26 @@ describe("ARI adapter over ari-client", () => {
     assert.deepEqual(uncaught, []);
   });
 
+  test("given the path goes silent with a pooled REST connection open, then after the ping notices, REST requests use fresh connections (not the dead one)", async () => {
+    const a = adapter("itgrix-adapter-silent");
+    a.start();
+    await a.waitConnected(10_000);
+    await a.rest.listChannels(); // a keep-alive REST connection now sits in the pool
+    const lost = new Promise<void>((resolve) => a.once("disconnected", () => resolve()));
+    proxy.silence();
+    await lost;
+    // Over the silenced pooled connection this would wait for its 10 s timeout and fail.
+    const startedAt = Date.now();
+    const channels = await a.rest.listChannels().then(
+      (list) => list,
+      (err: Error) => err,
+    );
+    assert.ok(Array.isArray(channels), `GET /channels after the loss failed: ${String(channels)}`);
+    process.stdout.write(`# GET /channels after a silent path: ${Date.now() - startedAt} ms\n`);
+    await a.stop();
+    assert.deepEqual(uncaught, []);
+  });
+
   test("given the socket is cut and the adapter stopped, then no connection comes back by itself to take the application name", async () => {
     const app = "itgrix-adapter-stop";
     const a = adapter(app);
