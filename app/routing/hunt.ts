@@ -157,6 +157,9 @@ async function dialOperator(ctx: CallContext, call: CallSession, d: OperatorDial
       app: ctx.config.ari.app,
       appArgs: `dialed,${call.callId}`,
       originator: d.originator,
+      // A transfer target is dialled for the transfer's Local half, whose caller id is not the
+      // client's (the soak's targets were shown "Anonymous"): the phone shows the client's number.
+      dialCaller: call.ctl.clientChannelId ?? d.originator,
       callerId: call.ctl.clientNumber,
       timeoutSec: d.ringSec,
       variables: { TRANSFER_CONTEXT },
