@@ -69,10 +69,15 @@ export async function startSentinelSetup(options: SentinelOptions): Promise<Sent
     const servers = [primary, replica];
     const ask = async (): Promise<number | undefined> => {
       for (const s of sentinels) {
-        const client = new Redis(s.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        const client = new Redis(s.url, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+        });
         try {
           await client.connect();
-          const addr = (await client.call("SENTINEL", "get-master-addr-by-name", masterName)) as string[] | null;
+          const addr = (await client.call("SENTINEL", "get-master-addr-by-name", masterName)) as
+            string[] | null;
           if (addr) return Number(addr[1]);
         } catch {
           /* that sentinel is away: ask the next */

@@ -57,6 +57,11 @@ export function connectRedis(target: RedisTarget, role: RedisRole = "commands"):
   return target.sentinel ? new Redis(options) : new Redis(target.url, options);
 }
 
+/** Replicas that must confirm a call write (`redis.confirmReplicas`; by default 1 with Sentinel, else 0). */
+export function replicasToConfirm(redis: Pick<Config["redis"], "sentinel" | "confirmReplicas">): number {
+  return redis.confirmReplicas ?? (redis.sentinel ? 1 : 0);
+}
+
 /** Where a connection goes, for logs and `/status` (never a password). */
 export function describeRedisTarget(target: RedisTarget): string {
   if (target.sentinel)
