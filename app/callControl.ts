@@ -66,6 +66,7 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
   const replicas = new ReplicaConfirm({
     connections: [redis, lifecycle.connection],
     replicas: replicasToConfirm(config.redis),
+    timeoutMs: config.redis.confirmTimeoutMs,
     logger,
   });
   const writer = openWriter(deps, lifecycle.queue, health, replicas);

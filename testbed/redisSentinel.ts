@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { startRedisServer, type RedisServer } from "./redisServer.ts";
@@ -19,6 +20,17 @@ export interface SentinelSetup {
   primary(): Promise<RedisServer>;
   /** Resolves once the sentinels name another primary than `previous` and it takes writes. */
   waitForFailover(previousPort: number, timeoutMs?: number): Promise<RedisServer>;
+  /**
+   * Starts a killed server again on its port and folder (its AOF) as a replica of the current
+   * primary. Resolves once it is in sync.
+   */
+  restart(server: RedisServer): Promise<RedisServer>;
+  /**
+   * From now on the replica replicates through a TCP relay; `cut()` makes the relay discard what the
+   * primary sends, so writes the primary acknowledges never reach the replica (asynchronous
+   * replication's window, held open). SIGSTOP cannot do this: the kernel buffers the stream.
+   */
+  relayReplication(): Promise<{ cut(): void }>;
   stop(): Promise<void>;
 }
 
@@ -57,7 +69,8 @@ export async function startSentinelSetup(options: SentinelOptions): Promise<Sent
         [
           `sentinel monitor ${masterName} 127.0.0.1 ${primary.port} 2`,
           `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
-          `sentinel failover-timeout ${masterName} 10000`,
+          // Long: a sentinel "fixes" a replica pointing elsewhere (the relay) only after twice this.
+          `sentinel failover-timeout ${masterName} 30000`,
           `sentinel parallel-syncs ${masterName} 1`,
           "",
         ].join("\n"),
@@ -67,6 +80,11 @@ export async function startSentinelSetup(options: SentinelOptions): Promise<Sent
       sentinels.push(sentinel);
     }
     const servers = [primary, replica];
+    const relays: Server[] = [];
+    const dirs = new Map([
+      [primary.port, join(options.dir, "primary")],
+      [replica.port, join(options.dir, "replica")],
+    ]);
     const ask = async (): Promise<number | undefined> => {
       for (const s of sentinels) {
         const client = new Redis(s.url, {
@@ -107,7 +125,39 @@ export async function startSentinelSetup(options: SentinelOptions): Promise<Sent
           await new Promise((r) => setTimeout(r, 100));
         }
       },
-      stop: () => stopAll(started),
+      async restart(server) {
+        // Started as a replica of the current primary at once, as an admin would (the sentinels would
+        // convert a stale primary too, but only after a while).
+        const current = await ask();
+        const again = await startRedisServer({
+          appendonly: true,
+          dir: dirs.get(server.port),
+          port: server.port,
+          extraArgs: ["--replicaof", "127.0.0.1", String(current)],
+        });
+        servers[servers.indexOf(server)] = again;
+        started.push(again);
+        await waitForLink(again.url, 20_000);
+        return again;
+      },
+      async relayReplication() {
+        const primaryPort = (await ask())!;
+        const replica = servers.find((s) => s.port !== primaryPort)!;
+        const relay = await startRelay(primaryPort);
+        relays.push(relay.server);
+        const client = new Redis(replica.url, { maxRetriesPerRequest: 1 });
+        try {
+          await client.replicaof("127.0.0.1", relay.port);
+        } finally {
+          client.disconnect();
+        }
+        await waitForLink(replica.url, 10_000, relay.port);
+        return { cut: relay.cut };
+      },
+      stop: async () => {
+        for (const relay of relays) relay.close();
+        await stopAll(started);
+      },
     };
   } catch (err) {
     await stopAll(started);
@@ -119,12 +169,14 @@ async function stopAll(servers: RedisServer[]): Promise<void> {
   await Promise.all([...servers].reverse().map((s) => s.stop()));
 }
 
-/** The replica has its link to the primary up and the first sync done. */
-async function waitForLink(url: string, timeoutMs = 10_000): Promise<void> {
+/** The replica has its link to the primary (through `viaPort`, if given) up and the first sync done. */
+async function waitForLink(url: string, timeoutMs = 10_000, viaPort?: number): Promise<void> {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  const linked = (info: string) =>
+    /master_link_status:up/.test(info) && (viaPort === undefined || info.includes(`master_port:${viaPort}`));
   try {
     const deadline = Date.now() + timeoutMs;
-    while (!/master_link_status:up/.test(await client.info("replication"))) {
+    while (!linked(await client.info("replication"))) {
       if (Date.now() > deadline) throw new Error("the replica did not sync with the primary");
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -147,4 +199,33 @@ async function isWritablePrimary(port: number): Promise<boolean> {
   } finally {
     client.disconnect();
   }
+}
+
+/** A TCP relay to the primary for the replica's link; `cut` discards the primary's side from then on. */
+function startRelay(primaryPort: number): Promise<{ server: Server; port: number; cut(): void }> {
+  let cut = false;
+  const sockets = new Set<Socket>();
+  const server = createServer((replicaSide) => {
+    const primarySide = createConnection(primaryPort, "127.0.0.1");
+    for (const s of [replicaSide, primarySide]) {
+      sockets.add(s);
+      s.on("error", () => undefined);
+      s.on("close", () => {
+        replicaSide.destroy();
+        primarySide.destroy();
+      });
+    }
+    replicaSide.on("data", (chunk) => primarySide.write(chunk));
+    primarySide.on("data", (chunk) => {
+      if (!cut) replicaSide.write(chunk);
+    });
+  });
+  server.on("close", () => sockets.forEach((s) => s.destroy()));
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      resolve({ server, port, cut: () => void (cut = true) });
+    }),
+  );
 }

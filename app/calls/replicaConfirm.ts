@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../../core/logging/logger.ts";
 
-/** How long a call write waits for replicas to confirm it (`WAIT`); replication on a LAN takes < 1 ms. */
+/** How long a call write waits for replicas to confirm it (`WAIT`) by default; a LAN takes < 1 ms. */
 export const CONFIRM_TIMEOUT_MS = 500;
 /** After replicas failed to confirm in time, writes go on unconfirmed this long before WAIT is tried again. */
 export const DEGRADED_RETRY_MS = 5_000;

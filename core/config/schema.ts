@@ -139,6 +139,8 @@ export const configSchema = z
          * failover; 0 = do not wait. Default: 1 with `sentinel`, 0 without.
          */
         confirmReplicas: z.number().int().min(0).max(5).optional(),
+        /** How long a call write waits for that confirmation before it goes on unconfirmed. */
+        confirmTimeoutMs: z.number().int().min(10).max(10_000).default(500),
       })
       .prefault({}),
     http: z

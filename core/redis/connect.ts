@@ -18,10 +18,11 @@ const PROBE_TIMEOUT_MS = 4_000;
 
 /**
  * The ioredis options for `target` and `role` (pure, so it is unit-tested). With Sentinel, ioredis
- * asks the sentinels for the current primary on every (re)connect, checks the server's role, and
- * follows `+switch-master` (failoverDetector) so a failover is noticed without waiting for a timeout.
- * A `READONLY` answer means the server was demoted under the connection: reconnect (asking the
- * sentinels again) and re-send the command, which did not run.
+ * asks the sentinels for the current primary on every (re)connect and checks the server's role. A
+ * `READONLY` answer means the server was demoted under the connection: reconnect (asking the
+ * sentinels again) and re-send the command, which did not run. ioredis' `failoverDetector` stays off:
+ * its `+switch-master` disconnect can land while the client is already reconnecting after the
+ * primary died, and ioredis then ends the client for good (seen in the failover test).
  */
 export function redisOptions(target: RedisTarget, role: RedisRole): RedisOptions {
   const byRole: RedisOptions =
@@ -46,7 +47,6 @@ export function redisOptions(target: RedisTarget, role: RedisRole): RedisOptions
     sentinelPassword: sentinel.sentinelPassword,
     db: sentinel.db,
     ...(sentinel.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
-    failoverDetector: role !== "probe",
     reconnectOnError: (err: Error) => (err.message.startsWith("READONLY") ? 2 : false),
   };
 }

@@ -69,6 +69,7 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     logger,
   });
   const sweepQueue = new Queue(LIFECYCLE_QUEUE, { connection: redis, prefix: config.redis.prefix });
+  sweepQueue.on("error", throttledErrorLog(logger, "sweeper queue error"));
   const sweeper = new UndeliveredSweeper({ config, redis, keys, queue: sweepQueue, calls, metrics, logger });
   sweeper.start();
   return {
