@@ -7,6 +7,7 @@ import { LIFECYCLE_QUEUE } from "../core/jobs/lifecycle.ts";
 import type { Logger } from "../core/logging/logger.ts";
 import { throttledErrorLog as throttledLog } from "../core/logging/processGuards.ts";
 import { clientNumberNormaliser } from "../core/numbers/index.ts";
+import { replicasToConfirm } from "../core/redis/connect.ts";
 import { redisKeys } from "../core/redis/keys.ts";
 import { AriAdapter } from "./ari/adapter.ts";
 import type { CallContext } from "./calls/context.ts";
@@ -14,6 +15,7 @@ import { ControlStore } from "./calls/control.ts";
 import { DurableWriter } from "./calls/durableWriter.ts";
 import { Outbox } from "./calls/outbox.ts";
 import { RedisHealth, RoutingRedis } from "./calls/redisHealth.ts";
+import { ReplicaConfirm } from "./calls/replicaConfirm.ts";
 import { KeyedSerial } from "./calls/serial.ts";
 import { CallSessions } from "./calls/sessions.ts";
 import { StateWriter } from "./calls/stateWriter.ts";
@@ -61,7 +63,13 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
   const { config, redis, logger, status } = deps;
   const lifecycle = openLifecycleQueue(deps);
   const health = new RedisHealth(redis, logger);
-  const writer = openWriter(deps, lifecycle.queue, health);
+  const replicas = new ReplicaConfirm({
+    connections: [redis, lifecycle.connection],
+    replicas: replicasToConfirm(config.redis),
+    timeoutMs: config.redis.confirmTimeoutMs,
+    logger,
+  });
+  const writer = openWriter(deps, lifecycle.queue, health, replicas);
   const adapter = new AriAdapter({ ...config.ari, logger });
   const ctx = callContext(deps, adapter, writer, health);
   exposeLiveStatus(status, ctx);
@@ -81,6 +89,7 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
       status.state = "stopping";
       alive.stop();
       health.close();
+      replicas.close();
       redis.off("ready", checkSettings);
       await adapter.stop();
       ctx.timers.clearAll();
@@ -103,7 +112,12 @@ function openLifecycleQueue(deps: CallControlDeps): { queue: Queue; connection: 
 }
 
 /** The durable writer, with what an earlier process left in the outbox queued first. */
-function openWriter(deps: CallControlDeps, queue: Queue, health: RedisHealth): DurableWriter {
+function openWriter(
+  deps: CallControlDeps,
+  queue: Queue,
+  health: RedisHealth,
+  replicas: ReplicaConfirm,
+): DurableWriter {
   const { config, redis, logger } = deps;
   const keys = redisKeys(config.redis.prefix);
   const store = new CallStore(redis, keys);
@@ -111,7 +125,7 @@ function openWriter(deps: CallControlDeps, queue: Queue, health: RedisHealth): D
   const state = new StateWriter({ store, controls, queue, apply: applyCallEvent, logger });
   const outbox = new Outbox(config.redis.outboxFile);
   const timeoutMs = config.redis.routingTimeoutMs;
-  const writer = new DurableWriter({ state, health, outbox, timeoutMs, logger });
+  const writer = new DurableWriter({ state, health, outbox, timeoutMs, logger, replicas });
   writer.restore();
   return writer;
 }

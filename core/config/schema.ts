@@ -30,6 +30,26 @@ const rewriteRule = z.object({
   replacement: z.string(),
 });
 
+/** `host:port` of one sentinel (IPv6 in brackets: `[::1]:26379`). */
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/, "expected host:port, e.g. 10.0.0.5:26379");
+
+const redisSentinel = z.object({
+  /** At least two of the three (or more) sentinels, so the app starts with one of them down. */
+  sentinels: z.array(hostPort).min(1),
+  /** The master name of `sentinel monitor <name> …` in sentinel.conf. */
+  masterName: z.string().min(1),
+  /** ACL user and password of the Redis servers (`requirepass` / `masterauth`), if set. */
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+  /** Password of the sentinels themselves (`requirepass` in sentinel.conf), if set. */
+  sentinelPassword: z.string().min(1).optional(),
+  db: z.number().int().min(0).default(0),
+  /** TLS to the sentinels and the servers (`tls-port` on both). */
+  tls: z.boolean().default(false),
+});
+
 const cardMode = z.enum(["ring", "answer", "off"]);
 
 const webhookAuth = z.object({
@@ -114,6 +134,15 @@ export const configSchema = z
         routingTimeoutMs: z.number().int().min(100).max(10_000).default(1500),
         /** The app's local write-ahead file for Redis outages (one per app process). */
         outboxFile: z.string().min(1).default("var/itgrix-app-outbox.jsonl"),
+        /** Redis Sentinel instead of `url`: app and workers ask the sentinels for the current primary. */
+        sentinel: redisSentinel.optional(),
+        /**
+         * Replicas that must confirm a call write (`WAIT`) before the app counts it as safe from a
+         * failover; 0 = do not wait. Default: 1 with `sentinel`, 0 without.
+         */
+        confirmReplicas: z.number().int().min(0).max(5).optional(),
+        /** How long a call write waits for that confirmation before it goes on unconfirmed. */
+        confirmTimeoutMs: z.number().int().min(10).max(10_000).default(500),
       })
       .prefault({}),
     http: z
