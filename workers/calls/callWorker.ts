@@ -6,6 +6,7 @@ import { LIFECYCLE_QUEUE } from "../../core/jobs/lifecycle.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import { Metrics } from "../../core/metrics/metrics.ts";
 import { redisKeys } from "../../core/redis/keys.ts";
+import { LookupResponder } from "../crmLookup/lookupResponder.ts";
 import { createDelivery, type Delivery } from "../delivery/index.ts";
 import { UserDirectoryCache } from "../directory/userDirectory.ts";
 import { CallLocks } from "./callLock.ts";
@@ -68,6 +69,8 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
   const sweepQueue = new Queue(LIFECYCLE_QUEUE, { connection: redis, prefix: config.redis.prefix });
   const sweeper = new UndeliveredSweeper({ config, redis, keys, queue: sweepQueue, calls, metrics, logger });
   sweeper.start();
+  const lookups = new LookupResponder({ config, redis, keys, delivery, logger, metrics });
+  lookups.start();
   return {
     consumer,
     delivery,
@@ -77,6 +80,7 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     undelivered: () => sweeper.summary(),
     close: async () => {
       directory.stop();
+      await lookups.close();
       await sweeper.stop();
       await consumer.close();
       await sweepQueue.close();
