@@ -34,7 +34,16 @@ export function callbackEventHandler(ctx: CallContext): (event: BitrixEvent) => 
       async (r) => (await r.set(seenKey, String(Date.now()), "EX", window, "NX")) === "OK",
       undefined,
     );
-    if (fresh === undefined) throw new CallbackDeferred("Redis unreachable: callback not taken");
+    const deferred = (why: string): CallbackDeferred => {
+      // A SET that timed out may still run when Redis is back; the DEL queued behind it takes it back.
+      ctx.redis.write("callback dedupe undo", (r) => r.del(seenKey));
+      ctx.logger.error(
+        { to: request.phoneNumber, line: request.lineNumber, why },
+        "callback not taken: nothing rang (the offline event queue delivers it again; else call back by hand)",
+      );
+      return new CallbackDeferred(why);
+    };
+    if (fresh === undefined) throw deferred("Redis unreachable");
     if (!fresh) {
       ctx.logger.info({ to: request.phoneNumber, line: request.lineNumber }, "repeated callback ignored");
       return { kind: "duplicate" };
@@ -42,8 +51,8 @@ export function callbackEventHandler(ctx: CallContext): (event: BitrixEvent) => 
     try {
       return { kind: "started", callId: await startCallback(ctx, request) };
     } catch (err) {
+      if (err instanceof CallbackNotStarted) throw deferred(err.message);
       ctx.redis.write("callback dedupe undo", (r) => r.del(seenKey));
-      if (err instanceof CallbackNotStarted) throw new CallbackDeferred(err.message);
       throw err;
     }
   };
