@@ -111,7 +111,7 @@ export interface StatusReport {
     /** Sends refused because delivery was held, in the last hour, by cause code. */
     heldLastHour: Record<string, number>;
     /** Manager-first CRM lookups in the last hour: `found`, `notFound`, `failed`, `expired`. */
-    lookupsLastHour: Record<string, number>;
+    lookupsLastHour?: Record<string, number>;
   };
   calls: {
     activeNow: number;
