@@ -3,6 +3,8 @@ import type { Config } from "../core/config/schema.ts";
 import type { Logger } from "../core/logging/logger.ts";
 import { Metrics } from "../core/metrics/metrics.ts";
 import { redisKeys } from "../core/redis/keys.ts";
+import { CALLBACK_EVENT } from "./callback/callbackEvent.ts";
+import { callbackEventHandler } from "./callback/callbackHandler.ts";
 import { startCallControl, type CallControlHandle } from "./callControl.ts";
 import { startHttpServer, type HttpServer } from "./http/server.ts";
 import type { AppStatus } from "./status/appStatus.ts";
@@ -40,6 +42,7 @@ export async function startAppProcess(deps: AppProcessDeps): Promise<AppProcess>
       appStatus: status,
       logger,
       lifecycleQueue: control.queue,
+      onEvent: eventHandlers(control),
     });
   } catch (err) {
     await control.stop().catch(() => undefined);
@@ -52,5 +55,18 @@ export async function startAppProcess(deps: AppProcessDeps): Promise<AppProcess>
       await http.close().catch(() => undefined);
       await control.stop();
     },
+  };
+}
+
+/**
+ * Bitrix24 events by name. The callback form is handled here until the event intake (online and
+ * offline) takes over the registry; other events are logged and counted by the route only.
+ */
+function eventHandlers(
+  control: CallControlHandle,
+): NonNullable<Parameters<typeof startHttpServer>[0]["onEvent"]> {
+  const onCallback = callbackEventHandler(control.ctx);
+  return async (event) => {
+    if (event.name === CALLBACK_EVENT) await onCallback(event);
   };
 }

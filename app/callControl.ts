@@ -22,6 +22,7 @@ import { StateWriter } from "./calls/stateWriter.ts";
 import { CallTimers } from "./calls/timers.ts";
 import { dispatchAriEvent } from "./flow/dispatcher.ts";
 import { callReactions } from "./flow/reactions.ts";
+import { RedisCrmLookups } from "./routing/crmLookupClient.ts";
 import { resync } from "./flow/resync.ts";
 import type { AppStatus } from "./status/appStatus.ts";
 import { checkRedisSettings } from "./status/redisSettings.ts";
@@ -90,6 +91,7 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
       alive.stop();
       health.close();
       replicas.close();
+      ctx.lookups?.close();
       redis.off("ready", checkSettings);
       await adapter.stop();
       ctx.timers.clearAll();
@@ -155,6 +157,7 @@ function callContext(
       rewrite: config.numbers.clientRewrite,
     }),
     reactions: callReactions,
+    lookups: new RedisCrmLookups(redis, keys, logger),
   };
 }
 

@@ -2,6 +2,7 @@ import type { Config } from "../../core/config/schema.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
 import type { AriRest } from "../ari/rest.ts";
+import type { CrmLookups } from "../../core/crmLookup/protocol.ts";
 import type { DurableWriter } from "./durableWriter.ts";
 import type { RedisHealth, RoutingRedis } from "./redisHealth.ts";
 import type { KeyedSerial } from "./serial.ts";
@@ -43,6 +44,8 @@ export interface CallContext {
   /** Client number normaliser (libphonenumber + rewrite rules). */
   normalise: (raw: string) => string;
   reactions: CallReactions;
+  /** CRM lookups answered by the workers (manager-first routing); absent in tests that need none. */
+  lookups?: CrmLookups;
 }
 
 export function nowIso(): string {

@@ -48,7 +48,7 @@ export interface CallControl {
   callId: string;
   /** Increases with every change; the newest control record wins when an outbox is replayed. */
   rev?: number;
-  direction: "inbound" | "outbound" | "internal";
+  direction: "inbound" | "outbound" | "internal" | "callback";
   /** The client's channel: inbound caller, outbound callee (trunk), internal caller. */
   clientChannelId?: string;
   clientAnswered: boolean;

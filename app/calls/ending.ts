@@ -4,6 +4,7 @@ import { hangupQuietly } from "./channels.ts";
 import { clientResultFromCause, legResultFromCause } from "./causes.ts";
 import { liveChannels } from "./control.ts";
 import { nowIso, type CallContext } from "./context.ts";
+import { dialsClient } from "./phase.ts";
 import type { CallSession } from "./session.ts";
 
 /**
@@ -49,8 +50,7 @@ async function onClientGone(ctx: CallContext, call: CallSession, cause: number |
   await call.change((c) => (c.clientGone = true), ...ended);
   if (ctl.ending) return;
   if (talking) return endCall(ctx, call, { clientResult: "answered", hangupBy: "client" }, at);
-  const clientResult: ClientResult =
-    ctl.direction === "outbound" ? clientResultFromCause(cause) : "cancelled"; // hung up before an answer
+  const clientResult: ClientResult = dialsClient(ctl) ? clientResultFromCause(cause) : "cancelled"; // hung up before an answer
   return endCall(ctx, call, { clientResult, clientCause: cause, hangupBy: "client" }, at);
 }
 
@@ -79,6 +79,10 @@ async function onLegGone(ctx: CallContext, call: CallSession, legId: string, end
   if (talking) return endCall(ctx, call, { clientResult: "answered", hangupBy: "operator" }, end.at);
   if (wasUp && leg.purpose === "direct" && ctl.direction === "outbound") {
     // The operator who placed the call hung up before the client answered.
+    return endCall(ctx, call, { clientResult: "cancelled", hangupBy: "operator" }, end.at);
+  }
+  if (wasUp && ctl.direction === "callback" && !ctl.clientAnswered) {
+    // The operator who took a callback hung up before the client answered.
     return endCall(ctx, call, { clientResult: "cancelled", hangupBy: "operator" }, end.at);
   }
   if (!wasUp && leg.purpose === "transfer") {

@@ -1,5 +1,6 @@
 import { isNotFound } from "../ari/rest.ts";
 import type { AriChannel, AriEvent } from "../ari/types.ts";
+import { onCallbackAnswered } from "../callback/callbackCall.ts";
 import { legRinging } from "../calls/answer.ts";
 import { hangupQuietly } from "../calls/channels.ts";
 import { connectAnsweredLeg } from "../calls/connect.ts";
@@ -100,6 +101,7 @@ function onStateChange(ctx: CallContext, channel: AriChannel): void {
 /** A channel the app dialled answered: an operator leg, or the client of an outbound call. */
 export async function onAnswered(ctx: CallContext, call: CallSession, channelId: string): Promise<void> {
   const ctl = call.ctl;
+  if (ctl.direction === "callback") return onCallbackAnswered(ctx, call, channelId);
   if (ctl.legs[channelId]) return connectAnsweredLeg(ctx, call, channelId);
   if (ctl.direction === "outbound" && channelId === ctl.clientChannelId)
     return onClientAnswered(ctx, call, channelId);

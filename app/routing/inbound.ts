@@ -5,6 +5,7 @@ import { endCall } from "../calls/ending.ts";
 import { startIvr } from "../ivr/ivr.ts";
 import { handToDialplan } from "./handoff.ts";
 import { startGroupHunt } from "./hunt.ts";
+import { huntManagerFirst } from "./managerRouting.ts";
 
 /** The call id is Asterisk's linkedid; a trunk's inbound channel is the first of its call. */
 export function callIdOf(channel: AriChannel): string {
@@ -45,6 +46,7 @@ export function startInbound(ctx: CallContext, channel: AriChannel, did: string)
     const group = line?.group ?? ctx.config.routing.defaultGroup;
     if (!group) return endCall(ctx, call, { clientResult: "noanswer", hangupBy: "system" });
     await ctx.rest.ring(channel.id).catch(() => undefined);
+    if (line?.managerFirst) return huntManagerFirst(ctx, call, group, line.managerFirst);
     await startGroupHunt(ctx, call, group);
   });
 }

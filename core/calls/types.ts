@@ -10,7 +10,8 @@
  * JSON round trips through Redis and BullMQ unchanged.
  */
 
-export type Direction = "inbound" | "outbound" | "internal";
+/** `callback`: the CRM's callback form — operators are rung first, then the client is dialled (TYPE 4). */
+export type Direction = "inbound" | "outbound" | "internal" | "callback";
 
 /** Why an operator leg was created. */
 export type LegPurpose = "group" | "ivr" | "transfer" | "direct";

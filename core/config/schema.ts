@@ -101,10 +101,45 @@ const ivr = z.object({
   extensionRingTimeoutSec: z.number().int().positive().default(15),
 });
 
+/** Ring the caller's own CRM manager first (app/routing/managerFirst.ts). */
+const managerFirst = z.object({
+  /** How long the responsible manager rings before the DID's group is tried. */
+  ringSec: z.number().int().positive().default(15),
+});
+
 const did = z.object({
   group: z.string().min(1),
   ivr: ivr.optional(),
+  managerFirst: managerFirst.optional(),
 });
+
+/** The CRM lookup behind manager-first routing: answered by the workers, never awaited for long. */
+const managerLookup = z
+  .object({
+    /** The longest a caller waits for the lookup before the group rings (≤ 1500). */
+    timeoutMs: z.number().int().min(50).max(1500).default(1000),
+    /** How long a found manager is cached (Redis, shared by every app and worker). */
+    cacheTtlSec: z.number().int().min(0).default(300),
+    /** How long "no CRM entity / no manager" is cached. */
+    missCacheTtlSec: z.number().int().min(0).default(60),
+    /** Skip a manager whose work day is closed, paused or expired (Bitrix24 TIMEMAN_STATUS). */
+    respectWorkTime: z.boolean().default(true),
+  })
+  .prefault({});
+
+/** The CRM callback form (ONEXTERNALCALLBACKSTART): ring a group, then dial the client. */
+const callback = z
+  .object({
+    /** Group for a callback whose LINE_NUMBER is not in routing.dids (else routing.defaultGroup). */
+    group: z.string().min(1).optional(),
+    /** ARI media URI played to the operator who answered, before the client is dialled. */
+    announce: z.string().min(1).optional(),
+    /** How long the client may ring once an operator took the callback. */
+    clientRingTimeoutSec: z.number().int().positive().default(40),
+    /** The same number on the same line again within this window is ignored (a repeated event). */
+    dedupeWindowSec: z.number().int().min(1).default(300),
+  })
+  .prefault({});
 
 export const configSchema = z
   .object({
@@ -259,6 +294,8 @@ export const configSchema = z
         internalPattern: regexPattern.default("^\\d{2,5}$"),
         /** Seconds an outbound call may ring at the client. */
         outboundRingTimeoutSec: z.number().int().positive().default(60),
+        managerLookup,
+        callback,
       })
       .prefault({}),
     recording: z
@@ -370,6 +407,14 @@ export const configSchema = z
         });
       }
     }
+    const callbackGroup = cfg.routing.callback.group;
+    if (callbackGroup !== undefined && !(callbackGroup in cfg.routing.groups)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["routing", "callback", "group"],
+        message: `unknown group "${callbackGroup}"`,
+      });
+    }
     for (const [number, d] of Object.entries(cfg.routing.dids)) {
       if (!(d.group in cfg.routing.groups)) {
         ctx.addIssue({
@@ -384,4 +429,5 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type CardMode = z.infer<typeof cardMode>;
 export type GroupConfig = z.infer<typeof group>;
+export type ManagerFirstConfig = z.infer<typeof managerFirst>;
 export type BitrixAuthConfig = NonNullable<Config["bitrix"]["auth"]>;

@@ -70,6 +70,14 @@ export interface RedisKeys {
   reprocessRun(runId: string): string;
   /** List of the run's per-call results (JSON), in the order the calls were done. */
   reprocessRunCalls(runId: string): string;
+  /** List of CRM lookups the app asks the workers for (JSON requests, newest first; trimmed). */
+  crmLookupRequests: string;
+  /** Pub/sub channel the workers publish lookup answers on. */
+  crmLookupReplies: string;
+  /** A number's cached lookup answer (JSON, with a TTL). */
+  crmLookupCache(number: string): string;
+  /** A callback form already taken for this number and line (SET NX with the dedupe window). */
+  callbackSeen(numberAndLine: string): string;
 }
 
 export function redisKeys(prefix = "itgrix"): RedisKeys {
@@ -106,5 +114,9 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     appAlive: (app) => `${p}:app:alive:${app}`,
     reprocessRun: (id) => `${p}:reprocess:${id}`,
     reprocessRunCalls: (id) => `${p}:reprocess:${id}:calls`,
+    crmLookupRequests: `${p}:crmlookup:requests`,
+    crmLookupReplies: `${p}:crmlookup:replies`,
+    crmLookupCache: (number) => `${p}:crmlookup:cache:${number}`,
+    callbackSeen: (key) => `${p}:callback:seen:${key}`,
   };
 }

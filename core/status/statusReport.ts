@@ -110,6 +110,8 @@ export interface StatusReport {
     holdsLastHour: Record<string, number>;
     /** Sends refused because delivery was held, in the last hour, by cause code. */
     heldLastHour: Record<string, number>;
+    /** Manager-first CRM lookups in the last hour: `found`, `notFound`, `failed`, `expired`. */
+    lookupsLastHour?: Record<string, number>;
   };
   calls: {
     activeNow: number;
@@ -164,6 +166,7 @@ export function buildStatusReport(input: StatusInputs): StatusReport {
       hold: crmHold(input.heartbeats.ok ? workerInfos(input.heartbeats.value) : [], input.now),
       holdsLastHour: counters ? countersWithPrefix(counters, "holds.", ["holds.cleared"]) : {},
       heldLastHour: counters ? countersWithPrefix(counters, "held.") : {},
+      lookupsLastHour: counters ? countersWithPrefix(counters, "crmLookup.") : {},
     },
     calls: {
       activeNow: input.app.activeCalls,
@@ -302,7 +305,7 @@ interface CrmHeartbeat {
  */
 export function aggregateCrm(
   workers: [string, Record<string, unknown>][],
-): Omit<StatusReport["crm"], "hold" | "holdsLastHour" | "heldLastHour"> {
+): Omit<StatusReport["crm"], "hold" | "holdsLastHour" | "heldLastHour" | "lookupsLastHour"> {
   const crms = workers
     .map(([, info]) => info.crm)
     .filter((c): c is CrmHeartbeat => typeof c === "object" && c !== null);

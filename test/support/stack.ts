@@ -48,6 +48,7 @@ export interface StackGroup {
 export interface StackDid {
   group: string;
   ivr?: { prompt?: string; digitTimeoutSec?: number; maxDigits?: number; extensionRingTimeoutSec?: number };
+  managerFirst?: { ringSec?: number };
 }
 
 export interface StackOptions {
@@ -93,6 +94,9 @@ export interface Stack {
   killApp(): Promise<void>;
   /** Child mode: the app's last log lines. */
   appOutput(): string;
+  /** Stops the call worker (no lifecycle jobs, no CRM lookups are answered until `startWorker`). */
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
   /** Starts the app again on the same prefix; resolves after it connected and resynchronised. */
   startApp(): Promise<void>;
   crmCalls(): Promise<CrmCall[]>;
@@ -264,6 +268,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stopOperator,
     stopApp,
     startApp,
+    async stopWorker() {
+      const running = worker;
+      worker = undefined;
+      await running?.close();
+    },
+    async startWorker() {
+      if (stopped) throw afterStop;
+      worker ??= await startCallWorker(config, logger);
+    },
     async appStatus() {
       const res = await fetch(`http://127.0.0.1:${stack.httpPort}/status`, {
         signal: AbortSignal.timeout(5000),

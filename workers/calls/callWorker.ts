@@ -7,6 +7,7 @@ import { throttledErrorLog } from "../../core/logging/processGuards.ts";
 import { Metrics } from "../../core/metrics/metrics.ts";
 import { connectRedis } from "../../core/redis/connect.ts";
 import { redisKeys } from "../../core/redis/keys.ts";
+import { LookupResponder } from "../crmLookup/lookupResponder.ts";
 import { createDelivery, type Delivery } from "../delivery/index.ts";
 import { UserDirectoryCache } from "../directory/userDirectory.ts";
 import { CallLocks } from "./callLock.ts";
@@ -77,6 +78,8 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
   sweepQueue.on("error", throttledErrorLog(logger, "sweeper queue error"));
   const sweeper = new UndeliveredSweeper({ config, redis, keys, queue: sweepQueue, calls, metrics, logger });
   sweeper.start();
+  const lookups = new LookupResponder({ config, redis, keys, delivery, logger, metrics });
+  lookups.start();
   return {
     consumer,
     delivery,
@@ -91,6 +94,7 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     },
     close: async () => {
       directory.stop();
+      await lookups.close();
       await sweeper.stop();
       await consumer.close();
       await sweepQueue.close();

@@ -38,8 +38,12 @@ export function stepOfMethod(method: string): CoreStep | undefined {
   return STEP_OF_METHOD.get(method.toLowerCase());
 }
 
-/** Bitrix24 TYPE: 2 incoming, 1 outgoing (an internal call is registered as the caller's outgoing call). */
+/**
+ * Bitrix24 TYPE: 2 incoming, 1 outgoing (an internal call is registered as the caller's outgoing
+ * call), 4 callback (the CRM's callback form).
+ */
 export function callType(call: CallState): number {
+  if (call.direction === "callback") return 4;
   return call.direction === "inbound" ? 2 : 1;
 }
 

@@ -45,7 +45,23 @@ export function statusCode(call: CallState): StatusCode {
  */
 export function callOutcome(call: CallState): CallOutcome {
   const talked = call.conversations.length > 0;
+  if (call.direction === "callback") return callbackOutcome(call);
   if (call.direction !== "outbound") return talked ? "answered" : "missed";
+  return clientSideOutcome(call);
+}
+
+/**
+ * A callback (the CRM's form): missed while no operator took it (nobody answered); once an operator
+ * answered, what the client's side said, as for an outbound call.
+ */
+function callbackOutcome(call: CallState): CallOutcome {
+  const operatorAnswered = call.legs.some((leg) => leg.answeredAt !== undefined);
+  if (call.conversations.length === 0 && !operatorAnswered) return "missed";
+  return clientSideOutcome(call);
+}
+
+function clientSideOutcome(call: CallState): CallOutcome {
+  const talked = call.conversations.length > 0;
   const result = call.clientResult;
   if (talked || result === "answered") return "answered";
   if (result === "busy") return "clientBusy";
