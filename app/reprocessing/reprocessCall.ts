@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type { CallStore } from "../../core/calls/callStore.ts";
 import { statusCode, talkDurationSec } from "../../core/calls/decisions/index.ts";
 import type { CallState } from "../../core/calls/types.ts";
+import { requestReprocess } from "../../core/calls/reprocessRequest.ts";
 import { LIFECYCLE_JOB_OPTIONS, lifecycleJobId, type LifecycleJob } from "../../core/jobs/lifecycle.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import { rebuildCall, type RebuildOptions, type RebuiltCall } from "../../core/records/buildCall.ts";
@@ -21,8 +22,8 @@ export interface ReprocessDeps {
   records: { callRecords(linkedId: string): Promise<CallRecords> };
   store: Pick<CallStore, "get" | "put">;
   queue: Pick<Queue, "add">;
-  redis: Pick<Redis, "get">;
-  keys: Pick<RedisKeys, "journal">;
+  redis: Redis;
+  keys: RedisKeys;
   rebuildOptions: RebuildOptions;
   logger: Logger;
   now?: () => Date;
@@ -54,12 +55,13 @@ export async function reprocessCall(deps: ReprocessDeps, callId: string): Promis
     return { callId, outcome: "inCrm", reason, summary, ...timing };
   }
   if (journal.skipped) return { callId, outcome: "skipped", reason: journal.skipped, summary, ...timing };
-  if (journal.failed) return { callId, outcome: "failed", reason: journal.failed, summary, ...timing };
+  if (journal.failed) return reopenFailed(deps, rebuilt, journal.failed, { summary, ...timing });
 
   const stored = await deps.store.get(callId);
   const state: CallState = {
     ...rebuilt.state,
     version: Math.max(rebuilt.state.version, (stored?.version ?? 0) + 1),
+    rebuiltAt: (deps.now?.() ?? new Date()).toISOString(),
   };
   if (!(await deps.store.put(state, stored?.version ?? null))) {
     return {
@@ -92,6 +94,36 @@ export async function reprocessCall(deps: ReprocessDeps, callId: string): Promis
     summary,
     ...timing,
   };
+}
+
+/**
+ * A call the workers failed for good is re-opened exactly like `POST /calls/:id/reprocess` does it
+ * (core/calls/reprocessRequest.ts): under the call's lock a worker clears the failed mark and the
+ * attempts and keeps what the CRM already has. Its live state is kept when it still exists (it
+ * knows more than CEL); an expired one is replaced by the rebuilt state.
+ */
+async function reopenFailed(
+  deps: ReprocessDeps,
+  rebuilt: RebuiltCall,
+  failure: string,
+  extra: Pick<CallResult, "summary" | "readMs" | "buildMs">,
+): Promise<CallResult> {
+  const { callId } = rebuilt.state;
+  let stored = await deps.store.get(callId);
+  if (!stored) {
+    const state = { ...rebuilt.state, rebuiltAt: (deps.now?.() ?? new Date()).toISOString() };
+    if (!(await deps.store.put(state, null))) stored = await deps.store.get(callId);
+  }
+  const now = () => (deps.now?.() ?? new Date()).getTime();
+  const request = await requestReprocess(
+    { redis: deps.redis, keys: deps.keys, queue: deps.queue, now },
+    callId,
+  );
+  if (request.status !== "queued") {
+    return { callId, outcome: "failed", reason: `${failure} (not re-opened: ${request.status})`, ...extra };
+  }
+  deps.logger.info({ callId, previous: failure }, "failed call re-opened from /pbx/read_call");
+  return { callId, outcome: "reopened", reason: `failed before: ${failure}`, ...extra };
 }
 
 function summaryOf(rebuilt: RebuiltCall): CallSummary {

@@ -17,7 +17,12 @@ export type CallOutcome =
   | "inCrm"
   /** The workers skipped it before (not a call for the CRM, e.g. internal): nothing written. */
   | "skipped"
-  /** The workers failed it for good before: reported, not retried (see the reason). */
+  /**
+   * The workers failed it for good before: re-opened like `POST /calls/:id/reprocess` (failed mark and
+   * attempts cleared by the next worker, what the CRM has kept) and queued.
+   */
+  | "reopened"
+  /** Failed for good and could not be re-opened (see the reason). */
   | "failed"
   /** Asterisk has not finished the call (no LINKEDID_END yet): try again after it. */
   | "inProgress"
