@@ -13,6 +13,7 @@ import { JournalStore } from "./journal.ts";
 import { startLifecycleConsumer, type LifecycleConsumer } from "./lifecycleConsumer.ts";
 import { CallReconciler } from "./reconcileCall.ts";
 import { UndeliveredSweeper, type UndeliveredSummary } from "./sweeper.ts";
+import { startAuditWorker, type AuditWorker } from "../audit/auditWorker.ts";
 
 /**
  * Composition root of one worker process: Redis connections, delivery, directory, reconciler, the
@@ -24,6 +25,8 @@ export interface CallWorker {
   readonly directory: UserDirectoryCache;
   readonly metrics: Metrics;
   readonly sweeper: UndeliveredSweeper;
+  /** The self-audit (runs and schedule); absent without `cdr.url`. */
+  readonly audit: AuditWorker | undefined;
   /** Ended calls not yet delivered, skipped or failed (for the heartbeat). */
   undelivered(): Promise<UndeliveredSummary>;
   /** Stops taking jobs, lets the ones in flight finish, closes delivery and connections. */
@@ -68,7 +71,20 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
   const sweepQueue = new Queue(LIFECYCLE_QUEUE, { connection: redis, prefix: config.redis.prefix });
   const sweeper = new UndeliveredSweeper({ config, redis, keys, queue: sweepQueue, calls, metrics, logger });
   sweeper.start();
+  const audit = await startAuditWorker({
+    config,
+    redis,
+    connection: bullConnection,
+    keys,
+    store: calls,
+    lifecycleQueue: sweepQueue,
+    delivery,
+    directory,
+    metrics,
+    logger,
+  });
   return {
+    audit,
     consumer,
     delivery,
     directory,
@@ -77,6 +93,7 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     undelivered: () => sweeper.summary(),
     close: async () => {
       directory.stop();
+      await audit?.close();
       await sweeper.stop();
       await consumer.close();
       await sweepQueue.close();

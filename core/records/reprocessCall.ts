@@ -1,15 +1,14 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { CallStore } from "../../core/calls/callStore.ts";
-import { statusCode, talkDurationSec } from "../../core/calls/decisions/index.ts";
-import type { CallState } from "../../core/calls/types.ts";
-import { requestReprocess } from "../../core/calls/reprocessRequest.ts";
-import { LIFECYCLE_JOB_OPTIONS, lifecycleJobId, type LifecycleJob } from "../../core/jobs/lifecycle.ts";
-import type { Logger } from "../../core/logging/logger.ts";
-import { rebuildCall, type RebuildOptions, type RebuiltCall } from "../../core/records/buildCall.ts";
-import type { CallRecords } from "../../core/records/callRecords.ts";
-import type { RedisKeys } from "../../core/redis/keys.ts";
-import type { CallResult, CallSummary } from "./runStore.ts";
+import type { CallStore } from "../calls/callStore.ts";
+import { statusCode, talkDurationSec } from "../calls/decisions/index.ts";
+import type { CallState } from "../calls/types.ts";
+import { requestReprocess } from "../calls/reprocessRequest.ts";
+import { LIFECYCLE_JOB_OPTIONS, lifecycleJobId, type LifecycleJob } from "../jobs/lifecycle.ts";
+import type { Logger } from "../logging/logger.ts";
+import { rebuildCall, type RebuildOptions, type RebuiltCall } from "./buildCall.ts";
+import type { CallRecords } from "./callRecords.ts";
+import type { RedisKeys } from "../redis/keys.ts";
 
 /**
  * Re-processing of one call: rebuild it from Asterisk's records and hand it to the workers exactly
@@ -17,6 +16,54 @@ import type { CallResult, CallSummary } from "./runStore.ts";
  * lifecycle job. The workers' journal decides what the CRM still lacks, so a call already in the CRM
  * gets nothing; such calls are not even written again.
  */
+
+/** What re-processing did with one call. */
+export type CallOutcome =
+  /** Rebuilt, stored and handed to the workers (a `reprocess` lifecycle job). */
+  | "queued"
+  /** The workers' journal says the call is fully in the CRM: nothing written. */
+  | "inCrm"
+  /** The workers skipped it before (not a call for the CRM, e.g. internal): nothing written. */
+  | "skipped"
+  /**
+   * The workers failed it for good before: re-opened like `POST /calls/:id/reprocess` (failed mark and
+   * attempts cleared by the next worker, what the CRM has kept) and queued.
+   */
+  | "reopened"
+  /** Failed for good and could not be re-opened (see the reason). */
+  | "failed"
+  /** Asterisk has not finished the call (no LINKEDID_END yet): try again after it. */
+  | "inProgress"
+  /** Asterisk's records have no such call. */
+  | "notFound"
+  /** Reading or writing failed (database, Redis): the reason says which. */
+  | "error";
+
+export interface CallSummary {
+  direction: string;
+  clientNumber: string;
+  lineNumber: string;
+  /** STATUS_CODE the CRM gets (core decisions). */
+  status: string;
+  talkSec: number;
+  /** Extension of the last operator who talked with the client. */
+  answeredBy?: string;
+  enteredStasis: boolean;
+}
+
+export interface CallResult {
+  callId: string;
+  outcome: CallOutcome;
+  reason?: string;
+  /** The stored state's version after the write (queued calls). */
+  version?: number;
+  /** A state the app had stored (live) was replaced by the rebuilt one. */
+  replacedLiveState?: boolean;
+  summary?: CallSummary;
+  /** Time spent reading Asterisk's records and rebuilding the call. */
+  readMs?: number;
+  buildMs?: number;
+}
 
 export interface ReprocessDeps {
   records: { callRecords(linkedId: string): Promise<CallRecords> };
@@ -40,6 +87,16 @@ export async function reprocessCall(deps: ReprocessDeps, callId: string): Promis
   const buildMs = ms(performance.now() - building);
   const timing = { readMs, buildMs };
   if (!rebuilt) return { callId, outcome: "notFound", reason: "no channel of the call in CEL", ...timing };
+  return reprocessRebuilt(deps, rebuilt, timing);
+}
+
+/** Re-processing of a call already rebuilt (the audit reads and rebuilds calls itself). */
+export async function reprocessRebuilt(
+  deps: Omit<ReprocessDeps, "records" | "rebuildOptions">,
+  rebuilt: RebuiltCall,
+  timing: Pick<CallResult, "readMs" | "buildMs"> = {},
+): Promise<CallResult> {
+  const { callId } = rebuilt.state;
   if (!rebuilt.complete) {
     return {
       callId,
@@ -103,7 +160,7 @@ export async function reprocessCall(deps: ReprocessDeps, callId: string): Promis
  * knows more than CEL); an expired one is replaced by the rebuilt state.
  */
 async function reopenFailed(
-  deps: ReprocessDeps,
+  deps: Omit<ReprocessDeps, "records" | "rebuildOptions">,
   rebuilt: RebuiltCall,
   failure: string,
   extra: Pick<CallResult, "summary" | "readMs" | "buildMs">,
