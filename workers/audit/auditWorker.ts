@@ -60,7 +60,7 @@ export async function startAuditWorker(deps: AuditWorkerDeps): Promise<AuditWork
   const prefix = config.redis.prefix;
   const stopping = new AbortController();
   const queue = new Queue<AuditJob>(AUDIT_QUEUE, { connection: deps.connection, prefix });
-  await schedule(queue, config, logger);
+  await scheduleAudit(queue, config, logger);
   const worker = new Worker<AuditJob>(
     AUDIT_QUEUE,
     async (job: Job<AuditJob>) => {
@@ -100,7 +100,12 @@ export async function startAuditWorker(deps: AuditWorkerDeps): Promise<AuditWork
   };
 }
 
-async function schedule(queue: Queue<AuditJob>, config: Config, logger: Logger): Promise<void> {
+/** Installs (or, `audit.enabled: false`, removes) the cluster's one audit schedule. */
+export async function scheduleAudit(
+  queue: Queue<AuditJob>,
+  config: Pick<Config, "audit">,
+  logger: Logger,
+): Promise<void> {
   if (!config.audit.enabled) {
     await queue.removeJobScheduler(AUDIT_SCHEDULER_ID);
     return;
