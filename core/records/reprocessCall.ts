@@ -4,7 +4,7 @@ import type { CallStore } from "../calls/callStore.ts";
 import { statusCode, talkDurationSec } from "../calls/decisions/index.ts";
 import type { CallState } from "../calls/types.ts";
 import { requestReprocess } from "../calls/reprocessRequest.ts";
-import { LIFECYCLE_JOB_OPTIONS, lifecycleJobId, type LifecycleJob } from "../jobs/lifecycle.ts";
+import { LIFECYCLE_JOB_OPTIONS, reprocessJobId, type LifecycleJob } from "../jobs/lifecycle.ts";
 import type { Logger } from "../logging/logger.ts";
 import { rebuildCall, type RebuildOptions, type RebuiltCall } from "./buildCall.ts";
 import type { CallRecords } from "./callRecords.ts";
@@ -128,12 +128,16 @@ export async function reprocessRebuilt(
       ...timing,
     };
   }
-  const at = (deps.now?.() ?? new Date()).toISOString();
-  const job: LifecycleJob = { callId, version: state.version, kind: "reprocess", at };
-  await deps.queue.add(job.kind, job, {
-    jobId: lifecycleJobId(callId, state.version),
-    ...LIFECYCLE_JOB_OPTIONS,
-  });
+  const atMs = (deps.now?.() ?? new Date()).getTime();
+  const job: LifecycleJob = {
+    callId,
+    version: state.version,
+    kind: "reprocess",
+    at: new Date(atMs).toISOString(),
+  };
+  // One job id per request: a rebuilt state has the same version each time, and a job kept from an
+  // earlier re-processing (BullMQ keeps finished jobs an hour) would swallow a (callId, version) id.
+  await deps.queue.add(job.kind, job, { jobId: reprocessJobId(callId, atMs), ...LIFECYCLE_JOB_OPTIONS });
   deps.logger.info(
     {
       callId,

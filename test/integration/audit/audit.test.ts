@@ -213,10 +213,8 @@ describe("the self-audit on the real stack", () => {
   });
 
   test("given the schedule, when it ticks, then a scheduled audit of the configured period runs", async () => {
-    const queue = new Queue<AuditJob>(AUDIT_QUEUE, {
-      connection: stack.redis.duplicate(),
-      prefix: stack.prefix,
-    });
+    const connection = stack.redis.duplicate();
+    const queue = new Queue<AuditJob>(AUDIT_QUEUE, { connection, prefix: stack.prefix });
     try {
       assert.equal(await queue.getJobScheduler(AUDIT_SCHEDULER_ID), undefined, "audit.enabled false: none");
       const every2s = { ...stack.config.audit, enabled: true, cron: "*/2 * * * * *" };
@@ -237,6 +235,7 @@ describe("the self-audit on the real stack", () => {
       assert.deepEqual(latest.needsPerson, []);
     } finally {
       await queue.close();
+      connection.disconnect();
     }
   });
 
