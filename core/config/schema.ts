@@ -324,7 +324,12 @@ export const configSchema = z
           .regex(/^\s*\S+(\s+\S+){4,5}\s*$/, "must be a cron pattern of 5 or 6 fields")
           .default("0 4 * * *"),
         /** The period one run compares: this many hours ending `settleMinutes` ago. */
-        periodHours: z.number().int().positive().max(24 * 31).default(24),
+        periodHours: z
+          .number()
+          .int()
+          .positive()
+          .max(24 * 31)
+          .default(24),
         /** Calls that ended this recently are left to the next run (they may still be on their way). */
         settleMinutes: z.number().int().nonnegative().default(15),
         /** Also compare the portal's call statistics (`voximplant.statistic.get`): doubles, wrong fields. */
