@@ -1,5 +1,5 @@
 import type { Logger } from "../../core/logging/logger.ts";
-import { reprocessCall, type ReprocessDeps } from "./reprocessCall.ts";
+import { reprocessCall, type ReprocessDeps } from "../../core/records/reprocessCall.ts";
 import type { CallResult, RunRecord, RunStore } from "./runStore.ts";
 
 export interface RunnerDeps extends ReprocessDeps {

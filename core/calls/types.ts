@@ -120,6 +120,11 @@ export interface CallState {
   clientCause?: number;
   /** Who ended the call first, when known. */
   hangupBy?: "client" | "operator" | "system";
+  /**
+   * Set when the state was rebuilt from Asterisk's records (re-processing, the audit), not followed
+   * live: the workers' journal of such a call may have expired, so the portal is asked first.
+   */
+  rebuiltAt?: string;
 }
 
 /** Facts the app observed or caused, in the order they happened. */

@@ -383,6 +383,37 @@ export const configSchema = z
           .default(7 * 24 * 3600),
       })
       .prefault({}),
+    /** The self-audit (workers/audit/, docs/admin-guide.md "Self-audit"); it needs `cdr.url`. */
+    audit: z
+      .object({
+        /** Run it on a schedule (a BullMQ repeatable job); on demand it always runs. */
+        enabled: z.boolean().default(true),
+        /** When it runs: a cron pattern in the workers' time zone (default: daily at 04:00). */
+        cron: z
+          .string()
+          .regex(/^\s*\S+(\s+\S+){4,5}\s*$/, "must be a cron pattern of 5 or 6 fields")
+          .default("0 4 * * *"),
+        /** The period one run compares: this many hours ending `settleMinutes` ago. */
+        periodHours: z
+          .number()
+          .int()
+          .positive()
+          .max(24 * 31)
+          .default(24),
+        /** Calls that ended this recently are left to the next run (they may still be on their way). */
+        settleMinutes: z.number().int().nonnegative().default(15),
+        /** Also compare the portal's call statistics (`voximplant.statistic.get`): doubles, wrong fields. */
+        checkPortal: z.boolean().default(true),
+        /** Re-process missing and failed calls (false: report only). */
+        repair: z.boolean().default(true),
+        /** How long a run waits for its repairs to reach the CRM before it reports them to a person. */
+        verifyTimeoutSec: z.number().int().positive().default(600),
+        /** Talk time may differ this much between the CRM and Asterisk's records. */
+        durationToleranceSec: z.number().int().nonnegative().default(2),
+        /** Calls one run audits at most (the report says when a period held more). */
+        maxCalls: z.number().int().positive().default(100_000),
+      })
+      .prefault({}),
     log: z.object({ level: logLevel.default("info") }).prefault({}),
     /** Customization hooks (core/hooks/config.ts, docs/hooks.md). */
     hooks: hooksConfigSchema,

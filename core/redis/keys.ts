@@ -29,6 +29,11 @@ export interface RedisKeys {
   reprocessRequest(callId: string): string;
   /** Hash of counters for one minute (`YYYYMMDDHHmm`). */
   metricsMinute(minute: string): string;
+  /** Hash of error counters for one hour (`YYYYMMDDHH`), kept eight days (core/metrics/errorStats.ts). */
+  metricsHour(hour: string): string;
+  /** The last self-audit's report (JSON), and one report by its id (workers/audit/). */
+  auditLatest: string;
+  auditReport(id: string): string;
   /** Hash: component name -> JSON heartbeat. */
   heartbeats: string;
   /** One process's Prometheus registry as JSON, refreshed with its heartbeat, expiring with it. */
@@ -93,6 +98,9 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     sweepLock: `${p}:lock:sweep`,
     reprocessRequest: (id) => `${p}:reprocess:${id}`,
     metricsMinute: (m) => `${p}:metrics:${m}`,
+    metricsHour: (h) => `${p}:metrics:h:${h}`,
+    auditLatest: `${p}:audit:latest`,
+    auditReport: (id) => `${p}:audit:report:${id}`,
     heartbeats: `${p}:heartbeats`,
     promSnapshot: (component) => `${p}:metrics:prom:${component}`,
     limiter: (portal) => `${p}:limiter:${portal}`,

@@ -1,3 +1,6 @@
+import type { AuditSummary } from "../audit/auditReport.ts";
+import { errorTypes } from "../metrics/errorStats.ts";
+
 /**
  * The `/status` document, built by a pure function from what the probes found, so that every rule
  * ("no worker seen" is an error, an old waiting job a warning, …) is unit-tested without servers.
@@ -54,6 +57,10 @@ export interface StatusInputs {
   /** Counters summed over the last hour (`calls.processed`, `errors.<CODE>`, …). */
   lastHour: Probe<Record<string, number>>;
   failedTotal: Probe<number>;
+  /** Error counters of the last 24 h and 7 days (hourly buckets, core/metrics/errorStats.ts). */
+  errorWindows?: Probe<{ lastDay: Record<string, number>; lastWeek: Record<string, number> }>;
+  /** The last self-audit (null: none has run). */
+  audit?: Probe<AuditSummary | null>;
 }
 
 export type CrmAuth = "ok" | "refreshing" | "failed";
@@ -123,6 +130,17 @@ export interface StatusReport {
     oldestUndeliveredSec: number | null;
   };
   errorsLastHour: Record<string, number>;
+  /**
+   * Errors by type (`NETWORK`, `calls.failed`, `calls.held`, `holds.<CAUSE>`, …) in the last hour,
+   * day and week; null where they could not be read. An alert on `errors.lastHour` needs no sums.
+   */
+  errors: {
+    lastHour: Record<string, number> | null;
+    lastDay: Record<string, number> | null;
+    lastWeek: Record<string, number> | null;
+  };
+  /** The last self-audit's summary (`GET /audit/latest` has the report); null when none has run. */
+  audit: AuditSummary | null;
 }
 
 export const STATUS_THRESHOLDS = {
@@ -176,6 +194,12 @@ export function buildStatusReport(input: StatusInputs): StatusReport {
       ...undeliveredCalls(input.heartbeats.ok ? workerInfos(input.heartbeats.value) : [], input.now),
     },
     errorsLastHour: counters ? errorsByCode(counters) : {},
+    errors: {
+      lastHour: counters ? errorTypes(counters) : null,
+      lastDay: input.errorWindows?.ok ? errorTypes(input.errorWindows.value.lastDay) : null,
+      lastWeek: input.errorWindows?.ok ? errorTypes(input.errorWindows.value.lastWeek) : null,
+    },
+    audit: input.audit?.ok ? input.audit.value : null,
   };
   const found = findProblems(input, report);
   const status = found.some((p) => p.level === "error") ? "error" : found.length > 0 ? "warning" : "ok";
@@ -420,6 +444,7 @@ function findProblems(input: StatusInputs, report: Omit<StatusReport, "status" |
     add("warning", `an ended call has waited ${undeliveredAge} s for the CRM`);
   }
   if (report.workers.seen === 0) add("error", "no worker seen in the last 30 s");
+  for (const p of auditProblems(report.audit)) add("warning", p);
   const hold = report.crm.hold;
   if (hold) {
     add(
@@ -434,4 +459,16 @@ function findProblems(input: StatusInputs, report: Omit<StatusReport, "status" |
   const failed = report.calls.failedLastHour;
   if (failed !== null && failed > 0) add("warning", `${failed} call(s) failed in the last hour`);
   return problems;
+}
+
+/** The last audit left calls for a person, or could not run. */
+export function auditProblems(audit: AuditSummary | null): string[] {
+  if (!audit) return [];
+  if (audit.state === "failed")
+    return [`the last audit (${audit.id}) failed: ${audit.error ?? "see the log"}`];
+  if (audit.needsPerson > 0)
+    return [
+      `the last audit (${audit.id}) lists ${audit.needsPerson} call(s) that need a person (GET /audit/latest)`,
+    ];
+  return [];
 }

@@ -15,6 +15,7 @@ import { JournalStore } from "./journal.ts";
 import { startLifecycleConsumer, type LifecycleConsumer } from "./lifecycleConsumer.ts";
 import { CallReconciler } from "./reconcileCall.ts";
 import { UndeliveredSweeper, type UndeliveredSummary } from "./sweeper.ts";
+import { startAuditWorker, type AuditWorker } from "../audit/auditWorker.ts";
 
 /**
  * Composition root of one worker process: Redis connections, delivery, directory, reconciler, the
@@ -26,6 +27,8 @@ export interface CallWorker {
   readonly directory: UserDirectoryCache;
   readonly metrics: Metrics;
   readonly sweeper: UndeliveredSweeper;
+  /** The self-audit (runs and schedule); absent without `cdr.url`. */
+  readonly audit: AuditWorker | undefined;
   /** Ended calls not yet delivered, skipped or failed (for the heartbeat). */
   undelivered(): Promise<UndeliveredSummary>;
   /**
@@ -80,7 +83,20 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
   sweeper.start();
   const lookups = new LookupResponder({ config, redis, keys, delivery, logger, metrics });
   lookups.start();
+  const audit = await startAuditWorker({
+    config,
+    redis,
+    connection: bullConnection,
+    keys,
+    store: calls,
+    lifecycleQueue: sweepQueue,
+    delivery,
+    directory,
+    metrics,
+    logger,
+  });
   return {
+    audit,
     consumer,
     delivery,
     directory,
@@ -95,6 +111,7 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     close: async () => {
       directory.stop();
       await lookups.close();
+      await audit?.close();
       await sweeper.stop();
       await consumer.close();
       await sweepQueue.close();

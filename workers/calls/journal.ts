@@ -91,6 +91,12 @@ export interface StepJournal {
   deliveredAt?: string;
   /** First time delivery was held for this call (cluster-wide hold); cleared by the next answer. */
   heldSince?: string;
+  /**
+   * The call was rebuilt from Asterisk's records and had no journal: an earlier journal may have
+   * expired with the call in the CRM. Nothing is sent before the statistics answered (found: adopted;
+   * none: register+finish); set when the check was planned, cleared by its answer.
+   */
+  verifyFirst?: string;
   /** Consecutive reconcile attempts that ended with a transient delivery failure. */
   attempts: number;
 }

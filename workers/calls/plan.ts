@@ -13,9 +13,10 @@ export type Plan =
   | { kind: "wait"; for: WaitFor }
   /**
    * Ask the portal's call statistics first: an unanswered (or "Call is not found") finish, or
-   * register+finish, may have run. Nothing is sent again before they answer.
+   * register+finish, may have run; or a rebuilt call without a journal may be in the CRM already
+   * (`StepJournal.verifyFirst`). Nothing is sent before they answer.
    */
-  | { kind: "check"; step: "registerAndFinish" | "finish" }
+  | { kind: "check"; step: "registerAndFinish" | "finish" | "noJournal" }
   /** Not a call for the CRM: mark the journal skipped with this reason. */
   | { kind: "skip"; reason: string }
   /** The call cannot be delivered (permanent): mark it failed. */

@@ -106,6 +106,7 @@ function planRegisterAndFinish(
   directory: CallDirectory,
   config: PlanConfig,
 ): Plan {
+  if (journal.verifyFirst) return { kind: "check", step: "noJournal" };
   if (isPending(journal.finish)) return { kind: "check", step: "registerAndFinish" };
   const stored = storedRegister(journal);
   if (stored && isPending(journal.register)) return send(plannedGroup(call.callId, "bulk", [stored]));

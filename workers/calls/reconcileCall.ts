@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { CallStore } from "../../core/calls/callStore.ts";
 import type { CallState } from "../../core/calls/types.ts";
 import type { Config } from "../../core/config/schema.ts";
+import { callIsOver } from "../../core/calls/decisions/index.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import type { Metrics } from "../../core/metrics/metrics.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
@@ -161,7 +162,7 @@ export class CallReconciler {
    * (verified before anything is re-sent), and an admin's re-processing request re-opens a failed call.
    */
   private async opened(callId: string, token: string): Promise<StepJournal> {
-    const stored = (await this.deps.journals.get(callId)) ?? emptyJournal(callId);
+    const stored = (await this.deps.journals.get(callId)) ?? (await this.firstJournal(callId));
     const reopened = await takeReprocessRequest(this.deps, stored, this.now());
     if (reopened) {
       await this.deps.journals.put(reopened, token);
@@ -176,6 +177,18 @@ export class CallReconciler {
     );
     await this.deps.journals.put(adopted, token);
     return adopted;
+  }
+
+  /**
+   * The journal of a call seen for the first time. A call rebuilt from Asterisk's records may have
+   * been delivered before its journal expired (30 days): its first step is the statistics check.
+   */
+  private async firstJournal(callId: string): Promise<StepJournal> {
+    const journal = emptyJournal(callId);
+    const call = await this.deps.calls.get(callId);
+    if (!call?.rebuiltAt || !callIsOver(call)) return journal;
+    this.deps.logger.info({ callId }, "rebuilt call without a journal: the portal's statistics first");
+    return { ...journal, verifyFirst: this.now().toISOString() };
   }
 
   private async round(call: CallState, journal: StepJournal, token: string): Promise<Round> {
@@ -224,8 +237,13 @@ export class CallReconciler {
     const now = this.now();
     const verdict = applyCheck(journal, record, now, this.deps.config.workers.inFlightWindowMs);
     this.deps.logger.info(
-      { callId: journal.callId, found: record !== undefined, waits: "notBeforeMs" in verdict },
-      "statistic checked after an unanswered request",
+      {
+        callId: journal.callId,
+        found: record !== undefined,
+        waits: "notBeforeMs" in verdict,
+        why: journal.verifyFirst ? "noJournal" : "unanswered",
+      },
+      "statistic checked",
     );
     if ("notBeforeMs" in verdict) throw new NotYet(Math.max(100, verdict.notBeforeMs - now.getTime()));
     await this.deps.journals.put(verdict.journal, token);

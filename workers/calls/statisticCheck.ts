@@ -62,6 +62,8 @@ export type CheckVerdict = { journal: StepJournal } | { notBeforeMs: number };
 
 /**
  * Journal facts after the check.
+ * - A rebuilt call without a journal (`verifyFirst`): a record is adopted as below (never registered
+ *   again); none means the portal never had the call — register+finish follow.
  * - A record: registered and finished, with the portal's own figures.
  * - None after "Call is not found": the portal has neither the live call nor its record — the
  *   registration is forgotten and the call is registered again.
@@ -78,8 +80,9 @@ export function applyCheck(
   inFlightWindowMs: number,
 ): CheckVerdict {
   const at = now.toISOString();
-  if (record) return { journal: recordFound(journal, record, at) };
+  if (record) return { journal: withoutVerify(recordFound(journal, record, at)) };
   const next = structuredClone(journal);
+  if (next.verifyFirst) return { journal: withoutVerify(next) };
   if (next.finish?.notFoundAt) return { journal: forgetRegistration(next) };
   if (!next.register.doneAt) {
     const until = Math.max(
@@ -114,6 +117,11 @@ function recordFound(journal: StepJournal, record: StatisticRecord, at: string):
     next.finish.activityId = String(record.CRM_ACTIVITY_ID);
   }
   return next;
+}
+
+function withoutVerify(journal: StepJournal): StepJournal {
+  delete journal.verifyFirst;
+  return journal;
 }
 
 function forgetRegistration(journal: StepJournal): StepJournal {

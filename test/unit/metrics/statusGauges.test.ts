@@ -49,6 +49,8 @@ function report(over: Partial<StatusReport> = {}): StatusReport {
       oldestUndeliveredSec: 321,
     },
     errorsLastHour: { NETWORK: 2, QUERY_LIMIT_EXCEEDED: 1 },
+    errors: { lastHour: { NETWORK: 2, QUERY_LIMIT_EXCEEDED: 1 }, lastDay: null, lastWeek: null },
+    audit: null,
     ...over,
   };
 }

@@ -413,3 +413,18 @@ describe("planSteps: extra commands by key", () => {
     );
   });
 });
+
+describe("planSteps: a rebuilt call without a journal", () => {
+  it("given verifyFirst, then the statistics are asked before any register", () => {
+    const call = ringAll().answer(5, "102").end(30).state();
+    const plan = planSteps(
+      call,
+      { ...emptyJournal(CALL), verifyFirst: "2025-03-03T10:00:00Z" },
+      directory,
+      config(),
+    );
+    assert.deepEqual(plan, { kind: "check", step: "noJournal" });
+    const after = planSteps(call, emptyJournal(CALL), directory, config());
+    assert.equal(after.kind, "send");
+  });
+});
