@@ -4,6 +4,8 @@
  * Monitoring picks fields with jq; a value that could not be measured is `null`, never a guess.
  */
 
+import type { HookStatusView } from "../hooks/statusView.ts";
+
 /** The outcome of one time-boxed probe. */
 export type Probe<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -20,6 +22,8 @@ export interface AppView {
   callWrites?: CallWritesView;
   /** Redis persistence settings read at start and on every reconnect (null: could not be read). */
   redisSettings?: { appendonly: string | null; maxmemoryPolicy: string | null };
+  /** The app's customization hooks (absent in a process without them). */
+  hooks?: HookStatusView;
 }
 
 export interface CallWritesView {
@@ -121,6 +125,13 @@ export interface StatusReport {
     oldestUndeliveredSec: number | null;
   };
   errorsLastHour: Record<string, number>;
+  /** Customization hooks: the app's and the newest worker's, and their trouble over the last hour. */
+  hooks: {
+    app: HookStatusView | null;
+    workers: HookStatusView | null;
+    /** `errors.<point>`, `timeouts.<point>`, `deferred.<point>` of all processes (non-zero only). */
+    lastHour: Record<string, number>;
+  };
 }
 
 export const STATUS_THRESHOLDS = {
@@ -173,6 +184,11 @@ export function buildStatusReport(input: StatusInputs): StatusReport {
       ...undeliveredCalls(input.heartbeats.ok ? workerInfos(input.heartbeats.value) : [], input.now),
     },
     errorsLastHour: counters ? errorsByCode(counters) : {},
+    hooks: {
+      app: input.app.hooks ?? null,
+      workers: newestWorkerHooks(input.heartbeats.ok ? workerInfos(input.heartbeats.value) : []),
+      lastHour: counters ? countersWithPrefix(counters, "hooks.") : {},
+    },
   };
   const found = findProblems(input, report);
   const status = found.some((p) => p.level === "error") ? "error" : found.length > 0 ? "warning" : "ok";
@@ -237,6 +253,14 @@ export function undeliveredCalls(
     undelivered: typeof count === "number" ? count : null,
     oldestUndeliveredSec: typeof age === "number" ? age + since : null,
   };
+}
+
+/** The hooks block of the newest worker heartbeat that has one (workers run the same configuration). */
+function newestWorkerHooks(workers: [string, Record<string, unknown>][]): HookStatusView | null {
+  const newest = workers
+    .filter(([, info]) => typeof info.hooks === "object" && info.hooks !== null)
+    .sort(([, a], [, b]) => Number(b.at ?? 0) - Number(a.at ?? 0))[0];
+  return newest ? (newest[1].hooks as HookStatusView) : null;
 }
 
 /** `errors.QUERY_LIMIT_EXCEEDED` → `QUERY_LIMIT_EXCEEDED`; zero counts are left out. */

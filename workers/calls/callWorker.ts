@@ -3,6 +3,8 @@ import { Redis } from "ioredis";
 import { CallStore } from "../../core/calls/callStore.ts";
 import type { Config } from "../../core/config/schema.ts";
 import { LIFECYCLE_QUEUE } from "../../core/jobs/lifecycle.ts";
+import type { HookSystem } from "../../core/hooks/hookSystem.ts";
+import { startProcessHooks } from "../../core/hooks/processHooks.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import { Metrics } from "../../core/metrics/metrics.ts";
 import { redisKeys } from "../../core/redis/keys.ts";
@@ -24,6 +26,8 @@ export interface CallWorker {
   readonly directory: UserDirectoryCache;
   readonly metrics: Metrics;
   readonly sweeper: UndeliveredSweeper;
+  /** The customizations of this worker (loaded before the first job). */
+  readonly hooks: HookSystem;
   /** Ended calls not yet delivered, skipped or failed (for the heartbeat). */
   undelivered(): Promise<UndeliveredSummary>;
   /** Stops taking jobs, lets the ones in flight finish, closes delivery and connections. */
@@ -35,6 +39,10 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
   const bullConnection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
   const metrics = new Metrics(redis, keys);
+  const hooks = await startProcessHooks(config, logger, metrics).catch(async (err: unknown) => {
+    await Promise.all([bullConnection.quit(), redis.quit()]).catch(() => undefined);
+    throw err;
+  });
   const delivery = createDelivery({ config, redis, keys, logger, metrics });
   const directory = new UserDirectoryCache({
     config,
@@ -56,6 +64,7 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     directory,
     metrics,
     logger,
+    hooks: hooks.system.runner,
   });
   const consumer = startLifecycleConsumer({
     connection: bullConnection,
@@ -74,6 +83,7 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     directory,
     metrics,
     sweeper,
+    hooks: hooks.system,
     undelivered: () => sweeper.summary(),
     close: async () => {
       directory.stop();
@@ -81,6 +91,7 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
       await consumer.close();
       await sweepQueue.close();
       await delivery.close();
+      await hooks.close();
       await Promise.all([bullConnection.quit(), redis.quit()]).catch(() => undefined);
     },
   };
