@@ -1,4 +1,5 @@
 import type { CallState } from "../../core/calls/types.ts";
+import type { CardMode } from "../../core/config/schema.ts";
 import { CallDecisions } from "../../core/hooks/callDecisions.ts";
 import type { HookCrmGateway } from "../../core/hooks/ports.ts";
 import { HookRunner } from "../../core/hooks/runner.ts";
@@ -29,12 +30,14 @@ export function decisionsFor(
   runner: HookRunner = PLAIN,
   crm?: HookCrmGateway,
 ): CallDecisions {
+  // Built on first use: only the rounds that plan cards need it.
+  let cardModeFor: ((userId: number) => CardMode) | undefined;
   return new CallDecisions({
     runner,
     call,
     directory,
     config,
-    cardModeFor: cardModeOf(call, directory, config),
+    cardModeFor: (userId) => (cardModeFor ??= cardModeOf(call, directory, config))(userId),
     ...(crm ? { crm } : {}),
   });
 }
