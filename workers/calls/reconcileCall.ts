@@ -229,7 +229,7 @@ export class CallReconciler {
         // Events first: the call is delivered only when none of them is left.
         if (hooks) journal = await hooks.events();
         // Marks found in the journal are applied again: a worker may have died right after writing them.
-        return this.stop(await this.outcomes.delivered(journal, token));
+        return this.stop(await this.outcomes.delivered(journal, token, call));
       case "ended":
         if (journal.failed)
           return this.stop(await this.outcomes.failedBefore({ ...journal, failed: journal.failed }));
