@@ -49,6 +49,7 @@ function report(over: Partial<StatusReport> = {}): StatusReport {
       oldestUndeliveredSec: 321,
     },
     errorsLastHour: { NETWORK: 2, QUERY_LIMIT_EXCEEDED: 1 },
+    hooks: { app: null, workers: null, lastHour: {} },
     ...over,
   };
 }
