@@ -1,6 +1,8 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../core/config/schema.ts";
 import type { Logger } from "../core/logging/logger.ts";
+import { startProcessHooks } from "../core/hooks/processHooks.ts";
+import { hookStatusView } from "../core/hooks/statusView.ts";
 import { Metrics } from "../core/metrics/metrics.ts";
 import { redisKeys } from "../core/redis/keys.ts";
 import { CALLBACK_EVENT } from "./callback/callbackEvent.ts";
@@ -31,7 +33,13 @@ export async function startAppProcess(deps: AppProcessDeps): Promise<AppProcess>
   const { config, redis, logger, status } = deps;
   const keys = redisKeys(config.redis.prefix);
   const metrics = deps.metrics ?? new Metrics(redis, keys);
-  const control = startCallControl({ config, redis, logger, status });
+  const hooks = await startProcessHooks(config, logger, metrics);
+  Object.defineProperty(status, "hooks", {
+    get: () => hookStatusView(hooks.system.status()),
+    enumerable: true,
+    configurable: true,
+  });
+  const control = startCallControl({ config, redis, logger, status, hooks: hooks.system.runner });
   let http: HttpServer;
   try {
     http = await startHttpServer({
@@ -46,6 +54,7 @@ export async function startAppProcess(deps: AppProcessDeps): Promise<AppProcess>
     });
   } catch (err) {
     await control.stop().catch(() => undefined);
+    await hooks.close();
     throw err;
   }
   return {
@@ -54,6 +63,7 @@ export async function startAppProcess(deps: AppProcessDeps): Promise<AppProcess>
     stop: async () => {
       await http.close().catch(() => undefined);
       await control.stop();
+      await hooks.close();
     },
   };
 }

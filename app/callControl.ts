@@ -4,6 +4,7 @@ import { CallStore } from "../core/calls/callStore.ts";
 import { applyCallEvent } from "../core/calls/reducer.ts";
 import type { Config } from "../core/config/schema.ts";
 import { LIFECYCLE_QUEUE } from "../core/jobs/lifecycle.ts";
+import type { HookRunner } from "../core/hooks/runner.ts";
 import type { Logger } from "../core/logging/logger.ts";
 import { throttledErrorLog as throttledLog } from "../core/logging/processGuards.ts";
 import { clientNumberNormaliser } from "../core/numbers/index.ts";
@@ -33,6 +34,8 @@ export interface CallControlDeps {
   redis: Redis;
   logger: Logger;
   status: AppStatus;
+  /** The customization hooks (started by app/appProcess.ts). */
+  hooks?: HookRunner;
 }
 
 /** Sizes of every per-call structure in memory: all zero once no call is live (leak checks). */
@@ -158,6 +161,7 @@ function callContext(
     }),
     reactions: callReactions,
     lookups: new RedisCrmLookups(redis, keys, logger),
+    ...(deps.hooks ? { hooks: deps.hooks } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Config } from "../../core/config/schema.ts";
+import type { HookRunner } from "../../core/hooks/runner.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
 import type { AriRest } from "../ari/rest.ts";
@@ -46,6 +47,8 @@ export interface CallContext {
   reactions: CallReactions;
   /** CRM lookups answered by the workers (manager-first routing); absent in tests that need none. */
   lookups?: CrmLookups;
+  /** The customization hooks of this process (app/hooks/appHooks.ts); absent: the connector's own choices. */
+  hooks?: HookRunner;
 }
 
 export function nowIso(): string {

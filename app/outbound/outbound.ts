@@ -11,6 +11,8 @@ import { isInternalNumber, knownOperators, outboundLine } from "../../core/confi
 import { handToDialplan } from "../routing/handoff.ts";
 import { startExtensionHunt } from "../routing/hunt.ts";
 import { callIdOf } from "../routing/inbound.ts";
+import { AriHttpError } from "../ari/rest.ts";
+import { originateFailed, originateParams, runAppHook } from "../hooks/appHooks.ts";
 
 /** `PJSIP/101-0000002a` → `101` (the endpoint name is the extension). */
 export function extensionOfChannel(channel: Pick<AriChannel, "name" | "caller">): string {
@@ -83,7 +85,14 @@ function trunkControl(ctx: CallContext, callId: string, channel: AriChannel, ori
 async function startTrunkCall(ctx: CallContext, call: CallSession, channel: AriChannel, exten: string) {
   const origin = call.ctl.originExtension!;
   const clientId = call.ctl.clientChannelId!;
-  const number = ctx.normalise(exten);
+  const number = await runAppHook(
+    ctx,
+    call,
+    "normalizeClientNumber",
+    { raw: exten, purpose: "dial" },
+    ctx.normalise(exten),
+    (n) => (/^\+?[0-9*#]+$/.test(n) ? undefined : "not a dialable number"),
+  );
   const at = nowIso();
   await call.record(
     { type: "legDialled", at, legId: channel.id, extension: origin, purpose: "direct" },
@@ -92,17 +101,25 @@ async function startTrunkCall(ctx: CallContext, call: CallSession, channel: AriC
   markBusy(ctx, origin, call.callId);
   call.log.info({ from: origin, to: number }, "outbound call");
   await ctx.rest.ring(channel.id).catch(() => undefined);
+  const own = {
+    endpoint: ctx.config.routing.trunkDialString.replace("{number}", number),
+    callerId: origin,
+    timeoutSec: ctx.config.routing.outboundRingTimeoutSec,
+    variables: {},
+  };
+  const params = await originateParams(ctx, call, "trunk", { extension: origin, number }, own);
   try {
     await ctx.rest.dialOut({
-      endpoint: ctx.config.routing.trunkDialString.replace("{number}", number),
+      ...params,
       channelId: clientId,
       app: ctx.config.ari.app,
       appArgs: `client,${call.callId}`,
       originator: channel.id,
-      callerId: origin,
-      timeoutSec: ctx.config.routing.outboundRingTimeoutSec,
     });
   } catch (err) {
+    const status = err instanceof AriHttpError ? err.status : 0;
+    const error = (err as Error).message;
+    originateFailed(ctx, call, { purpose: "trunk", endpoint: params.endpoint, status, error });
     call.log.warn({ err: (err as Error).message }, "dialling the client on the trunk failed");
     await call.change((c) => (c.clientGone = true));
     await endCall(ctx, call, { clientResult: "unavailable", hangupBy: "system" });

@@ -7,6 +7,8 @@ import { errorTypes } from "../metrics/errorStats.ts";
  * Monitoring picks fields with jq; a value that could not be measured is `null`, never a guess.
  */
 
+import type { HookStatusView } from "../hooks/statusView.ts";
+
 /** The outcome of one time-boxed probe. */
 export type Probe<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -23,6 +25,8 @@ export interface AppView {
   callWrites?: CallWritesView;
   /** Redis persistence settings read at start and on every reconnect (null: could not be read). */
   redisSettings?: { appendonly: string | null; maxmemoryPolicy: string | null };
+  /** The app's customization hooks (absent in a process without them). */
+  hooks?: HookStatusView;
 }
 
 export interface CallWritesView {
@@ -141,6 +145,13 @@ export interface StatusReport {
   };
   /** The last self-audit's summary (`GET /audit/latest` has the report); null when none has run. */
   audit: AuditSummary | null;
+  /** Customization hooks: the app's and the newest worker's, and their trouble over the last hour. */
+  hooks: {
+    app: HookStatusView | null;
+    workers: HookStatusView | null;
+    /** `errors.<point>`, `timeouts.<point>`, `deferred.<point>` of all processes (non-zero only). */
+    lastHour: Record<string, number>;
+  };
 }
 
 export const STATUS_THRESHOLDS = {
@@ -200,6 +211,11 @@ export function buildStatusReport(input: StatusInputs): StatusReport {
       lastWeek: input.errorWindows?.ok ? errorTypes(input.errorWindows.value.lastWeek) : null,
     },
     audit: input.audit?.ok ? input.audit.value : null,
+    hooks: {
+      app: input.app.hooks ?? null,
+      workers: newestWorkerHooks(input.heartbeats.ok ? workerInfos(input.heartbeats.value) : []),
+      lastHour: counters ? countersWithPrefix(counters, "hooks.") : {},
+    },
   };
   const found = findProblems(input, report);
   const status = found.some((p) => p.level === "error") ? "error" : found.length > 0 ? "warning" : "ok";
@@ -264,6 +280,14 @@ export function undeliveredCalls(
     undelivered: typeof count === "number" ? count : null,
     oldestUndeliveredSec: typeof age === "number" ? age + since : null,
   };
+}
+
+/** The hooks block of the newest worker heartbeat that has one (workers run the same configuration). */
+function newestWorkerHooks(workers: [string, Record<string, unknown>][]): HookStatusView | null {
+  const newest = workers
+    .filter(([, info]) => typeof info.hooks === "object" && info.hooks !== null)
+    .sort(([, a], [, b]) => Number(b.at ?? 0) - Number(a.at ?? 0))[0];
+  return newest ? (newest[1].hooks as HookStatusView) : null;
 }
 
 /** `errors.QUERY_LIMIT_EXCEEDED` → `QUERY_LIMIT_EXCEEDED`; zero counts are left out. */

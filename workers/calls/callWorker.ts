@@ -2,6 +2,8 @@ import { Queue } from "bullmq";
 import { CallStore } from "../../core/calls/callStore.ts";
 import type { Config } from "../../core/config/schema.ts";
 import { LIFECYCLE_QUEUE } from "../../core/jobs/lifecycle.ts";
+import type { HookSystem } from "../../core/hooks/hookSystem.ts";
+import { startProcessHooks } from "../../core/hooks/processHooks.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import { throttledErrorLog } from "../../core/logging/processGuards.ts";
 import { Metrics } from "../../core/metrics/metrics.ts";
@@ -29,6 +31,8 @@ export interface CallWorker {
   readonly sweeper: UndeliveredSweeper;
   /** The self-audit (runs and schedule); absent without `cdr.url`. */
   readonly audit: AuditWorker | undefined;
+  /** The customizations of this worker (loaded before the first job). */
+  readonly hooks: HookSystem;
   /** Ended calls not yet delivered, skipped or failed (for the heartbeat). */
   undelivered(): Promise<UndeliveredSummary>;
   /**
@@ -47,6 +51,10 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
   redis.on("error", throttledErrorLog(logger, "Redis connection error"));
   bullConnection.on("error", throttledErrorLog(logger, "lifecycle consumer: Redis connection error"));
   const metrics = new Metrics(redis, keys);
+  const hooks = await startProcessHooks(config, logger, metrics).catch(async (err: unknown) => {
+    await Promise.all([bullConnection.quit(), redis.quit()]).catch(() => undefined);
+    throw err;
+  });
   const delivery = createDelivery({ config, redis, keys, logger, metrics });
   const directory = new UserDirectoryCache({
     config,
@@ -68,6 +76,7 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     directory,
     metrics,
     logger,
+    hooks: hooks.system.runner,
   });
   const consumer = startLifecycleConsumer({
     connection: bullConnection,
@@ -102,6 +111,7 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     directory,
     metrics,
     sweeper,
+    hooks: hooks.system,
     undelivered: () => sweeper.summary(),
     reloadAuth: async (auth) => {
       delivery.reloadAuth(auth);
@@ -116,6 +126,7 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
       await consumer.close();
       await sweepQueue.close();
       await delivery.close();
+      await hooks.close();
       await Promise.all([bullConnection.quit(), redis.quit()]).catch(() => undefined);
     },
   };

@@ -56,6 +56,8 @@ export interface RegisterInput {
   userId: number;
   phoneNumber: string;
   createLeads: boolean;
+  /** LINE_NUMBER (default: the call's line; the resolveLine hook may give another). */
+  lineNumber?: string;
 }
 
 export function registerCommand(call: CallState, input: RegisterInput): CrmCommand {
@@ -66,7 +68,7 @@ export function registerCommand(call: CallState, input: RegisterInput): CrmComma
       PHONE_NUMBER: input.phoneNumber,
       TYPE: callType(call),
       EXTERNAL_CALL_ID: call.callId,
-      LINE_NUMBER: call.lineNumber,
+      LINE_NUMBER: input.lineNumber ?? call.lineNumber,
       CALL_START_DATE: portalDate(call.startedAt),
       CRM_CREATE: input.createLeads ? 1 : 0,
       SHOW: 0,
@@ -103,6 +105,11 @@ export function finishCommand(callId: CallIdParam, input: FinishInput): CrmComma
       ADD_TO_CHAT: input.addToChat ? 1 : 0,
     },
   };
+}
+
+/** finish with parameters a customization may have changed (beforeFinish); CALL_ID is the connector's. */
+export function finishCommandWith(callId: CallIdParam, params: Record<string, ParamValue>): CrmCommand {
+  return { method: METHOD.finish, params: { ...params, CALL_ID: callId } };
 }
 
 export function attachRecordCommand(callId: string, fileName: string): CrmCommand {

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { RedisKeys } from "../../core/redis/keys.ts";
+import type { RecordingSource } from "../../core/hooks/api.ts";
 import type { ParamValue } from "../delivery/types.ts";
 
 /**
@@ -56,6 +57,8 @@ export interface RecordMark extends StepMark {
   file: string;
   /** Set when the recording cannot be attached for good (missing file, format); the call stays delivered. */
   error?: string;
+  /** Where the attached recording came from (a spool file, or a link a customization gave). */
+  source?: RecordingSource;
 }
 
 /** A command beyond register/cards/finish/record (e.g. a customization's own), journaled by a stable key. */
@@ -67,6 +70,10 @@ export interface ExtraMark extends StepMark {
   result?: unknown;
   /** Refused, or unanswered and not safe to send twice: the command is not sent again. */
   error?: string;
+  /** A customization's command: fingerprint of method + params when first sent (core/hooks/commandKey.ts). */
+  digest?: string;
+  /** The answer was larger than the journal keeps. */
+  resultDropped?: boolean;
 }
 
 export interface StepJournal {
@@ -82,6 +89,10 @@ export interface StepJournal {
   record?: RecordMark;
   /** Further commands by stable key, each sent exactly once (intent before send, answer after). */
   extra?: Record<string, ExtraMark>;
+  /** The CRM entity register's answer bound the call to (CRM_ENTITY_TYPE / CRM_ENTITY_ID). */
+  crmEntity?: { type: string; id: number };
+  /** Event hook points whose customizations ran for this call (core/hooks/events.ts key → when). */
+  hookEvents?: Record<string, string>;
   failed?: { reason: string; code: string; at: string; step: JournalStep };
   /** Failures an admin re-processed (newest last, a few kept). */
   previousFailures?: { reason: string; code: string; at: string; step: JournalStep; reprocessedAt: string }[];

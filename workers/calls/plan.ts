@@ -1,3 +1,4 @@
+import type { RecordingSource } from "../../core/hooks/api.ts";
 import type { CommandGroup, CrmCommand, Lane } from "../delivery/types.ts";
 import { stepOfMethod, type CoreStep } from "./commands.ts";
 import type { JournalStep } from "./journal.ts";
@@ -36,6 +37,8 @@ export type PlannedStep = { step: CoreStep } | { step: "extra"; key: string; ide
 /** A group for the delivery pipeline, with the journal step of each command (same order). */
 export interface PlannedGroup extends CommandGroup {
   steps: PlannedStep[];
+  /** The recording an attachRecord of this group attaches (a spool file, or a customization's link). */
+  record?: RecordingSource;
 }
 
 /**

@@ -6,12 +6,18 @@ import { callIsOver } from "../../core/calls/decisions/index.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import type { Metrics } from "../../core/metrics/metrics.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
+import { HookCrmDeferred } from "../../core/hooks/errors.ts";
+import type { HookRunner } from "../../core/hooks/runner.ts";
+import { directoryForCall, type InnerNumberDirectory } from "../../core/hooks/userNumbers.ts";
 import { DeliveryError } from "../delivery/deliveryError.ts";
 import type { CrmErrorInfo, CrmFileDelivery } from "../delivery/types.ts";
 import type { CallLocks } from "./callLock.ts";
 import { CallOutcomes, NotYet, stepInFlight, type ReconcileOutcome } from "./callOutcome.ts";
 import { GroupSender, mayHaveRun, type Round } from "./groupSender.ts";
 import { emptyJournal, LockLost, type JournalStore, type StepJournal } from "./journal.ts";
+import { decisionsFor } from "./callDecisionsFor.ts";
+import { roundHookCrm, type JournalCell } from "./hookCrm.ts";
+import { anyEventHooked, runDueEvents } from "./hookEvents.ts";
 import { adoptOrphanIntents } from "./orphanIntents.ts";
 import type { ExtraCommand, Plan } from "./plan.ts";
 import { planSteps, type CallDirectory } from "./planSteps.ts";
@@ -32,7 +38,8 @@ import {
 
 export type { ReconcileOutcome };
 
-export interface ReconcileDirectory extends CallDirectory {
+export interface ReconcileDirectory
+  extends CallDirectory, Partial<Omit<InnerNumberDirectory, keyof CallDirectory>> {
   /** Refreshes the directory when one of these extensions is unknown (rate-limited inside). */
   refreshOnMiss(extensions: string[]): Promise<void>;
 }
@@ -58,6 +65,11 @@ export interface ReconcilerDeps {
    * before sending, answer after) and sent once per call. None by default.
    */
   extraCommands?: (call: CallState, journal: Readonly<StepJournal>) => ExtraCommand[];
+  /**
+   * The customizations of this process (core/hooks, started by the worker). Without it (or with no
+   * customization on a point) every decision is the connector's own.
+   */
+  hooks?: HookRunner;
 }
 
 /** Plan → send → store rounds per job; a call needs at most ~4 (register, cards, finish, record). */
@@ -76,7 +88,12 @@ export class CallReconciler {
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.outcomes = new CallOutcomes({ ...deps, now: this.now, random: deps.random ?? Math.random });
+    this.outcomes = new CallOutcomes({
+      ...deps,
+      now: this.now,
+      random: deps.random ?? Math.random,
+      afterFail: (journal, token) => this.failedEvents(journal, token),
+    });
     this.sender = new GroupSender({ ...deps, now: this.now, outcomes: this.outcomes });
   }
 
@@ -141,6 +158,7 @@ export class CallReconciler {
         journal = result.journal;
       } catch (err) {
         if (err instanceof NotYet) return { status: "retry", delayMs: err.delayMs, error: err.info };
+        if (err instanceof HookCrmDeferred) return this.hookDeferred(callId, journal, token, err);
         if (!(err instanceof DeliveryError) && !(err instanceof StatisticUnanswered)) throw err;
         journal = (await this.deps.journals.get(callId)) ?? journal;
         if (err instanceof StatisticUnanswered)
@@ -195,7 +213,17 @@ export class CallReconciler {
     const { directory, config } = this.deps;
     await directory.refreshOnMiss(extensionsOf(call));
     const extras = this.deps.extraCommands?.(call, journal) ?? [];
-    const plan: Plan = planSteps(call, journal, directory, config, { now: this.now(), extras });
+    const hooks = this.hooksFor(call, journal, token);
+    const decisions = hooks
+      ? decisionsFor(call, await hooks.users(), config, hooks.runner, hooks.crm)
+      : undefined;
+    const plan: Plan = await planSteps(call, journal, directory, config, {
+      now: this.now(),
+      extras,
+      ...(decisions ? { decisions } : {}),
+    });
+    // Customizations' commands sent while planning are in the journal now.
+    if (hooks) journal = hooks.cell.journal;
     switch (plan.kind) {
       case "send":
         return this.sender.sendAll(call, journal, plan.groups, token);
@@ -204,12 +232,15 @@ export class CallReconciler {
       case "recordSkip":
         return { next: true, journal: await this.skipRecord(journal, token, plan.reason) };
       case "wait":
+        if (hooks) await hooks.events();
         return this.stop({ status: "waiting", waitFor: plan.for });
       case "fail":
         return this.stop(await this.outcomes.fail(journal, token, plan.step, failInfo(plan)));
       case "skip":
         return this.stop(await this.outcomes.skip(journal, token, plan.reason));
       case "done":
+        // Events first: the call is delivered only when none of them is left.
+        if (hooks) journal = await hooks.events();
         // Marks found in the journal are applied again: a worker may have died right after writing them.
         return this.stop(await this.outcomes.delivered(journal, token, call));
       case "ended":
@@ -217,6 +248,81 @@ export class CallReconciler {
           return this.stop(await this.outcomes.failedBefore({ ...journal, failed: journal.failed }));
         return this.stop(await this.outcomes.skippedBefore({ ...journal, skipped: journal.skipped! }));
     }
+  }
+
+  /** This round's hook wiring: the journaled gateway, the directory through normalizeUserNumber, events. */
+  private hooksFor(call: CallState, journal: StepJournal, token: string): RoundHooks | undefined {
+    const runner = this.deps.hooks;
+    if (!runner || runner.customizations.length === 0) return undefined;
+    const cell: JournalCell = { journal };
+    const write = (next: StepJournal) => this.deps.journals.put(next, token);
+    const crm = roundHookCrm({
+      cell,
+      write,
+      delivery: this.deps.delivery,
+      call,
+      logger: this.deps.logger,
+      now: this.now,
+    });
+    const directory = this.deps.directory;
+    let users: Promise<CallDirectory> | undefined;
+    const usersOnce = () =>
+      (users ??= isInnerNumberDirectory(directory)
+        ? directoryForCall(runner, call, directory, crm)
+        : Promise.resolve(directory));
+    return {
+      runner,
+      cell,
+      crm,
+      users: usersOnce,
+      events: async () => {
+        const all = await usersOnce();
+        await runDueEvents({ runner, call, cell, write, users: all, crm, now: this.now });
+        return cell.journal;
+      },
+    };
+  }
+
+  /**
+   * The call was just marked failed: onCallFailed (and any other event still due) runs now, since a
+   * failed call is not planned again. A customization's trouble here never changes the outcome.
+   */
+  private async failedEvents(journal: StepJournal, token: string): Promise<void> {
+    const runner = this.deps.hooks;
+    if (!runner || !anyEventHooked(runner)) return;
+    try {
+      const call = await this.deps.calls.get(journal.callId);
+      if (!call) return;
+      const hooks = this.hooksFor(call, journal, token);
+      await hooks?.events();
+    } catch (err) {
+      this.deps.logger.warn(
+        { callId: journal.callId, err: describeError(err) },
+        "hooks of a failed call did not complete",
+      );
+    }
+  }
+
+  /** A customization's command could not go now: the job comes back like after a delivery failure. */
+  private async hookDeferred(
+    callId: string,
+    before: StepJournal,
+    token: string,
+    err: HookCrmDeferred,
+  ): Promise<ReconcileOutcome> {
+    const cause = err.cause;
+    if (cause instanceof LockLost) throw cause;
+    const journal = (await this.deps.journals.get(callId)) ?? before;
+    this.deps.logger.warn(
+      { callId, key: err.key, err: err.message },
+      "a customization's CRM command is deferred",
+    );
+    if (cause instanceof DeliveryError) {
+      if (cause.reason === "held") return this.outcomes.held(journal, token, cause);
+      return this.outcomes.retryOrFail(journal, token, "extra", { ...cause.lastError, retryable: true });
+    }
+    const error: CrmErrorInfo = { code: "HOOK_DEFERRED", description: err.message, retryable: true };
+    return this.outcomes.retryOrFail(journal, token, "extra", error);
   }
 
   /**
@@ -268,6 +374,20 @@ function describeError(err: unknown): string {
 
 function failInfo(fail: { code: string; reason: string }): CrmErrorInfo {
   return { code: fail.code, description: fail.reason, retryable: false };
+}
+
+interface RoundHooks {
+  runner: HookRunner;
+  cell: JournalCell;
+  crm: ReturnType<typeof roundHookCrm>;
+  /** The directory of this call through normalizeUserNumber (computed once per round). */
+  users(): Promise<CallDirectory>;
+  /** Runs the due event points; resolves with the journal after their marks. */
+  events(): Promise<StepJournal>;
+}
+
+function isInnerNumberDirectory(d: ReconcileDirectory): d is ReconcileDirectory & InnerNumberDirectory {
+  return typeof d.innerNumberOf === "function" && typeof d.userIdByInnerNumber === "function";
 }
 
 export function extensionsOf(call: CallState): string[] {

@@ -51,6 +51,7 @@ function report(over: Partial<StatusReport> = {}): StatusReport {
     errorsLastHour: { NETWORK: 2, QUERY_LIMIT_EXCEEDED: 1 },
     errors: { lastHour: { NETWORK: 2, QUERY_LIMIT_EXCEEDED: 1 }, lastDay: null, lastWeek: null },
     audit: null,
+    hooks: { app: null, workers: null, lastHour: {} },
     ...over,
   };
 }
