@@ -20,6 +20,7 @@ import { StateWriter } from "./calls/stateWriter.ts";
 import { CallTimers } from "./calls/timers.ts";
 import { dispatchAriEvent } from "./flow/dispatcher.ts";
 import { callReactions } from "./flow/reactions.ts";
+import { Observer } from "./observe/observer.ts";
 import { resync } from "./flow/resync.ts";
 import type { AppStatus } from "./status/appStatus.ts";
 import { checkRedisSettings } from "./status/redisSettings.ts";
@@ -62,11 +63,13 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
   const lifecycle = openLifecycleQueue(deps);
   const health = new RedisHealth(redis, logger);
   const writer = openWriter(deps, lifecycle.queue, health);
-  const adapter = new AriAdapter({ ...config.ari, logger });
+  const observing = config.observe.contexts.length > 0 || config.observe.trunks.length > 0;
+  const adapter = new AriAdapter({ ...config.ari, subscribeAll: observing, logger });
   const ctx = callContext(deps, adapter, writer, health);
+  const observer = observing ? openObserver(ctx) : undefined;
   exposeLiveStatus(status, ctx);
   const alive = new AliveMark(ctx, adapter);
-  const ready = followAdapter(ctx, adapter, status, alive);
+  const ready = followAdapter(ctx, adapter, status, alive, observer);
   const checkSettings = (): void => void checkRedisSettings(redis, status, logger);
   checkSettings();
   redis.on("ready", checkSettings);
@@ -144,6 +147,13 @@ function callContext(
   };
 }
 
+/** Observe mode: calls of the PBX's own dialplan, in the contexts or from the trunks configured. */
+function openObserver(ctx: CallContext): Observer {
+  const { observe, ari } = ctx.config;
+  ctx.logger.info({ ...observe }, "observe mode: following dialplan calls of these contexts and trunks");
+  return new Observer(ctx, { app: ari.app, ...observe }, (linkedid) => linkedid);
+}
+
 function sizesOf(ctx: CallContext): CallControlSizes {
   const writes = ctx.writer.stats();
   const sessions = ctx.sessions.sizes();
@@ -163,10 +173,14 @@ function followAdapter(
   adapter: AriAdapter,
   status: AppStatus,
   alive: AliveMark,
+  observer: Observer | undefined,
 ): Promise<void> {
   let firstResync: () => void = () => {};
   const ready = new Promise<void>((resolve) => (firstResync = resolve));
-  adapter.on("event", (e) => dispatchAriEvent(ctx, e));
+  adapter.on("event", (e) => {
+    dispatchAriEvent(ctx, e);
+    observer?.onEvent(e);
+  });
   adapter.on("connected", () => {
     status.ariConnected = true;
     status.ariConnectedSince = new Date().toISOString();
@@ -174,7 +188,10 @@ function followAdapter(
     const started = Date.now();
     void alive
       .lostAt()
-      .then((lostAt) => resync(ctx, lostAt))
+      .then(async (lostAt) => {
+        if (observer) await resyncObserved(ctx, observer, lostAt);
+        return resync(ctx, lostAt, { leaveAlone: (callId) => observer?.owns(callId) ?? false });
+      })
       .then((r) => {
         status.lastResyncAt = new Date().toISOString();
         ctx.logger.info({ ...r, resyncMs: Date.now() - started }, "calls resynchronised with Asterisk");
@@ -192,6 +209,14 @@ function followAdapter(
     ctx.timers.clearAll(); // another process adopts the calls from Redis; this one acts on none
   });
   return ready;
+}
+
+async function resyncObserved(ctx: CallContext, observer: Observer, lostAt?: number): Promise<void> {
+  try {
+    ctx.logger.info(await observer.resync(lostAt), "observed calls resynchronised with Asterisk");
+  } catch (err) {
+    ctx.logger.error({ err: (err as Error).message }, "resync of observed calls failed");
+  }
 }
 
 /**

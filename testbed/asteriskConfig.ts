@@ -30,6 +30,8 @@ export function renderAsteriskConfig(settings: TestbedSettings): Map<string, str
     ["http.conf", http],
     ["ari.conf", ari],
     ["extensions_itgrix.conf", repoFile("dialplan/extensions_itgrix.conf")],
+    ["extensions_itgrix_observe.conf", repoFile("dialplan/extensions_itgrix_observe.conf")],
+    ["queues.conf", repoFile("dialplan/queues_itgrix_observe.conf")],
     ["extensions.conf", repoFile("testbed/asterisk/extensions.conf")],
     ["modules.conf", repoFile("testbed/asterisk/modules.conf")],
     ["rtp.conf", repoFile("testbed/asterisk/rtp.conf")],

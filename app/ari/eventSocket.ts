@@ -8,6 +8,8 @@ export interface EventSocketOptions {
   user: string;
   password: string;
   app: string;
+  /** All channels, bridges and endpoints, not only those in the app's Stasis (observe mode). */
+  subscribeAll?: boolean;
   /** Liveness ping; a socket silent for 2.5 intervals is torn down (Asterisk answers pings). */
   pingIntervalMs: number;
   logger: Logger;
@@ -41,7 +43,8 @@ export class EventSocket extends EventEmitter<SocketEvents> {
     super();
     const base = opts.url.replace(/\/+$/, "").replace(/^http/, "ws");
     const auth = "Basic " + Buffer.from(`${opts.user}:${opts.password}`).toString("base64");
-    this.ws = new WebSocket(`${base}/ari/events?app=${encodeURIComponent(opts.app)}`, {
+    const all = opts.subscribeAll ? "&subscribeAll=true" : "";
+    this.ws = new WebSocket(`${base}/ari/events?app=${encodeURIComponent(opts.app)}${all}`, {
       headers: { authorization: auth },
       handshakeTimeout: 5000,
     });

@@ -62,6 +62,8 @@ export interface RedisKeys {
   appControl(callId: string): string;
   /** Hash of the app: ARI channel id -> call id, for the channels of live calls. */
   appChannels: string;
+  /** Hash of the app's observe mode: call id -> what it knows of a followed dialplan call (JSON). */
+  appObserved: string;
   /** When the app of one ARI application was last alive (epoch ms): a restarted app's resync uses it. */
   appAlive(ariApp: string): string;
   /** A re-processing run (`/pbx/read_call`): JSON of its request and progress, kept `cdr.runTtlSec`. */
@@ -100,6 +102,7 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     busyOperators: `${p}:operators:busy`,
     appControl: (id) => `${p}:app:ctl:${id}`,
     appChannels: `${p}:app:channels`,
+    appObserved: `${p}:app:observed`,
     appAlive: (app) => `${p}:app:alive:${app}`,
     reprocessRun: (id) => `${p}:reprocess:${id}`,
     reprocessRunCalls: (id) => `${p}:reprocess:${id}:calls`,
