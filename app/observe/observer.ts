@@ -26,6 +26,8 @@ const END_GRACE_MS = 5000;
  */
 export class Observer {
   private readonly calls = new Map<string, ObservedCall>();
+  /** Call ids with facts recorded and their end not yet written (the Stasis resync leaves them alone). */
+  private readonly owned = new Set<string>();
   /** Calls given up (Redis could not take their start): their later events are ignored. */
   private readonly ignored = new Set<string>();
 
@@ -37,8 +39,7 @@ export class Observer {
 
   /** Whether a call id is one of the calls observe mode follows (the Stasis resync leaves them alone). */
   owns(callId: string): boolean {
-    for (const call of this.calls.values()) if (call.callId === callId) return true;
-    return false;
+    return this.owned.has(callId);
   }
 
   get size(): number {
@@ -125,6 +126,7 @@ export class Observer {
     else this.calls.set(after.linkedid, after);
     if (facts.length === 0) return;
     const first = !before.started;
+    this.owned.add(after.callId);
     void this.ctx.serial.run(after.callId, () => this.write(after, facts, first));
     if (after.clientGone && !after.ended) this.armEndGrace(after);
   }
@@ -138,6 +140,7 @@ export class Observer {
         log.warn("Redis could not take the observed call in time; it is left to re-processing");
         this.calls.delete(call.linkedid);
         this.ignored.add(call.linkedid);
+        this.owned.delete(call.callId);
         return;
       }
       log.info({ from: call.clientNumber, line: call.lineNumber }, "observed call");
@@ -150,6 +153,7 @@ export class Observer {
     if (call.ended) {
       this.ctx.redis.write("observed call", (r) => r.hdel(key, call.callId));
       this.ignored.delete(call.linkedid);
+      this.owned.delete(call.callId);
       log.info({ hangupBy: call.hangupBy, talked: call.talked }, "observed call ended");
     } else {
       this.ctx.redis.write("observed call", (r) => r.hset(key, call.callId, JSON.stringify(call)));
@@ -178,7 +182,9 @@ export class Observer {
     );
     for (const json of Object.values(stored)) {
       const call = JSON.parse(json) as ObservedCall;
-      if (!this.calls.has(call.linkedid)) this.calls.set(call.linkedid, call);
+      if (this.calls.has(call.linkedid)) continue;
+      this.calls.set(call.linkedid, call);
+      this.owned.add(call.callId);
     }
   }
 }
