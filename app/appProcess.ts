@@ -40,6 +40,7 @@ export async function startAppProcess(deps: AppProcessDeps): Promise<AppProcess>
       appStatus: status,
       logger,
       lifecycleQueue: control.queue,
+      serverId: () => control.ctx.server.id,
     });
   } catch (err) {
     await control.stop().catch(() => undefined);

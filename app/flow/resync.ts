@@ -37,7 +37,8 @@ export async function resync(
   const live = new Map(channels.map((c) => [c.id, c]));
   const liveBridges = new Set(bridges.map((b) => b.id));
   const leaveAlone = options.leaveAlone ?? (() => false);
-  const stored = (await ctx.writer.activeCallIds()).filter((id) => !leaveAlone(id));
+  // Another server's calls (one Redis, several Asterisks) and observed calls are not this resync's.
+  const stored = (await ctx.writer.activeCallIds()).filter((id) => ctx.server.owns(id) && !leaveAlone(id));
   const callIds = [...new Set([...ctx.sessions.list().map((s) => s.callId), ...stored])];
   const at = lostAt === undefined ? undefined : new Date(lostAt).toISOString();
   const result: ResyncResult = { checked: callIds.length, finished: 0, adopted: 0 };

@@ -108,3 +108,29 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     reprocessRunCalls: (id) => `${p}:reprocess:${id}:calls`,
   };
 }
+
+/** The app's keys of live state that belong to one Asterisk server (`asterisk.serverId`). */
+export type ServerScopedKey = "appChannels" | "appObserved" | "appAlive" | "busyOperators" | "roundRobin";
+
+/**
+ * `keys` with the app's live-state keys scoped by server (`<prefix>:srv:<serverId>:…`), so several app
+ * instances (one per Asterisk) share one Redis without touching each other's channels, busy operators,
+ * round-robin or observed calls. `serverId` is read at each use: the app learns it at its first ARI connect.
+ */
+export function serverScopedKeys(keys: RedisKeys, prefix: string, serverId: () => string): RedisKeys {
+  const at = (): string => `${prefix}:srv:${serverId()}`;
+  const scoped: Pick<RedisKeys, ServerScopedKey> = {
+    get appChannels() {
+      return `${at()}:app:channels`;
+    },
+    get appObserved() {
+      return `${at()}:app:observed`;
+    },
+    appAlive: (app) => `${at()}:app:alive:${app}`,
+    get busyOperators() {
+      return `${at()}:operators:busy`;
+    },
+    roundRobin: (group) => `${at()}:rr:${group}`,
+  };
+  return Object.defineProperties({ ...keys }, Object.getOwnPropertyDescriptors(scoped));
+}
