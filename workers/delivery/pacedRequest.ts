@@ -186,7 +186,11 @@ async function heldNow(
     { ...logFields, hold: view?.code },
     "delivery held: not sent, or refused for the whole portal",
   );
-  if (view) return deps.hold.heldError(view);
+  if (view) {
+    // Refused with credentials replaced while it was in flight (SIGHUP): the next send probes at once.
+    const changed = (await bookkeeping(deps.hold.credentialsChanged(view), deps)) ?? false;
+    return deps.hold.heldError(view, changed);
+  }
   return new DeliveryError("held", error.toInfo(), attempts);
 }
 
