@@ -245,6 +245,10 @@ async function knowServer(
 
 async function resyncObserved(ctx: CallContext, observer: Observer, lostAt?: number): Promise<void> {
   try {
+    // subscribeAll on the websocket only applies when Asterisk creates the application: one that
+    // still exists from an earlier connection without it (a bridge or channel kept it alive) stays
+    // limited to its own channels. An explicit subscription to every channel works in both cases.
+    await ctx.rest.subscribe(ctx.config.ari.app, "channel:");
     ctx.logger.info(await observer.resync(lostAt), "observed calls resynchronised with Asterisk");
   } catch (err) {
     ctx.logger.error({ err: (err as Error).message }, "resync of observed calls failed");
