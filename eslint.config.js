@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 
 // Module boundaries (README of each folder). A file matched by several blocks gets the rule of the
 // last one (flat config replaces a rule, it does not merge it), so every block repeats the ARI pattern
-// except app/ari/, the one folder that talks to Asterisk (its websocket with `ws`, REST with fetch).
+// except app/ari/, the one folder that talks to Asterisk (its event websocket with `ari-client`, REST with fetch).
 const ariClient = {
   group: ["ari-client", "ws"],
   message: "Only app/ari/ talks to ARI (websocket and REST; see app/README.md).",
@@ -40,5 +40,18 @@ export default tseslint.config(
   {
     files: ["**/*.js", "**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly" } },
+  },
+  {
+    // The dashboard page runs in the browser, with uPlot loaded before it by a script tag.
+    files: ["app/dashboard/page/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: Object.fromEntries(
+        ["window", "document", "fetch", "setInterval", "Node", "uPlot", "encodeURIComponent"].map((g) => [
+          g,
+          "readonly",
+        ]),
+      ),
+    },
   },
 );

@@ -7,6 +7,7 @@ import { LIFECYCLE_QUEUE } from "../core/jobs/lifecycle.ts";
 import type { Logger } from "../core/logging/logger.ts";
 import { throttledErrorLog as throttledLog } from "../core/logging/processGuards.ts";
 import { clientNumberNormaliser } from "../core/numbers/index.ts";
+import { replicasToConfirm } from "../core/redis/connect.ts";
 import { redisKeys, serverScopedKeys, type RedisKeys } from "../core/redis/keys.ts";
 import { AriAdapter } from "./ari/adapter.ts";
 import type { AriEvent } from "./ari/types.ts";
@@ -15,6 +16,7 @@ import { ControlStore } from "./calls/control.ts";
 import { DurableWriter } from "./calls/durableWriter.ts";
 import { Outbox } from "./calls/outbox.ts";
 import { RedisHealth, RoutingRedis } from "./calls/redisHealth.ts";
+import { ReplicaConfirm } from "./calls/replicaConfirm.ts";
 import { ServerIdentity } from "./calls/serverIdentity.ts";
 import { KeyedSerial } from "./calls/serial.ts";
 import { CallSessions } from "./calls/sessions.ts";
@@ -64,10 +66,16 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
   const { config, redis, logger, status } = deps;
   const lifecycle = openLifecycleQueue(deps);
   const health = new RedisHealth(redis, logger);
+  const replicas = new ReplicaConfirm({
+    connections: [redis, lifecycle.connection],
+    replicas: replicasToConfirm(config.redis),
+    timeoutMs: config.redis.confirmTimeoutMs,
+    logger,
+  });
   const server = new ServerIdentity(config.asterisk.serverId);
   const prefix = config.redis.prefix;
   const keys = serverScopedKeys(redisKeys(prefix), prefix, () => server.id);
-  const writer = openWriter(deps, keys, lifecycle.queue, health);
+  const writer = openWriter(deps, keys, lifecycle.queue, health, replicas);
   // Without a configured server id the outbox waits for the id Asterisk gives at the first connect.
   if (server.known) writer.restore();
   const observing = config.observe.contexts.length > 0 || config.observe.trunks.length > 0;
@@ -91,6 +99,7 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
       status.state = "stopping";
       alive.stop();
       health.close();
+      replicas.close();
       redis.off("ready", checkSettings);
       await adapter.stop();
       ctx.timers.clearAll();
@@ -118,6 +127,7 @@ function openWriter(
   keys: RedisKeys,
   queue: Queue,
   health: RedisHealth,
+  replicas: ReplicaConfirm,
 ): DurableWriter {
   const { config, redis, logger } = deps;
   const store = new CallStore(redis, keys);
@@ -125,7 +135,7 @@ function openWriter(
   const state = new StateWriter({ store, controls, queue, apply: applyCallEvent, logger });
   const outbox = new Outbox(config.redis.outboxFile);
   const timeoutMs = config.redis.routingTimeoutMs;
-  return new DurableWriter({ state, health, outbox, timeoutMs, logger });
+  return new DurableWriter({ state, health, outbox, timeoutMs, logger, replicas });
 }
 
 function callContext(

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { Logger } from "../../core/logging/logger.ts";
 import { reconnectDelayMs } from "./backoff.ts";
-import { EventSocket } from "./eventSocket.ts";
+import { ClientSocket } from "./clientSocket.ts";
 import { AriRest } from "./rest.ts";
 import { asAriEvent, type AriEvent } from "./types.ts";
 
@@ -16,6 +16,8 @@ export interface AriAdapterOptions {
   logger: Logger;
   /** Liveness ping of the websocket: a silent socket is torn down and reconnected. */
   pingIntervalMs?: number;
+  /** REST requests in flight at most (Asterisk's `sessionlimit` counts them); the rest queue. */
+  maxConcurrentRequests?: number;
 }
 
 /**
@@ -33,15 +35,16 @@ interface AdapterEvents {
 }
 
 /**
- * The only door to Asterisk. Events come over one websocket at a time (EventSocket); REST goes
- * through `rest` (fetch, with status codes). The adapter reconnects for ever with a capped backoff,
- * whatever the outage's length. `ApplicationReplaced` (another process connected with our app name)
+ * The only door to Asterisk. Events come over one `ari-client` websocket at a time (ClientSocket:
+ * ari-client's own reconnect never runs); REST goes through `rest` (fetch, with status codes, which
+ * ari-client loses). The adapter owns reconnecting: after any loss it throws the client away and makes
+ * a new one, for ever, with a capped backoff, whatever the outage's length. `ApplicationReplaced` (another process connected with our app name)
  * makes it passive for good: it closes its socket and never reconnects by itself, so two instances
  * never fight over the name — restarting this process takes the name back.
  */
 export class AriAdapter extends EventEmitter<AdapterEvents> {
   readonly rest: AriRest;
-  private socket: EventSocket | undefined;
+  private socket: ClientSocket | undefined;
   private link: AriLinkState = "stopped";
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -50,7 +53,7 @@ export class AriAdapter extends EventEmitter<AdapterEvents> {
 
   constructor(private readonly opts: AriAdapterOptions) {
     super();
-    this.rest = new AriRest(opts.url, opts.user, opts.password);
+    this.rest = new AriRest(opts.url, opts.user, opts.password, undefined, opts.maxConcurrentRequests);
   }
 
   get isConnected(): boolean {
@@ -90,7 +93,7 @@ export class AriAdapter extends EventEmitter<AdapterEvents> {
   }
 
   private open(): void {
-    const socket = new EventSocket({ ...this.opts, pingIntervalMs: this.opts.pingIntervalMs ?? 15_000 });
+    const socket = new ClientSocket({ ...this.opts, pingIntervalMs: this.opts.pingIntervalMs ?? 15_000 });
     this.socket = socket;
     socket.on("open", () => {
       this.attempt = 0;
@@ -102,7 +105,7 @@ export class AriAdapter extends EventEmitter<AdapterEvents> {
     socket.on("close", (reason, lastKnownAt) => this.onClose(socket, reason, lastKnownAt));
   }
 
-  private onClose(socket: EventSocket, reason: string, lastKnownAt: number): void {
+  private onClose(socket: ClientSocket, reason: string, lastKnownAt: number): void {
     if (socket !== this.socket) return;
     this.socket = undefined;
     if (this.link === "stopped" || this.link === "replaced") return;

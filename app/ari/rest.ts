@@ -1,3 +1,4 @@
+import { RequestGate } from "./requestGate.ts";
 import type { AriBridge, AriChannel, AriEndpoint, AriLiveRecording } from "./types.ts";
 
 /** An ARI REST call that failed, with its HTTP status. 0 = network error. */
@@ -40,18 +41,27 @@ export interface DialOutParams {
 export class AriRest {
   private readonly base: string;
   private readonly auth: string;
+  /** Caps the requests in flight to Asterisk (`ari.maxConcurrentRequests`); the rest queue here. */
+  readonly gate: RequestGate;
 
   constructor(
     url: string,
     user: string,
     password: string,
     private readonly timeoutMs = 10_000,
+    maxConcurrent = 50,
   ) {
     this.base = url.replace(/\/+$/, "") + "/ari";
     this.auth = "Basic " + Buffer.from(`${user}:${password}`).toString("base64");
+    this.gate = new RequestGate(maxConcurrent);
   }
 
-  async request<T = unknown>(method: string, path: string, query: Query = {}, body?: unknown): Promise<T> {
+  /** One request, in its turn; its timeout runs from when it is sent, not while it queues. */
+  request<T = unknown>(method: string, path: string, query: Query = {}, body?: unknown): Promise<T> {
+    return this.gate.run(() => this.send<T>(method, path, query, body));
+  }
+
+  private async send<T>(method: string, path: string, query: Query, body: unknown): Promise<T> {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
     const qs = params.toString();

@@ -113,7 +113,7 @@ async function offer(ctx: CallContext, call: CallSession, hunt: HuntControl, ext
 }
 
 /**
- * Dials one operator leg (it answers inside Stasis: Dial ANSWER). A busy or unregistered operator is
+ * Dials one operator leg (it answers inside Stasis: Dial ANSWER). A busy operator is
  * not dialled and recorded as skipped; a dial that fails at once is recorded as a leg that ended
  * unregistered/failed. Returns whether the leg is ringing.
  */
@@ -179,20 +179,18 @@ async function dialOperator(ctx: CallContext, call: CallSession, d: OperatorDial
   }
 }
 
-/** Busy in another call, or a phone that is not registered: such operators are not rung. */
+/**
+ * Busy in another call: such operators are not rung. A phone that is not registered is not asked
+ * about first (a GET per member made ring-all members ring seconds apart under load and doubled the
+ * ARI requests): its `create` fails at once (500 "Allocation failed") and the leg ends `unregistered`.
+ */
 async function unavailability(
   ctx: CallContext,
   call: CallSession,
   extension: string,
-): Promise<"busy" | "unregistered" | undefined> {
+): Promise<"busy" | undefined> {
   const busy = await busyWith(ctx, extension);
   if (busy && busy !== call.callId) return "busy";
-  try {
-    const endpoint = await ctx.rest.getEndpoint(ctx.config.routing.operatorTech, extension);
-    if (endpoint.state === "offline") return "unregistered";
-  } catch (err) {
-    if (err instanceof AriHttpError && err.status === 404) return "unregistered";
-  }
   return undefined;
 }
 

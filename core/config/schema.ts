@@ -30,6 +30,26 @@ const rewriteRule = z.object({
   replacement: z.string(),
 });
 
+/** `host:port` of one sentinel (IPv6 in brackets: `[::1]:26379`). */
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/, "expected host:port, e.g. 10.0.0.5:26379");
+
+const redisSentinel = z.object({
+  /** At least two of the three (or more) sentinels, so the app starts with one of them down. */
+  sentinels: z.array(hostPort).min(1),
+  /** The master name of `sentinel monitor <name> …` in sentinel.conf. */
+  masterName: z.string().min(1),
+  /** ACL user and password of the Redis servers (`requirepass` / `masterauth`), if set. */
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+  /** Password of the sentinels themselves (`requirepass` in sentinel.conf), if set. */
+  sentinelPassword: z.string().min(1).optional(),
+  db: z.number().int().min(0).default(0),
+  /** TLS to the sentinels and the servers (`tls-port` on both). */
+  tls: z.boolean().default(false),
+});
+
 const cardMode = z.enum(["ring", "answer", "off"]);
 
 const webhookAuth = z.object({
@@ -94,10 +114,12 @@ export const configSchema = z
         user: z.string().min(1).default("itgrix"),
         password: z.string().min(1).default("itgrix"),
         app: z.string().min(1).default("itgrix"),
-        /** Reconnect backoff cap; the adapter retries for ever (a failed attempt costs one TCP connect). */
+        /** Reconnect backoff cap; the adapter retries for ever (a failed attempt costs one HTTP request). */
         reconnectMaxDelayMs: z.number().int().positive().default(2_000),
         /** Websocket ping; a socket silent for 2.5 intervals (a dead TCP path) is dropped and reconnected. */
         pingIntervalMs: z.number().int().min(200).default(15_000),
+        /** ARI REST requests in flight at most; keep it well under Asterisk's http.conf `sessionlimit`. */
+        maxConcurrentRequests: z.number().int().min(1).max(1000).default(50),
       })
       .prefault({}),
     redis: z
@@ -112,6 +134,15 @@ export const configSchema = z
         routingTimeoutMs: z.number().int().min(100).max(10_000).default(1500),
         /** The app's local write-ahead file for Redis outages (one per app process). */
         outboxFile: z.string().min(1).default("var/itgrix-app-outbox.jsonl"),
+        /** Redis Sentinel instead of `url`: app and workers ask the sentinels for the current primary. */
+        sentinel: redisSentinel.optional(),
+        /**
+         * Replicas that must confirm a call write (`WAIT`) before the app counts it as safe from a
+         * failover; 0 = do not wait. Default: 1 with `sentinel`, 0 without.
+         */
+        confirmReplicas: z.number().int().min(0).max(5).optional(),
+        /** How long a call write waits for that confirmation before it goes on unconfirmed. */
+        confirmTimeoutMs: z.number().int().min(10).max(10_000).default(500),
       })
       .prefault({}),
     http: z
@@ -123,6 +154,8 @@ export const configSchema = z
         adminPassword: z.string().optional(),
         /** Require the admin credentials for `GET /status` too (off: monitoring polls it without login). */
         statusAuth: z.boolean().default(false),
+        /** Bearer token Prometheus may use for `GET /metrics` instead of the admin credentials. */
+        metricsToken: z.string().min(16).optional(),
         /** Public base URL of this API as the portal sees it (for RECORD_URL links and event handlers). */
         publicUrl: z.string().url().optional(),
         /** Key for signing expiring recording links. */

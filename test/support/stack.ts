@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { startAppProcess, type AppProcess } from "../../app/appProcess.ts";
 import type { CallControlHandle } from "../../app/callControl.ts";
 import { createAppStatus, type AppStatus } from "../../app/status/appStatus.ts";
@@ -25,6 +25,7 @@ import type { StatusReport } from "../../core/status/statusReport.ts";
 import { LIFECYCLE_QUEUE } from "../../core/jobs/lifecycle.ts";
 import { createLogger } from "../../core/logging/logger.ts";
 import { Metrics } from "../../core/metrics/metrics.ts";
+import { connectRedis } from "../../core/redis/connect.ts";
 import { redisKeys, type RedisKeys } from "../../core/redis/keys.ts";
 import { startEmulator, type RunningEmulator } from "../../emulator/server.ts";
 import { startCallWorker, type CallWorker } from "../../workers/calls/callWorker.ts";
@@ -176,7 +177,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const config = buildConfig(testbed, emulator.url, prefix, { ...options, httpPort, outboxFile });
   const logger = createLogger("e2e", config.log.level);
   const keys = redisKeys(prefix);
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const redis = connectRedis(config.redis);
   redis.on("error", () => undefined); // a Redis outage test stops it on purpose
   const metrics = new Metrics(redis, keys);
   const status = createAppStatus();

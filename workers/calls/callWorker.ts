@@ -1,10 +1,11 @@
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { CallStore } from "../../core/calls/callStore.ts";
 import type { Config } from "../../core/config/schema.ts";
 import { LIFECYCLE_QUEUE } from "../../core/jobs/lifecycle.ts";
 import type { Logger } from "../../core/logging/logger.ts";
+import { throttledErrorLog } from "../../core/logging/processGuards.ts";
 import { Metrics } from "../../core/metrics/metrics.ts";
+import { connectRedis } from "../../core/redis/connect.ts";
 import { redisKeys } from "../../core/redis/keys.ts";
 import { createDelivery, type Delivery } from "../delivery/index.ts";
 import { UserDirectoryCache } from "../directory/userDirectory.ts";
@@ -37,8 +38,10 @@ export interface CallWorker {
 
 export async function startCallWorker(config: Config, logger: Logger): Promise<CallWorker> {
   const keys = redisKeys(config.redis.prefix);
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
-  const bullConnection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const redis = connectRedis(config.redis);
+  const bullConnection = connectRedis(config.redis, "blocking");
+  redis.on("error", throttledErrorLog(logger, "Redis connection error"));
+  bullConnection.on("error", throttledErrorLog(logger, "lifecycle consumer: Redis connection error"));
   const metrics = new Metrics(redis, keys);
   const delivery = createDelivery({ config, redis, keys, logger, metrics });
   const directory = new UserDirectoryCache({
@@ -71,6 +74,7 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     logger,
   });
   const sweepQueue = new Queue(LIFECYCLE_QUEUE, { connection: redis, prefix: config.redis.prefix });
+  sweepQueue.on("error", throttledErrorLog(logger, "sweeper queue error"));
   const sweeper = new UndeliveredSweeper({ config, redis, keys, queue: sweepQueue, calls, metrics, logger });
   sweeper.start();
   return {

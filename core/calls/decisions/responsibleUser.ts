@@ -16,7 +16,8 @@ export interface ResponsibleUserOptions {
  * 1. the last CRM user who answered — by conversation start; conversations with extensions that are
  *    not CRM users (a Support group) are skipped, so a transfer to Support keeps the last CRM user who
  *    talked (the customization the MISSION puts in the "call finished" hook is the default here);
- * 2. else the last CRM user rung — legs that were dialled (rang or not), not skipped, by dialledAt;
+ * 2. else the last CRM user rung — legs that were dialled (rang or not), by dialledAt; not skipped
+ *    ones, nor legs whose dial failed before reaching the phone (see `reachedThePhone`);
  * 3. else, for outbound and internal calls, the user of the extension that placed the call;
  * 4. else `defaultUserId`; else undefined.
  */
@@ -29,7 +30,7 @@ export function responsibleUser(
   const answered = lastUserOf(talked, directory);
   if (answered !== undefined) return { userId: answered, reason: "answered" };
 
-  const rung = lastUserOf(legsByDialTime(call.legs.filter((leg) => !leg.skipped)), directory);
+  const rung = lastUserOf(legsByDialTime(call.legs.filter(reachedThePhone)), directory);
   if (rung !== undefined) return { userId: rung, reason: "rung" };
 
   if (call.direction !== "inbound" && call.originExtension !== undefined) {
@@ -38,6 +39,18 @@ export function responsibleUser(
   }
   if (options.defaultUserId !== undefined) return { userId: options.defaultUserId, reason: "default" };
   return undefined;
+}
+
+/**
+ * Not skipped, and not a dial that failed before the phone was offered the call: a leg that ended
+ * `failed`/`unregistered` without ringing or answering (the originate was refused — "originator channel
+ * not found", a 4xx/5xx of `create`/`dial` — or the phone is not registered). Such an operator never
+ * saw the call, so a missed call must not land on them.
+ */
+export function reachedThePhone(leg: Leg): boolean {
+  if (leg.skipped) return false;
+  if (leg.ringingAt !== undefined || leg.answeredAt !== undefined) return true;
+  return leg.result !== "failed" && leg.result !== "unregistered";
 }
 
 /** Legs in the order they were dialled (stable: equal times keep the recorded order). */

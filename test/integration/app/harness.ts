@@ -44,6 +44,7 @@ export const BASE_ROUTING = {
     talking: { strategy: "ringall", members: ["115"], groupTimeoutSec: 20 },
     transfer: { strategy: "ringall", members: ["116"], groupTimeoutSec: 20 },
     ivrgroup: { strategy: "ringall", members: ["113"], groupTimeoutSec: 10 },
+    unreg: { strategy: "ringall", members: ["199", "117"], groupTimeoutSec: 10 },
   },
   dids: {
     "4950000001": { group: "sales" },
@@ -54,6 +55,7 @@ export const BASE_ROUTING = {
     "4950000006": { group: "ringing" },
     "4950000007": { group: "talking" },
     "4950000008": { group: "transfer" },
+    "4950000010": { group: "unreg" },
     "4950000009": {
       group: "ivrgroup",
       ivr: { prompt: "sound:beep", digitTimeoutSec: 2, maxDigits: 3, extensionRingTimeoutSec: 3 },

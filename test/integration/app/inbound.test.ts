@@ -160,6 +160,32 @@ describe("inbound hunting on the real Asterisk", () => {
     await Promise.all(ops.map((o) => o.stop()));
   });
 
+  test("ring-all with an unregistered member: nobody asks Asterisk about endpoints first, 199's dial fails at once, 117 answers", async () => {
+    const rest = app.control.adapter.rest;
+    const getEndpoint = rest.getEndpoint.bind(rest);
+    let asked = 0;
+    rest.getEndpoint = (tech, resource) => (asked++, getEndpoint(tech, resource));
+    const op = await startOperator({ extension: 117, behaviour: { answerAfterMs: 300 } });
+    try {
+      await placeCall({
+        from: "74951112299",
+        to: "4950000010",
+        talkMs: 800,
+        expectAnswer: true,
+        callerPort: 15079,
+      });
+      const call = await app.waitForCall((c) => ended(c) && c.lineNumber === "4950000010");
+      assert.equal(asked, 0, "no GET /endpoints before dialling");
+      const unreg = call.legs.find((l) => l.extension === "199")!;
+      assert.equal(unreg.result, "unregistered", JSON.stringify(unreg));
+      assert.equal(unreg.ringingAt, undefined);
+      assert.equal(call.conversations[0]?.extension, "117");
+    } finally {
+      rest.getEndpoint = getEndpoint;
+      await op.stop();
+    }
+  });
+
   test("an operator busy in another call is skipped and recorded as busy", async () => {
     await app.redis.hset(app.control.ctx.keys.busyOperators, "101", "another-call");
     try {

@@ -58,6 +58,21 @@ describe("responsibleUser", () => {
     assert.deepEqual(responsibleUser(call, directory), { userId: 2, reason: "rung" });
   });
 
+  it("a leg whose dial failed at once (never rang) is not rung: a missed call stays with who rang", () => {
+    const call = foldCallEvents([
+      ev.inbound(0),
+      ev.dial(0, "101"),
+      ev.ring(0.2, "101"),
+      ev.end(15, "101", "noanswer", 19),
+      ev.dial(15.1, "102"),
+      ev.end(15.2, "102", "failed", 0), // originate refused: "originator channel not found"
+      ev.dial(15.3, "103"),
+      ev.end(15.4, "103", "unregistered", 0),
+      ev.hangup(16),
+    ]);
+    assert.deepEqual(responsibleUser(call, directory), { userId: 1, reason: "rung" });
+  });
+
   it("falls back to the default user, then to undefined", () => {
     const nobody = foldCallEvents([
       ev.inbound(0),
