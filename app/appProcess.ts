@@ -51,6 +51,7 @@ export async function startAppProcess(deps: AppProcessDeps): Promise<AppProcess>
       logger,
       lifecycleQueue: control.queue,
       onEvent: eventHandlers(control),
+      serverId: () => control.ctx.server.id,
     });
   } catch (err) {
     await control.stop().catch(() => undefined);

@@ -6,6 +6,7 @@ import type { AriRest } from "../ari/rest.ts";
 import type { CrmLookups } from "../../core/crmLookup/protocol.ts";
 import type { DurableWriter } from "./durableWriter.ts";
 import type { RedisHealth, RoutingRedis } from "./redisHealth.ts";
+import type { ServerIdentity } from "./serverIdentity.ts";
 import type { KeyedSerial } from "./serial.ts";
 import type { CallSession } from "./session.ts";
 import type { CallSessions } from "./sessions.ts";
@@ -31,7 +32,10 @@ export interface CallContext {
   config: Config;
   rest: AriRest;
   logger: Logger;
+  /** The app's live-state keys are scoped by this server (core/redis/keys.ts `serverScopedKeys`). */
   keys: RedisKeys;
+  /** This Asterisk server: call ids are `callIdOf(linkedid)`. */
+  server: ServerIdentity;
   /** The calls this process controls; `session.change(…)` is the one way to change a call. */
   sessions: CallSessions;
   /** Durable, ordered call writes (also for late events of ended calls). */

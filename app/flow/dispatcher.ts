@@ -59,7 +59,7 @@ function onStasisStart(ctx: CallContext, e: Extract<AriEvent, { type: "StasisSta
     const replaced = e.replace_channel;
     return withCall(ctx, replaced.id, (call) => onSwap(call, e.channel, replaced));
   }
-  if ((kind === "inbound" || kind === "outbound") && ctx.sessions.get(callIdOf(e.channel))) {
+  if ((kind === "inbound" || kind === "outbound") && ctx.sessions.get(callIdOf(ctx, e.channel))) {
     return; // a resync already started it (its first StasisStart was lost), or a duplicate
   }
   switch (kind) {
@@ -110,7 +110,8 @@ export async function onAnswered(ctx: CallContext, call: CallSession, channelId:
 /** The Local `;2` half of a transfer inherits the call's linkedid from the transferring channel. */
 async function transferCallId(ctx: CallContext, channelId: string): Promise<string | undefined> {
   try {
-    return await ctx.rest.getVariable(channelId, "CHANNEL(linkedid)");
+    const linkedId = await ctx.rest.getVariable(channelId, "CHANNEL(linkedid)");
+    return linkedId ? ctx.server.callIdOf(linkedId) : undefined;
   } catch {
     return undefined;
   }

@@ -24,7 +24,7 @@ export { isInternalNumber, outboundLine } from "../../core/config/routingRules.t
 
 /** `Stasis(itgrix,outbound,<exten>)` from an operator phone: an internal or an outbound call. */
 export function startOutbound(ctx: CallContext, channel: AriChannel, exten: string): void {
-  const callId = callIdOf(channel);
+  const callId = callIdOf(ctx, channel);
   const origin = extensionOfChannel(channel);
   const internal = isInternalNumber(exten, ctx.config.routing.internalPattern, knownOperators(ctx.config));
   const ctl = internal

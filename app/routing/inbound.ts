@@ -10,14 +10,14 @@ import { handToDialplan } from "./handoff.ts";
 import { startExtensionHunt, startGroupHunt } from "./hunt.ts";
 import { huntManagerFirst } from "./managerRouting.ts";
 
-/** The call id is Asterisk's linkedid; a trunk's inbound channel is the first of its call. */
-export function callIdOf(channel: AriChannel): string {
-  return channel.channelvars?.["CHANNEL(linkedid)"] || channel.id;
+/** The call id is Asterisk's linkedid (scoped by server); a trunk's inbound channel is the first of its call. */
+export function callIdOf(ctx: CallContext, channel: AriChannel): string {
+  return ctx.server.callIdOf(channel.channelvars?.["CHANNEL(linkedid)"] || channel.id);
 }
 
 /** `Stasis(itgrix,inbound,<DID>)`: a client calls a line; ring its group (or run its IVR). */
 export function startInbound(ctx: CallContext, channel: AriChannel, did: string): void {
-  const callId = callIdOf(channel);
+  const callId = callIdOf(ctx, channel);
   const ctl: CallControl = {
     callId,
     direction: "inbound",

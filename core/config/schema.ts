@@ -415,6 +415,31 @@ export const configSchema = z
       })
       .prefault({}),
     log: z.object({ level: logLevel.default("info") }).prefault({}),
+    /** This Asterisk server (several servers can share one Redis and one worker cluster). */
+    asterisk: z
+      .object({
+        /**
+         * Scopes call ids, the app's Redis keys and resync to this server. Default: Asterisk's
+         * `systemname` (ARI /asterisk/info), else its entity id.
+         */
+        serverId: z
+          .string()
+          .regex(/^[A-Za-z0-9_.]{1,64}$/, "letters, digits, '_' and '.' only (at most 64)")
+          .optional(),
+      })
+      .prefault({}),
+    /**
+     * Observe mode: calls the PBX's own dialplan routes (Dial(), Queue(), ring groups) are followed
+     * over ARI and put into the CRM like the app's own. Off while both lists are empty.
+     */
+    observe: z
+      .object({
+        /** Dialplan contexts: a call whose first channel runs in one of them is followed. */
+        contexts: z.array(z.string().min(1)).default([]),
+        /** Endpoint names: a call whose first channel comes from one of them is followed (unless it enters Stasis). */
+        trunks: z.array(z.string().min(1)).default([]),
+      })
+      .prefault({}),
     /** Customization hooks (core/hooks/config.ts, docs/hooks.md). */
     hooks: hooksConfigSchema,
   })

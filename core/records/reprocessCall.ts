@@ -74,11 +74,24 @@ export interface ReprocessDeps {
   rebuildOptions: RebuildOptions;
   logger: Logger;
   now?: () => Date;
+  /** The linkedids a (server-scoped) call id may stand for in the records, most likely first. */
+  linkedIdsOf?: (callId: string) => string[];
+}
+
+/** CEL rows are by linkedid: the call id without its server prefix (or with it, when Asterisk added it). */
+async function recordsOf(deps: ReprocessDeps, callId: string): Promise<CallRecords> {
+  const [first, ...others] = deps.linkedIdsOf?.(callId) ?? [callId];
+  let records = await deps.records.callRecords(first!);
+  for (const linkedId of others) {
+    if (records.cel.length > 0) break;
+    records = await deps.records.callRecords(linkedId);
+  }
+  return records;
 }
 
 export async function reprocessCall(deps: ReprocessDeps, callId: string): Promise<CallResult> {
   const started = performance.now();
-  const records = await deps.records.callRecords(callId);
+  const records = await recordsOf(deps, callId);
   const readMs = ms(performance.now() - started);
   if (records.cel.length === 0)
     return { callId, outcome: "notFound", reason: "no CEL rows for this linkedid", readMs };

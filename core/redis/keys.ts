@@ -69,6 +69,8 @@ export interface RedisKeys {
   appControl(callId: string): string;
   /** Hash of the app: ARI channel id -> call id, for the channels of live calls. */
   appChannels: string;
+  /** Hash of the app's observe mode: call id -> what it knows of a followed dialplan call (JSON). */
+  appObserved: string;
   /** When the app of one ARI application was last alive (epoch ms): a restarted app's resync uses it. */
   appAlive(ariApp: string): string;
   /** A re-processing run (`/pbx/read_call`): JSON of its request and progress, kept `cdr.runTtlSec`. */
@@ -119,6 +121,7 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     busyOperators: `${p}:operators:busy`,
     appControl: (id) => `${p}:app:ctl:${id}`,
     appChannels: `${p}:app:channels`,
+    appObserved: `${p}:app:observed`,
     appAlive: (app) => `${p}:app:alive:${app}`,
     reprocessRun: (id) => `${p}:reprocess:${id}`,
     reprocessRunCalls: (id) => `${p}:reprocess:${id}:calls`,
@@ -127,4 +130,30 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     crmLookupCache: (number) => `${p}:crmlookup:cache:${number}`,
     callbackSeen: (key) => `${p}:callback:seen:${key}`,
   };
+}
+
+/** The app's keys of live state that belong to one Asterisk server (`asterisk.serverId`). */
+export type ServerScopedKey = "appChannels" | "appObserved" | "appAlive" | "busyOperators" | "roundRobin";
+
+/**
+ * `keys` with the app's live-state keys scoped by server (`<prefix>:srv:<serverId>:…`), so several app
+ * instances (one per Asterisk) share one Redis without touching each other's channels, busy operators,
+ * round-robin or observed calls. `serverId` is read at each use: the app learns it at its first ARI connect.
+ */
+export function serverScopedKeys(keys: RedisKeys, prefix: string, serverId: () => string): RedisKeys {
+  const at = (): string => `${prefix}:srv:${serverId()}`;
+  const scoped: Pick<RedisKeys, ServerScopedKey> = {
+    get appChannels() {
+      return `${at()}:app:channels`;
+    },
+    get appObserved() {
+      return `${at()}:app:observed`;
+    },
+    appAlive: (app) => `${at()}:app:alive:${app}`,
+    get busyOperators() {
+      return `${at()}:operators:busy`;
+    },
+    roundRobin: (group) => `${at()}:rr:${group}`,
+  };
+  return Object.defineProperties({ ...keys }, Object.getOwnPropertyDescriptors(scoped));
 }
