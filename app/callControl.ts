@@ -5,6 +5,7 @@ import { applyCallEvent } from "../core/calls/reducer.ts";
 import type { Config } from "../core/config/schema.ts";
 import { LIFECYCLE_QUEUE } from "../core/jobs/lifecycle.ts";
 import type { Logger } from "../core/logging/logger.ts";
+import { Metrics } from "../core/metrics/metrics.ts";
 import { throttledErrorLog as throttledLog } from "../core/logging/processGuards.ts";
 import { clientNumberNormaliser } from "../core/numbers/index.ts";
 import { redisKeys } from "../core/redis/keys.ts";
@@ -141,6 +142,7 @@ function callContext(
       rewrite: config.numbers.clientRewrite,
     }),
     reactions: callReactions,
+    metrics: new Metrics(redis, keys),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Config } from "../../core/config/schema.ts";
 import type { Logger } from "../../core/logging/logger.ts";
+import type { Metrics } from "../../core/metrics/metrics.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
 import type { AriRest } from "../ari/rest.ts";
 import type { DurableWriter } from "./durableWriter.ts";
@@ -43,6 +44,8 @@ export interface CallContext {
   /** Client number normaliser (libphonenumber + rewrite rules). */
   normalise: (raw: string) => string;
   reactions: CallReactions;
+  /** Counters (`originate.failed.<reason>`); best effort, absent in some tests. */
+  metrics?: Metrics;
 }
 
 export function nowIso(): string {

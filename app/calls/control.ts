@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { OriginateFailure } from "../../core/calls/originateFailure.ts";
 import type { ClientResult, LegPurpose, LegResult } from "../../core/calls/types.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
 
@@ -71,7 +72,12 @@ export interface CallControl {
   hunt?: HuntControl;
   ivr?: IvrControl;
   /** Set once the call is being torn down; callEnded is recorded when every channel is gone. */
-  ending?: { clientResult?: ClientResult; clientCause?: number; hangupBy: "client" | "operator" | "system" };
+  ending?: {
+    clientResult?: ClientResult;
+    clientCause?: number;
+    hangupBy: "client" | "operator" | "system";
+    clientFailure?: OriginateFailure;
+  };
   ended?: boolean;
   legSeq: number;
   recording?: string;

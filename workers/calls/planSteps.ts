@@ -3,6 +3,7 @@ import type { CardMode, Config } from "../../core/config/schema.ts";
 import {
   callIsOver,
   cardAudience,
+  failedReason,
   isCrmCall,
   registerUser,
   responsibleUser,
@@ -64,6 +65,7 @@ export function planSteps(
   }
   const now = context.now ?? new Date();
   const over = callIsOver(call);
+  if (call.portalCall && !journal.bxCallId) return portalCallGone(call);
   if (!journal.register.doneAt) {
     return over
       ? planRegisterAndFinish(call, journal, directory, config)
@@ -211,11 +213,29 @@ function finishInput(
   const userId =
     responsibleUser(call, directory, { defaultUserId: config.crm.defaultUserId })?.userId ?? registeredFor;
   if (userId === undefined) return undefined;
-  return {
+  const input: FinishInput = {
     userId,
     duration: talkDurationSec(call),
     statusCode: statusCode(call),
     addToChat: config.crm.addToChat,
+  };
+  const reason = failedReason(call);
+  if (reason !== undefined) input.failedReason = reason;
+  return input;
+}
+
+/**
+ * A portal call (click-to-call) whose CALL_ID the journal does not hold: adopted calls always hold it
+ * (`adoptPortalCall`), so the portal said it no longer knows it (a finish found no call and the
+ * statistics had no record). Registering it ourselves would make the second call the portal's own
+ * click already is: the call fails instead, for an admin to look at.
+ */
+function portalCallGone(call: CallState): Plan {
+  return {
+    kind: "fail",
+    code: "PORTAL_CALL_GONE",
+    reason: `the portal no longer knows its click-to-call CALL_ID ${call.portalCall!.callId}; not registered again`,
+    step: "finish",
   };
 }
 

@@ -12,6 +12,7 @@ import { CallOutcomes, NotYet, stepInFlight, type ReconcileOutcome } from "./cal
 import { GroupSender, mayHaveRun, type Round } from "./groupSender.ts";
 import { emptyJournal, LockLost, type JournalStore, type StepJournal } from "./journal.ts";
 import { adoptOrphanIntents } from "./orphanIntents.ts";
+import { adoptPortalCall } from "./portalCall.ts";
 import type { ExtraCommand, Plan } from "./plan.ts";
 import { planSteps, type CallDirectory } from "./planSteps.ts";
 import { reprocessTaken, takeReprocessRequest } from "./reprocessRequest.ts";
@@ -178,8 +179,9 @@ export class CallReconciler {
     return adopted;
   }
 
-  private async round(call: CallState, journal: StepJournal, token: string): Promise<Round> {
+  private async round(call: CallState, stored: StepJournal, token: string): Promise<Round> {
     const { directory, config } = this.deps;
+    const journal = await this.withPortalCall(call, stored, token);
     await directory.refreshOnMiss(extensionsOf(call));
     const extras = this.deps.extraCommands?.(call, journal) ?? [];
     const plan: Plan = planSteps(call, journal, directory, config, { now: this.now(), extras });
@@ -206,12 +208,24 @@ export class CallReconciler {
     }
   }
 
+  /** The click-to-call's own CALL_ID, adopted once into the journal (stored before anything is sent). */
+  private async withPortalCall(call: CallState, journal: StepJournal, token: string): Promise<StepJournal> {
+    const adopted = adoptPortalCall(call, journal, this.now().toISOString());
+    if (!adopted) return journal;
+    await this.deps.journals.put(adopted, token);
+    this.deps.logger.info(
+      { callId: call.callId, bxCallId: adopted.bxCallId, userId: adopted.registeredFor },
+      "click-to-call: the portal's CALL_ID is finished, never registered again",
+    );
+    return adopted;
+  }
+
   /**
    * Asks the portal's statistics whether an unanswered finish (or register+finish) went through, and
    * stores what they say; an unanswered register that may still run makes the job come back later.
    */
   private async checkStatistic(journal: StepJournal, token: string): Promise<StepJournal> {
-    const [result] = await this.deps.delivery.send(statisticGroup(journal.callId));
+    const [result] = await this.deps.delivery.send(statisticGroup(journal));
     if (!result?.ok) {
       // Without an answer nobody knows whether the call is in the CRM: sending register+finish again
       // could double it. The check is retried; after the attempts the call fails (a human decides).
