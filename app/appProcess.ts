@@ -4,6 +4,11 @@ import type { Logger } from "../core/logging/logger.ts";
 import { Metrics } from "../core/metrics/metrics.ts";
 import { redisKeys } from "../core/redis/keys.ts";
 import { startCallControl, type CallControlHandle } from "./callControl.ts";
+import { portalOfAuth } from "../core/crm/portal.ts";
+import { clickToCallHandler } from "./clickToCall/clickToCall.ts";
+import { CrmEventIntake } from "./crmEvents/intake.ts";
+import { OfflineEventReader } from "./crmEvents/offlineStream.ts";
+import { CrmEventRegistry } from "./crmEvents/registry.ts";
 import { startHttpServer, type HttpServer } from "./http/server.ts";
 import type { AppStatus } from "./status/appStatus.ts";
 
@@ -18,6 +23,8 @@ export interface AppProcessDeps {
 export interface AppProcess {
   control: CallControlHandle;
   http: HttpServer;
+  /** Bitrix24 event name → handler (click-to-call is registered; others plug in here). */
+  events: CrmEventRegistry;
   stop(): Promise<void>;
 }
 
@@ -30,6 +37,7 @@ export async function startAppProcess(deps: AppProcessDeps): Promise<AppProcess>
   const keys = redisKeys(config.redis.prefix);
   const metrics = deps.metrics ?? new Metrics(redis, keys);
   const control = startCallControl({ config, redis, logger, status });
+  const events = crmEvents(deps, control);
   let http: HttpServer;
   try {
     http = await startHttpServer({
@@ -40,17 +48,50 @@ export async function startAppProcess(deps: AppProcessDeps): Promise<AppProcess>
       appStatus: status,
       logger,
       lifecycleQueue: control.queue,
+      onEvent: (event) => void events.intake.accept(event, "online"),
     });
   } catch (err) {
+    await events.reader?.stop();
     await control.stop().catch(() => undefined);
     throw err;
   }
   return {
     control,
     http,
+    events: events.registry,
     stop: async () => {
       await http.close().catch(() => undefined);
+      await events.reader?.stop();
       await control.stop();
     },
   };
+}
+
+/**
+ * Bitrix24 events: one registry, one intake (dedupe by CALL_ID in Redis) for both ways they arrive —
+ * the HTTP handler (online) and, with `events.delivery` offline/both, the stream the workers' poller
+ * fills from `event.offline.get`.
+ */
+function crmEvents(deps: AppProcessDeps, control: CallControlHandle) {
+  const { config, redis, logger } = deps;
+  const keys = redisKeys(config.redis.prefix);
+  const metrics = deps.metrics ?? new Metrics(redis, keys);
+  const registry = new CrmEventRegistry();
+  const auth = config.bitrix.auth;
+  const directoryKey = auth ? keys.userDirectory(portalOfAuth(auth)) : undefined;
+  registry.register("ONEXTERNALCALLSTART", clickToCallHandler({ ctx: control.ctx, directoryKey }));
+  const intake = new CrmEventIntake({
+    redis,
+    keys,
+    registry,
+    metrics,
+    logger,
+    redisTimeoutMs: config.redis.routingTimeoutMs,
+  });
+  let reader: OfflineEventReader | undefined;
+  if (config.events.delivery !== "online") {
+    reader = new OfflineEventReader({ redis, keys, intake, logger, consumer: `app:${config.ari.app}` });
+    reader.start();
+  }
+  return { registry, intake, reader };
 }

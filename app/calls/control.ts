@@ -81,6 +81,11 @@ export interface CallControl {
   ended?: boolean;
   legSeq: number;
   recording?: string;
+  /**
+   * A click-to-call: the clicking user's phone (the `direct` leg) rings first; once it answers, the
+   * client is dialled on the trunk (`client,<callId>`) into `clientChannelId`, set only then.
+   */
+  clickToCall?: { number: string; clientDialled: boolean };
   /** Pending blind transfer target (exten), set by BridgeBlindTransfer. */
   transferTo?: { extension: string; fromExtension: string; kind: "blind" | "attended" };
 }

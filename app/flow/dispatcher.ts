@@ -3,6 +3,7 @@ import type { AriChannel, AriEvent } from "../ari/types.ts";
 import { legRinging } from "../calls/answer.ts";
 import { hangupQuietly } from "../calls/channels.ts";
 import { connectAnsweredLeg } from "../calls/connect.ts";
+import { isClickerLeg, onClickerAnswered } from "../clickToCall/clickerAnswered.ts";
 import type { CallContext } from "../calls/context.ts";
 import { onChannelGone } from "../calls/ending.ts";
 import type { CallSession } from "../calls/session.ts";
@@ -100,6 +101,7 @@ function onStateChange(ctx: CallContext, channel: AriChannel): void {
 /** A channel the app dialled answered: an operator leg, or the client of an outbound call. */
 export async function onAnswered(ctx: CallContext, call: CallSession, channelId: string): Promise<void> {
   const ctl = call.ctl;
+  if (isClickerLeg(call, channelId)) return onClickerAnswered(ctx, call, channelId);
   if (ctl.legs[channelId]) return connectAnsweredLeg(ctx, call, channelId);
   if (ctl.direction === "outbound" && channelId === ctl.clientChannelId)
     return onClientAnswered(ctx, call, channelId);
