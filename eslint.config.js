@@ -41,4 +41,17 @@ export default tseslint.config(
     files: ["**/*.js", "**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly" } },
   },
+  {
+    // The dashboard page runs in the browser, with uPlot loaded before it by a script tag.
+    files: ["app/dashboard/page/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: Object.fromEntries(
+        ["window", "document", "fetch", "setInterval", "Node", "uPlot", "encodeURIComponent"].map((g) => [
+          g,
+          "readonly",
+        ]),
+      ),
+    },
+  },
 );

@@ -42,6 +42,10 @@ async function main(): Promise<Outcome> {
   say(`phones: operators 101-120 and Support 301-303 (sipp), outside world on the trunk`);
   say("");
   say(`  status:   ${stack.statusUrl}        (curl -s ${stack.statusUrl} | jq .)`);
+  say(
+    `  dashboard: ${stack.dashboardUrl}  (log in as admin, password: jq -r .http.adminPassword ${stack.configFile})`,
+  );
+  say(`  metrics:  ${stack.dashboardUrl.replace(/dashboard\/$/, "metrics")}  (Prometheus; same login)`);
   say(`  portal:   ${stack.portalUrl}/_emulator/state`);
   say(`  config:   ${stack.configFile} (admin password inside)`);
   say(`  logs:     ${stack.runDir}`);

@@ -24,6 +24,8 @@ export interface Stack {
   testbed: TestbedInfo;
   portalUrl: string;
   statusUrl: string;
+  /** The dashboard (admin login: `admin` and the password in `configFile`). */
+  dashboardUrl: string;
   configFile: string;
   runDir: string;
   processes: DemoProcesses;
@@ -98,7 +100,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       return (s.workers?.seen ?? 0) >= o.workers;
     });
     o.log(`workers: ${o.workers} running (logs ${join(runDir, "worker-*.log")})`);
-    return { testbed, portalUrl, statusUrl, configFile, runDir, processes, stop };
+    const dashboardUrl = `http://127.0.0.1:${o.httpPort}/dashboard/`;
+    return { testbed, portalUrl, statusUrl, dashboardUrl, configFile, runDir, processes, stop };
   } catch (err) {
     await stop();
     throw err;

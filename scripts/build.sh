@@ -13,6 +13,9 @@ npx tsc -p tsconfig.build.json --outDir "$out"
 # the compiled tree must hold them at the same relative place.
 mkdir -p "$out/emulator/seeds"
 cp emulator/seeds/*.json "$out/emulator/seeds/"
+# The dashboard page (app/dashboard/dashboardRoutes.ts serves it from next to its own module).
+mkdir -p "$out/app/dashboard/page"
+cp app/dashboard/page/* "$out/app/dashboard/page/"
 # The published customization API (docs/hooks.md): the hook loader's type-check and `hooks check`
 # read these TypeScript sources next to the compiled code (core/hooks/loader/typeCheck.ts).
 cp core/hooks/api.ts "$out/core/hooks/api.ts"

@@ -22,6 +22,8 @@ command -v unshare >/dev/null || missing+=(util-linux)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 lean=()
 command -v docker-compose >/dev/null || lean+=(docker-compose)
+# The dashboard's browser test drives Debian's Chromium with playwright-core (no browser download).
+command -v chromium >/dev/null || lean+=(chromium fonts-dejavu-core)
 if [[ $((${#missing[@]} + ${#lean[@]})) -gt 0 ]]; then
   if [[ $(id -u) -ne 0 ]]; then
     echo "install-deps: need root to install: ${missing[*]} ${lean[*]}" >&2

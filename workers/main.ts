@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGHUP", () => reloadAuth(worker.delivery, logger));
+  process.on("SIGHUP", () => void reloadAuth(worker, logger));
 }
 
 /**
@@ -67,14 +67,14 @@ async function main(): Promise<void> {
  * token files, new OAuth tokens) is taken without a restart; a held delivery probes with it at once.
  * Other keys need a restart. A configuration that does not validate is logged and ignored.
  */
-function reloadAuth(
-  delivery: { reloadAuth(auth: NonNullable<Config["bitrix"]["auth"]>): void },
+async function reloadAuth(
+  worker: { reloadAuth(auth: NonNullable<Config["bitrix"]["auth"]>): Promise<void> },
   logger: Logger,
-): void {
+): Promise<void> {
   try {
     const auth = loadConfig().bitrix.auth;
     if (!auth) throw new Error("bitrix.auth: required, the workers need the portal");
-    delivery.reloadAuth(auth);
+    await worker.reloadAuth(auth);
   } catch (err) {
     logger.error({ err: (err as Error).message }, "SIGHUP: configuration not reloaded");
   }

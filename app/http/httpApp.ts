@@ -6,7 +6,10 @@ import { reprocessingRoutes } from "../reprocessing/readCallRoute.ts";
 import { callsRouter } from "./callsRoutes.ts";
 import { recordingsRouter } from "./recordingsRoute.ts";
 import { errorResponder, requestLog } from "./requestLog.ts";
-import { statusHandler } from "./statusRoute.ts";
+import { statusHandler, statusReporter } from "./statusRoute.ts";
+import { metricsAuth, metricsHandler } from "./metricsRoute.ts";
+import { dashboardRoutes } from "../dashboard/dashboardRoutes.ts";
+import { rejectCrossSite } from "./crossSite.ts";
 import type { HttpDeps } from "./types.ts";
 
 export interface HttpApp {
@@ -28,15 +31,26 @@ export function createHttpApp(deps: HttpDeps, lifecycleQueue: Queue | undefined)
   const status = statusHandler(deps, lifecycleQueue);
   if (deps.config.http.statusAuth) app.get("/status", admin, status);
   else app.get("/status", status);
+  app.get(
+    "/metrics",
+    metricsAuth(deps.config.http.metricsToken, admin),
+    metricsHandler(deps, statusReporter(deps, lifecycleQueue)),
+  );
+  const dashboard = dashboardRoutes(deps, statusReporter(deps, lifecycleQueue));
+  app.use("/dashboard", admin, dashboard.router);
   app.use(bitrixEventsRouter(deps));
   app.use(recordingsRouter(deps)); // signed links for the portal: the signature is the auth
-  app.use("/calls", admin, callsRouter(deps, lifecycleQueue));
+  app.use("/calls", rejectCrossSite, admin, callsRouter(deps, lifecycleQueue));
   const reprocessing = reprocessingRoutes(deps, lifecycleQueue);
-  app.use("/pbx", admin, reprocessing.router);
+  app.use("/pbx", rejectCrossSite, admin, reprocessing.router);
   deps.mountRoutes?.(app, admin);
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });
   });
   app.use(errorResponder(deps.logger));
-  return { app, requireAdmin: admin, close: reprocessing.close };
+  const close = async () => {
+    dashboard.close();
+    await reprocessing.close();
+  };
+  return { app, requireAdmin: admin, close };
 }

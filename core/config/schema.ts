@@ -123,6 +123,8 @@ export const configSchema = z
         adminPassword: z.string().optional(),
         /** Require the admin credentials for `GET /status` too (off: monitoring polls it without login). */
         statusAuth: z.boolean().default(false),
+        /** Bearer token Prometheus may use for `GET /metrics` instead of the admin credentials. */
+        metricsToken: z.string().min(16).optional(),
         /** Public base URL of this API as the portal sees it (for RECORD_URL links and event handlers). */
         publicUrl: z.string().url().optional(),
         /** Key for signing expiring recording links. */

@@ -1,3 +1,4 @@
+import { prom } from "../metrics/promMetrics.ts";
 import { HOOK_POINT_NAMES } from "./points.ts";
 import type { HookPointName } from "./api.ts";
 
@@ -46,6 +47,7 @@ export class HookStats {
     f.durationSumMs += ms;
     for (let i = 0; i < DURATION_BUCKETS_MS.length; i++) if (ms <= DURATION_BUCKETS_MS[i]!) f.buckets[i]!++;
     f.buckets[DURATION_BUCKETS_MS.length]!++;
+    prom.hookDuration.observe({ point }, ms / 1000);
   }
 
   /** A refused value counts as an error in the shared counters (`hooks.errors.<point>`). */

@@ -1,5 +1,7 @@
 import type { Redis } from "ioredis";
 import type { RedisKeys } from "../redis/keys.ts";
+import { countInProm } from "./counterMapping.ts";
+import { publishSnapshot } from "./promSnapshots.ts";
 
 /**
  * Counters in one-minute buckets (a Redis hash per minute, kept two hours), so `/status` can say
@@ -8,7 +10,9 @@ import type { RedisKeys } from "../redis/keys.ts";
  * Counter names: `calls.processed`, `calls.failed`, `calls.skipped`, `calls.swept` (queued again by the
  * workers' sweeper), `calls.unanswered` / `calls.verified` (lost portal answers, statistic checks),
  * `calls.held` (jobs put back by a delivery hold), `calls.reprocessed`, `crm.requests`, `crm.commands`, `errors.<CODE>` (e.g. `errors.QUERY_LIMIT_EXCEEDED`,
- * `errors.NETWORK`, `errors.INTERNAL` for an unexpected error in a reconcile, `errors.ari.reconnect`).
+ * `errors.NETWORK`, `errors.INTERNAL` for an unexpected error in a reconcile, `errors.ari.reconnect`),
+ * `originate.failed.<REASON>` (click-to-call), `latency.hangupToCrm.ms` / `.calls` (the dashboard's
+ * per-minute average).
  */
 const BUCKET_TTL_SEC = 2 * 3600;
 
@@ -24,6 +28,7 @@ export class Metrics {
 
   /** Adds n to a counter of the current minute. Never throws: metrics must not break call handling. */
   async count(name: string, n = 1): Promise<void> {
+    countInProm(name, n); // the same fact for /metrics (core/metrics/counterMapping.ts)
     const key = this.keys.metricsMinute(minuteBucket());
     try {
       await this.redis.multi().hincrby(key, name, n).expire(key, BUCKET_TTL_SEC).exec();
@@ -52,6 +57,8 @@ export class Metrics {
   async heartbeat(component: string, info: Record<string, unknown> = {}): Promise<void> {
     try {
       await this.redis.hset(this.keys.heartbeats, component, JSON.stringify({ ...info, at: Date.now() }));
+      // The process's Prometheus figures ride along, for the app's /metrics (promSnapshots.ts).
+      await publishSnapshot(this.redis, this.keys, component);
     } catch {
       /* best effort, see count() */
     }

@@ -31,6 +31,8 @@ export interface RedisKeys {
   metricsMinute(minute: string): string;
   /** Hash: component name -> JSON heartbeat. */
   heartbeats: string;
+  /** One process's Prometheus registry as JSON, refreshed with its heartbeat, expiring with it. */
+  promSnapshot(component: string): string;
   /** Shared leaky-bucket limiter state for one portal. */
   limiter(portal: string): string;
   /** Per-method pause after OPERATION_TIME_LIMIT. */
@@ -92,6 +94,7 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     reprocessRequest: (id) => `${p}:reprocess:${id}`,
     metricsMinute: (m) => `${p}:metrics:${m}`,
     heartbeats: `${p}:heartbeats`,
+    promSnapshot: (component) => `${p}:metrics:prom:${component}`,
     limiter: (portal) => `${p}:limiter:${portal}`,
     methodPause: (portal, method) => `${p}:limiter:${portal}:pause:${method.toLowerCase()}`,
     deliveryHold: (portal) => `${p}:delivery:${portal}:hold`,

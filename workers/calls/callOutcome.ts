@@ -1,7 +1,10 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../../core/config/schema.ts";
 import type { Logger } from "../../core/logging/logger.ts";
+import type { CallState } from "../../core/calls/types.ts";
+import { observeDelivered } from "../../core/metrics/callMetrics.ts";
 import type { Metrics } from "../../core/metrics/metrics.ts";
+import { prom } from "../../core/metrics/promMetrics.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
 import type { DeliveryError } from "../delivery/deliveryError.ts";
 import type { CrmErrorInfo } from "../delivery/types.ts";
@@ -38,11 +41,12 @@ export class CallOutcomes {
   constructor(private readonly deps: OutcomeDeps) {}
 
   /** Marks the journal delivered (once), then (again) the delivered index. */
-  async delivered(journal: StepJournal, token: string): Promise<ReconcileOutcome> {
+  async delivered(journal: StepJournal, token: string, call?: CallState): Promise<ReconcileOutcome> {
     const at = journal.deliveredAt ?? this.deps.now().toISOString();
     if (!journal.deliveredAt) await this.deps.journals.put({ ...journal, deliveredAt: at }, token);
     if (await this.settle(this.deps.keys.deliveredCalls, journal.callId, Date.parse(at))) {
       await this.deps.metrics.count("calls.processed");
+      if (call) observeDelivered(this.deps.metrics, call, new Date(at));
       this.deps.logger.info({ callId: journal.callId, bxCallId: journal.bxCallId }, "call delivered");
     }
     return { status: "delivered" };
@@ -88,6 +92,7 @@ export class CallOutcomes {
     if (await this.settle(this.deps.keys.failedCalls, journal.callId, Date.parse(at))) {
       await this.deps.metrics.count("calls.failed");
       await this.deps.metrics.count(`errors.${code}`);
+      prom.failures.inc({ code });
       this.deps.logger.error({ callId: journal.callId, step, code, reason }, "call failed");
     }
     return { status: "failed", reason };
@@ -144,6 +149,7 @@ export class CallOutcomes {
     const { jobAttempts, jobBackoffMs } = this.deps.config.workers;
     if (attempts >= jobAttempts) return this.fail({ ...journal, attempts }, token, step, error);
     await this.deps.metrics.count(`errors.${error.code}`);
+    prom.retries.inc({ code: error.code });
     await this.deps.journals.put({ ...journal, attempts }, token);
     const base = Math.min(jobBackoffMs * 2 ** (attempts - 1), 10 * 60_000);
     const delayMs = Math.round(base * (0.5 + 0.5 * this.deps.random()));

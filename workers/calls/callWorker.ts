@@ -28,6 +28,11 @@ export interface CallWorker {
   readonly sweeper: UndeliveredSweeper;
   /** Ended calls not yet delivered, skipped or failed (for the heartbeat). */
   undelivered(): Promise<UndeliveredSummary>;
+  /**
+   * New `bitrix.auth` (SIGHUP): delivery takes it, and jobs waiting out a hold come back at once so
+   * one of them probes with the new credentials instead of waiting for the probe schedule.
+   */
+  reloadAuth(auth: NonNullable<Config["bitrix"]["auth"]>): Promise<void>;
   /** Stops taking jobs, lets the ones in flight finish, closes delivery and connections. */
   close(): Promise<void>;
 }
@@ -82,6 +87,11 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     metrics,
     sweeper,
     undelivered: () => sweeper.summary(),
+    reloadAuth: async (auth) => {
+      delivery.reloadAuth(auth);
+      // Delayed jobs are held calls or retries; early ones re-check their own windows (NotYet).
+      await sweepQueue.promoteJobs();
+    },
     close: async () => {
       await poller?.stop();
       directory.stop();

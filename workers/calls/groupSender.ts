@@ -4,6 +4,7 @@ import type { Logger } from "../../core/logging/logger.ts";
 import type { Metrics } from "../../core/metrics/metrics.ts";
 import { DeliveryError } from "../delivery/deliveryError.ts";
 import type { CrmFileDelivery } from "../delivery/types.ts";
+import { observeCardShown } from "../../core/metrics/callMetrics.ts";
 import { applyAnswers, markUnanswered, withIntents } from "./applyAnswers.ts";
 import type { CallOutcomes, ReconcileOutcome } from "./callOutcome.ts";
 import type { JournalStore, StepJournal } from "./journal.ts";
@@ -79,6 +80,14 @@ export class GroupSender {
       throw err;
     });
     const outcome = applyAnswers(intended, group, results, at());
+    const registeredBefore = journal.bxCallId !== undefined;
+    observeCardShown(
+      call,
+      registeredBefore,
+      intended.cardsShownTo,
+      outcome.journal.cardsShownTo,
+      this.deps.now(),
+    );
     let next = outcome.journal;
     for (const e of outcome.commandErrors) {
       this.deps.logger.warn({ callId: call.callId, code: e.code, error: e.description }, "command failed");

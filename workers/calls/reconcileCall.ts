@@ -200,7 +200,7 @@ export class CallReconciler {
         return this.stop(await this.outcomes.skip(journal, token, plan.reason));
       case "done":
         // Marks found in the journal are applied again: a worker may have died right after writing them.
-        return this.stop(await this.outcomes.delivered(journal, token));
+        return this.stop(await this.outcomes.delivered(journal, token, call));
       case "ended":
         if (journal.failed)
           return this.stop(await this.outcomes.failedBefore({ ...journal, failed: journal.failed }));

@@ -1,4 +1,5 @@
 import type { BatchResponse } from "../bitrix/client.ts";
+import { prom } from "../../core/metrics/promMetrics.ts";
 import { NetworkError, commandErrorInfo, holdsAsCommandError } from "../bitrix/errors.ts";
 import { buildBatchCommands, commandKey, groupResults, type QueuedGroup } from "./batchBuilder.ts";
 import { DeliveryError } from "./deliveryError.ts";
@@ -47,6 +48,7 @@ export async function sendBatch(
           if (live.length === 0) return undefined;
           const cmd = buildBatchCommands(live);
           void deps.metrics?.count("crm.commands", Object.keys(cmd).length);
+          prom.batchSize.observe(Object.keys(cmd).length);
           const answer = await deps.client.callBatch(cmd, false);
           await observeCommands(live, answer, deps);
           return answer;

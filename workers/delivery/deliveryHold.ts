@@ -287,9 +287,20 @@ export class DeliveryHold {
     void this.deps.metrics?.count(`held.${code}`, n);
   }
 
-  /** The rejection of a send while held (counting is the caller's: it knows how many groups). */
-  heldError(view: HoldView): DeliveryError {
-    const retryAfterMs = Math.max(0, view.nextProbeAt - this.deps.now());
+  /**
+   * True when this process now sends other credentials than the refused ones (reloaded meanwhile):
+   * its next request probes at once, so a send refused with the old ones need not wait for the schedule.
+   */
+  async credentialsChanged(view: HoldView): Promise<boolean> {
+    return view.fingerprint !== (await this.deps.fingerprint());
+  }
+
+  /**
+   * The rejection of a send while held (counting is the caller's: it knows how many groups);
+   * `probeNow` when a probe is due at once (see `credentialsChanged`).
+   */
+  heldError(view: HoldView, probeNow = false): DeliveryError {
+    const retryAfterMs = probeNow ? 0 : Math.max(0, view.nextProbeAt - this.deps.now());
     return new DeliveryError(
       "held",
       { code: view.code, description: `delivery held: ${view.description}`, retryable: true },

@@ -1,5 +1,6 @@
 import type { Logger } from "../../core/logging/logger.ts";
 import type { Metrics } from "../../core/metrics/metrics.ts";
+import { prom } from "../../core/metrics/promMetrics.ts";
 import { BitrixError, NetworkError, OperationTimeLimited, RateLimited } from "../bitrix/errors.ts";
 import type { BitrixClient } from "../bitrix/client.ts";
 import { backoffDelay, sleep } from "./backoff.ts";
@@ -83,7 +84,9 @@ export async function sendPaced<T>(request: PacedRequest<T>, deps: SenderDeps): 
     // begun meanwhile, also while this request waited for the limiter).
     const mayProbe = request.mayProbe ?? true;
     if (!admission?.probe) admission = await deps.hold.admit(mayProbe);
+    const waitStarted = performance.now();
     await deps.limiter.acquire(request.lane, request.methods);
+    prom.limiterWait.observe({ lane: request.lane }, (performance.now() - waitStarted) / 1000);
     if (!admission.probe) admission = await deps.hold.admit(mayProbe);
     try {
       void deps.metrics?.count("crm.requests");
@@ -92,12 +95,14 @@ export async function sendPaced<T>(request: PacedRequest<T>, deps: SenderDeps): 
       if (cause) await bookkeeping(deps.hold.enter(cause), deps);
       // `undefined`: nothing was left to send (every group taken back), so the portal said nothing.
       else if (answer !== undefined) await bookkeeping(deps.hold.answered(admission), deps);
+      if (answer !== undefined) prom.portalRequests.inc({ status: "200" });
       deps.onSuccess();
       return answer;
     } catch (err) {
       const error = toBitrixError(err);
       deps.onError(error.code);
       void deps.metrics?.count(`errors.${error.code}`);
+      prom.portalRequests.inc({ status: error.status ? String(error.status) : error.code });
       const attempts = failures + limitHits + 1;
       const logFields = { ...request.logFields, code: error.code, status: error.status, attempts };
       const held = await noteOutcome(error, admission, deps);
@@ -186,7 +191,11 @@ async function heldNow(
     { ...logFields, hold: view?.code },
     "delivery held: not sent, or refused for the whole portal",
   );
-  if (view) return deps.hold.heldError(view);
+  if (view) {
+    // Refused with credentials replaced while it was in flight (SIGHUP): the next send probes at once.
+    const changed = (await bookkeeping(deps.hold.credentialsChanged(view), deps)) ?? false;
+    return deps.hold.heldError(view, changed);
+  }
   return new DeliveryError("held", error.toInfo(), attempts);
 }
 

@@ -242,6 +242,7 @@ describe("ops: offline install, upgrade and rollback of the release tarball", ()
     assert.equal(status.app.version, V1, "/status reads the version from the installed dist/package.json");
     await callReachesCrm("74957770001");
     assert.equal(phone.stats().answered, 1);
+    await dashboardAndMetricsServed(httpPort);
 
     const env = { PATH: process.env.PATH, ITGRIX_CONFIG: configFile };
     const appHealth = await run(process.execPath, [join(prefix, "current/dist/app/healthcheck.js")], { env });
@@ -360,3 +361,29 @@ describe("ops: offline install, upgrade and rollback of the release tarball", ()
     assert.match(result.stdout, new RegExp(`removed the old release ${V2.replace(/\./g, "\\.")}`));
   });
 });
+
+/**
+ * The release serves the dashboard with every asset (the page and uPlot from the production
+ * node_modules), and the app's /metrics counts the call the separate worker process delivered (the
+ * worker's snapshot in Redis, summed by the app).
+ */
+async function dashboardAndMetricsServed(port: number): Promise<void> {
+  const headers = { authorization: `Basic ${Buffer.from("admin:offline-test-admin").toString("base64")}` };
+  const base = `http://127.0.0.1:${port}`;
+  for (const path of [
+    "/dashboard/",
+    ...["dashboard.js", "dashboard.css", "uplot.js", "uplot.css"].map((f) => `/dashboard/assets/${f}`),
+  ]) {
+    const res = await fetch(`${base}${path}`, { headers });
+    assert.equal(res.status, 200, `${path}: ${res.status}`);
+    assert.ok((await res.arrayBuffer()).byteLength > 100, `${path} has content`);
+  }
+  const deadline = Date.now() + 15_000;
+  let text = "";
+  while (Date.now() < deadline) {
+    text = await (await fetch(`${base}/metrics`, { headers })).text();
+    if (/^itgrix_calls_total\{direction="inbound",outcome="answered"\} 1$/m.test(text)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.fail(`the worker's delivered call is not in the app's /metrics:\n${text}`);
+}
