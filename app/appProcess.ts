@@ -8,6 +8,11 @@ import { redisKeys } from "../core/redis/keys.ts";
 import { CALLBACK_EVENT } from "./callback/callbackEvent.ts";
 import { callbackEventHandler } from "./callback/callbackHandler.ts";
 import { startCallControl, type CallControlHandle } from "./callControl.ts";
+import { portalOfAuth } from "../core/crm/portal.ts";
+import { clickToCallHandler } from "./clickToCall/clickToCall.ts";
+import { CrmEventIntake } from "./crmEvents/intake.ts";
+import { OfflineEventReader } from "./crmEvents/offlineStream.ts";
+import { CrmEventRegistry } from "./crmEvents/registry.ts";
 import { startHttpServer, type HttpServer } from "./http/server.ts";
 import type { AppStatus } from "./status/appStatus.ts";
 
@@ -22,6 +27,8 @@ export interface AppProcessDeps {
 export interface AppProcess {
   control: CallControlHandle;
   http: HttpServer;
+  /** Bitrix24 event name → handler (click-to-call is registered; others plug in here). */
+  events: CrmEventRegistry;
   stop(): Promise<void>;
 }
 
@@ -40,6 +47,7 @@ export async function startAppProcess(deps: AppProcessDeps): Promise<AppProcess>
     configurable: true,
   });
   const control = startCallControl({ config, redis, logger, status, hooks: hooks.system.runner });
+  const events = crmEvents(deps, control);
   let http: HttpServer;
   try {
     http = await startHttpServer({
@@ -50,10 +58,11 @@ export async function startAppProcess(deps: AppProcessDeps): Promise<AppProcess>
       appStatus: status,
       logger,
       lifecycleQueue: control.queue,
-      onEvent: eventHandlers(control),
+      onEvent: (event) => void events.intake.accept(event, "online"),
       serverId: () => control.ctx.server.id,
     });
   } catch (err) {
+    await events.reader?.stop();
     await control.stop().catch(() => undefined);
     await hooks.close();
     throw err;
@@ -61,8 +70,10 @@ export async function startAppProcess(deps: AppProcessDeps): Promise<AppProcess>
   return {
     control,
     http,
+    events: events.registry,
     stop: async () => {
       await http.close().catch(() => undefined);
+      await events.reader?.stop();
       await control.stop();
       await hooks.close();
     },
@@ -70,14 +81,36 @@ export async function startAppProcess(deps: AppProcessDeps): Promise<AppProcess>
 }
 
 /**
- * Bitrix24 events by name. The callback form is handled here until the event intake (online and
- * offline) takes over the registry; other events are logged and counted by the route only.
+ * Bitrix24 events: one registry, one intake (dedupe by CALL_ID in Redis) for both ways they arrive —
+ * the HTTP handler (online) and, with `events.delivery` offline/both, the stream the workers' poller
+ * fills from `event.offline.get`.
  */
-function eventHandlers(
-  control: CallControlHandle,
-): NonNullable<Parameters<typeof startHttpServer>[0]["onEvent"]> {
+function crmEvents(deps: AppProcessDeps, control: CallControlHandle) {
+  const { config, redis, logger } = deps;
+  const keys = redisKeys(config.redis.prefix);
+  const metrics = deps.metrics ?? new Metrics(redis, keys);
+  const registry = new CrmEventRegistry();
+  const auth = config.bitrix.auth;
+  const directoryKey = auth ? keys.userDirectory(portalOfAuth(auth)) : undefined;
+  registry.register("ONEXTERNALCALLSTART", clickToCallHandler({ ctx: control.ctx, directoryKey }));
+  // The callback form has no CALL_ID: its handler dedupes by number and line over its own window.
   const onCallback = callbackEventHandler(control.ctx);
-  return async (event) => {
-    if (event.name === CALLBACK_EVENT) await onCallback(event);
-  };
+  registry.register(CALLBACK_EVENT, {
+    handle: async (event) => void (await onCallback(event)),
+    dedupeKey: () => undefined,
+  });
+  const intake = new CrmEventIntake({
+    redis,
+    keys,
+    registry,
+    metrics,
+    logger,
+    redisTimeoutMs: config.redis.routingTimeoutMs,
+  });
+  let reader: OfflineEventReader | undefined;
+  if (config.events.delivery !== "online") {
+    reader = new OfflineEventReader({ redis, keys, intake, logger, consumer: `app:${config.ari.app}` });
+    reader.start();
+  }
+  return { registry, intake, reader };
 }

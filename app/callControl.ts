@@ -6,6 +6,7 @@ import type { Config } from "../core/config/schema.ts";
 import { LIFECYCLE_QUEUE } from "../core/jobs/lifecycle.ts";
 import type { HookRunner } from "../core/hooks/runner.ts";
 import type { Logger } from "../core/logging/logger.ts";
+import { Metrics } from "../core/metrics/metrics.ts";
 import { throttledErrorLog as throttledLog } from "../core/logging/processGuards.ts";
 import { clientNumberNormaliser } from "../core/numbers/index.ts";
 import { replicasToConfirm } from "../core/redis/connect.ts";
@@ -171,6 +172,7 @@ function callContext(
     reactions: callReactions,
     lookups: new RedisCrmLookups(redis, keys, logger),
     ...(deps.hooks ? { hooks: deps.hooks } : {}),
+    metrics: new Metrics(redis, keys),
   };
 }
 

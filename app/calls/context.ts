@@ -1,6 +1,7 @@
 import type { Config } from "../../core/config/schema.ts";
 import type { HookRunner } from "../../core/hooks/runner.ts";
 import type { Logger } from "../../core/logging/logger.ts";
+import type { Metrics } from "../../core/metrics/metrics.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
 import type { AriRest } from "../ari/rest.ts";
 import type { CrmLookups } from "../../core/crmLookup/protocol.ts";
@@ -53,6 +54,8 @@ export interface CallContext {
   lookups?: CrmLookups;
   /** The customization hooks of this process (app/hooks/appHooks.ts); absent: the connector's own choices. */
   hooks?: HookRunner;
+  /** Counters (`originate.failed.<reason>`); best effort, absent in some tests. */
+  metrics?: Metrics;
 }
 
 export function nowIso(): string {

@@ -4,6 +4,7 @@ import { onCallbackAnswered } from "../callback/callbackCall.ts";
 import { legRinging } from "../calls/answer.ts";
 import { hangupQuietly } from "../calls/channels.ts";
 import { connectAnsweredLeg } from "../calls/connect.ts";
+import { isClickerLeg, onClickerAnswered } from "../clickToCall/clickerAnswered.ts";
 import type { CallContext } from "../calls/context.ts";
 import { onChannelGone } from "../calls/ending.ts";
 import type { CallSession } from "../calls/session.ts";
@@ -101,6 +102,7 @@ function onStateChange(ctx: CallContext, channel: AriChannel): void {
 /** A channel the app dialled answered: an operator leg, or the client of an outbound call. */
 export async function onAnswered(ctx: CallContext, call: CallSession, channelId: string): Promise<void> {
   const ctl = call.ctl;
+  if (isClickerLeg(call, channelId)) return onClickerAnswered(ctx, call, channelId);
   if (ctl.direction === "callback") return onCallbackAnswered(ctx, call, channelId);
   if (ctl.legs[channelId]) return connectAnsweredLeg(ctx, call, channelId);
   if (ctl.direction === "outbound" && channelId === ctl.clientChannelId)

@@ -69,7 +69,7 @@ export async function originateParams(
 }
 
 /** onOriginateFailed, not awaited: a slow hook never holds up the call's handling. */
-export function originateFailed(
+export function onOriginateFailedHook(
   ctx: CallContext,
   call: CallSession,
   input: HookInput<"onOriginateFailed">,

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { AriHttpError } from "../ari/rest.ts";
 import type { AriChannel } from "../ari/types.ts";
 import { bridgeWithClient, startConversation } from "../calls/bridge.ts";
 import { markBusy } from "../calls/busy.ts";
@@ -6,13 +7,13 @@ import { hangupQuietly } from "../calls/channels.ts";
 import type { CallControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
 import { endCall } from "../calls/ending.ts";
+import { originateFailed } from "../calls/originateDiagnostics.ts";
 import type { CallSession } from "../calls/session.ts";
 import { isInternalNumber, knownOperators, outboundLine } from "../../core/config/routingRules.ts";
 import { handToDialplan } from "../routing/handoff.ts";
 import { startExtensionHunt } from "../routing/hunt.ts";
 import { callIdOf } from "../routing/inbound.ts";
-import { AriHttpError } from "../ari/rest.ts";
-import { originateFailed, originateParams, runAppHook } from "../hooks/appHooks.ts";
+import { onOriginateFailedHook, originateParams, runAppHook } from "../hooks/appHooks.ts";
 
 /** `PJSIP/101-0000002a` → `101` (the endpoint name is the extension). */
 export function extensionOfChannel(channel: Pick<AriChannel, "name" | "caller">): string {
@@ -119,11 +120,18 @@ async function startTrunkCall(ctx: CallContext, call: CallSession, channel: AriC
   } catch (err) {
     const status = err instanceof AriHttpError ? err.status : 0;
     const error = (err as Error).message;
-    originateFailed(ctx, call, { purpose: "trunk", endpoint: params.endpoint, status, error });
-    call.log.warn({ err: (err as Error).message }, "dialling the client on the trunk failed");
-    await call.change((c) => (c.clientGone = true));
-    await endCall(ctx, call, { clientResult: "unavailable", hangupBy: "system" });
+    onOriginateFailedHook(ctx, call, { purpose: "trunk", endpoint: params.endpoint, status, error });
+    await clientDialFailed(ctx, call, err);
   }
+}
+
+/** ARI refused to create or dial the client's trunk leg: decoded, logged, counted; the call ends. */
+export async function clientDialFailed(ctx: CallContext, call: CallSession, err: unknown): Promise<void> {
+  const ariStatus = err instanceof AriHttpError ? err.status : 0;
+  call.log.warn({ err: (err as Error).message }, "dialling the client on the trunk failed");
+  const clientFailure = originateFailed(ctx, call, { side: "client", ariStatus }, "");
+  await call.change((c) => (c.clientGone = true));
+  await endCall(ctx, call, { clientResult: "unavailable", hangupBy: "system", clientFailure });
 }
 
 /** The client of an outbound call answered (Dial ANSWER, or found Up by a resync). */

@@ -6,8 +6,9 @@ import { hangupQuietly } from "../calls/channels.ts";
 import type { CallControl, HuntControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
 import { endCall } from "../calls/ending.ts";
+import { originateFailed } from "../calls/originateDiagnostics.ts";
 import type { CallSession } from "../calls/session.ts";
-import { originateFailed, originateParams, runAppHook } from "../hooks/appHooks.ts";
+import { onOriginateFailedHook, originateParams, runAppHook } from "../hooks/appHooks.ts";
 import { orderMembers, ringSecondsFor } from "./strategy.ts";
 
 /**
@@ -186,17 +187,19 @@ async function dialOperator(ctx: CallContext, call: CallSession, d: OperatorDial
   } catch (err) {
     const status = err instanceof AriHttpError ? err.status : 0;
     const error = (err as Error).message;
-    originateFailed(ctx, call, { purpose: "operator", endpoint: params.endpoint, status, error });
+    onOriginateFailedHook(ctx, call, { purpose: "operator", endpoint: params.endpoint, status, error });
     call.log.warn(
       { extension: d.extension, status, err: (err as Error).message },
       "dialling the operator failed",
     );
+    const failure = originateFailed(ctx, call, { side: "operator", ariStatus: status }, d.extension);
     await call.change((c) => (c.legs[d.legId]!.state = "ended"), {
       type: "legEnded",
       at: nowIso(),
       legId: d.legId,
-      result: status === 500 ? "unregistered" : "failed",
+      result: failure.reason === "unregistered" ? "unregistered" : "failed",
       causeText: `dial ${status}`,
+      failure,
     });
     return false;
   }

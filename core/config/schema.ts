@@ -298,6 +298,29 @@ export const configSchema = z
         callback,
       })
       .prefault({}),
+    events: z
+      .object({
+        /**
+         * How Bitrix24 events reach the app: `online` (the portal POSTs to `/bitrix/events`), `offline`
+         * (a worker polls `event.offline.get` and hands them over through Redis: no inbound connection),
+         * or `both`.
+         */
+        delivery: z.enum(["online", "offline", "both"]).default("online"),
+        /** Interval of the offline poll (one worker polls at a time). */
+        offlinePollMs: z.number().int().min(200).max(60_000).default(1500),
+        /** Events asked per poll (`limit` of event.offline.get). */
+        offlinePollLimit: z.number().int().min(1).max(1000).default(50),
+        /**
+         * With OAuth or offline-token auth: the workers bind the handlers at start (`event.bind`:
+         * online handlers need `http.publicUrl`; offline ones need an admin's token).
+         */
+        bindOnStart: z.boolean().default(false),
+        /** Seconds the clicking user's phone rings before the click-to-call gives up. */
+        clickRingTimeoutSec: z.number().int().positive().default(30),
+        /** A click of the same user on the same number within this many seconds is ignored. */
+        repeatClickSec: z.number().int().min(0).default(5),
+      })
+      .prefault({}),
     recording: z
       .object({
         enabled: z.boolean().default(false),

@@ -61,6 +61,14 @@ export interface RedisKeys {
   oauthRefreshLock(portal: string): string;
   /** Cached CRM user directory (extension -> user). */
   userDirectory(portal: string): string;
+  /** A Bitrix24 event already taken (by its dedupe key, e.g. the portal's CALL_ID), kept a day. */
+  crmEventSeen(key: string): string;
+  /** A click of this user on this number was taken in the last seconds (repeated clicks ignored). */
+  clickGuard(userId: number, number: string): string;
+  /** Stream of Bitrix24 events the workers' offline poller took from `event.offline.get`, for the app. */
+  crmEventStream: string;
+  /** Lock of the offline poll round (one worker polls at a time). */
+  crmEventPollLock: string;
   /** Round-robin bookkeeping per group (extension -> last offered ms). */
   roundRobin(group: string): string;
   /** Operators currently in a call (extension -> callId). */
@@ -117,6 +125,10 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     oauthTokens: (portal) => `${p}:oauth:${portal}`,
     oauthRefreshLock: (portal) => `${p}:oauth:${portal}:lock`,
     userDirectory: (portal) => `${p}:directory:${portal}`,
+    crmEventSeen: (key) => `${p}:crmevent:seen:${key}`,
+    clickGuard: (userId, number) => `${p}:crmevent:click:${userId}:${number}`,
+    crmEventStream: `${p}:crmevents`,
+    crmEventPollLock: `${p}:lock:crmevents:poll`,
     roundRobin: (group) => `${p}:rr:${group}`,
     busyOperators: `${p}:operators:busy`,
     appControl: (id) => `${p}:app:ctl:${id}`,

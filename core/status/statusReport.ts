@@ -132,7 +132,11 @@ export interface StatusReport {
     /** Ended calls not yet delivered, skipped or failed (the workers' sweeper set), from the newest heartbeat. */
     undelivered: number | null;
     oldestUndeliveredSec: number | null;
+    /** Failed originates (operator legs, click-to-call, outbound) in the last hour, by decoded reason. */
+    originateFailedLastHour: Record<string, number>;
   };
+  /** Bitrix24 events in the last hour: received by name, duplicates, refused and ignored clicks. */
+  crmEventsLastHour: Record<string, number>;
   errorsLastHour: Record<string, number>;
   /**
    * Errors by type (`NETWORK`, `calls.failed`, `calls.held`, `holds.<CAUSE>`, …) in the last hour,
@@ -203,7 +207,9 @@ export function buildStatusReport(input: StatusInputs): StatusReport {
       failedLastHour: counters ? (counters["calls.failed"] ?? 0) : null,
       failedTotal: input.failedTotal.ok ? input.failedTotal.value : null,
       ...undeliveredCalls(input.heartbeats.ok ? workerInfos(input.heartbeats.value) : [], input.now),
+      originateFailedLastHour: counters ? countersWithPrefix(counters, "originate.failed.") : {},
     },
+    crmEventsLastHour: counters ? countersWithPrefix(counters, "events.") : {},
     errorsLastHour: counters ? errorsByCode(counters) : {},
     errors: {
       lastHour: counters ? errorTypes(counters) : null,

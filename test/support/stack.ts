@@ -68,6 +68,8 @@ export interface StackOptions {
   ariUrl?: string;
   /** `child`: the app runs as its own process (`app/main.ts`), so a test can kill it with -9. */
   appProcess?: "inProcess" | "child";
+  /** `oauth`: the workers act as the emulator's seeded app (event.* needs app auth). Default webhook. */
+  auth?: "webhook" | "oauth";
 }
 
 export interface Stack {
@@ -131,7 +133,18 @@ function buildConfig(
     redis: { url: options.redisUrl ?? tb.redis.url, prefix, outboxFile: options.outboxFile },
     http: { port: options.httpPort },
     bitrix: {
-      auth: { type: "webhook", webhookUrl: `${emulatorUrl}${WEBHOOK_PATH}` },
+      auth:
+        options.auth === "oauth"
+          ? {
+              type: "oauth",
+              restUrl: `${emulatorUrl}/rest/`,
+              oauthUrl: `${emulatorUrl}/oauth/token/`,
+              clientId: "local.itgrix.demo",
+              clientSecret: "demo-client-secret",
+              accessToken: "demo-access-token",
+              refreshToken: "demo-refresh-token",
+            }
+          : { type: "webhook", webhookUrl: `${emulatorUrl}${WEBHOOK_PATH}` },
       plan: "box",
       batchWaitMs: 5,
       requestTimeoutMs: 5_000,

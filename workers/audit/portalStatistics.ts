@@ -23,7 +23,7 @@ export async function portalRecords(
   const answers = await Promise.all(
     callIds.map(async (callId) => {
       try {
-        const [result] = await delivery.send(statisticGroup(callId));
+        const [result] = await delivery.send(statisticGroup({ callId }));
         if (!result?.ok)
           throw new StatisticsUnavailable(
             result ? `${result.error.code}: ${result.error.description}` : "no answer",

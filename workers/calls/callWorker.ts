@@ -12,6 +12,8 @@ import { redisKeys } from "../../core/redis/keys.ts";
 import { LookupResponder } from "../crmLookup/lookupResponder.ts";
 import { createDelivery, type Delivery } from "../delivery/index.ts";
 import { UserDirectoryCache } from "../directory/userDirectory.ts";
+import { bindEvents } from "../crmEvents/eventBinding.ts";
+import { OfflineEventPoller } from "../crmEvents/offlinePoller.ts";
 import { CallLocks } from "./callLock.ts";
 import { JournalStore } from "./journal.ts";
 import { startLifecycleConsumer, type LifecycleConsumer } from "./lifecycleConsumer.ts";
@@ -104,6 +106,11 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     metrics,
     logger,
   });
+  void bindEvents(config, delivery, logger).catch((err: Error) =>
+    logger.error({ err: err.message }, "event.bind failed: clicks may not reach the app"),
+  );
+  const poller = offlinePoller(config, { delivery, redis, keys, metrics, logger });
+  poller?.start();
   return {
     audit,
     consumer,
@@ -119,6 +126,7 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
       await sweepQueue.promoteJobs();
     },
     close: async () => {
+      await poller?.stop();
       directory.stop();
       await lookups.close();
       await audit?.close();
@@ -130,4 +138,20 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
       await Promise.all([bullConnection.quit(), redis.quit()]).catch(() => undefined);
     },
   };
+}
+
+/** Offline events (closed networks) need app auth: `event.*` is refused to a webhook. */
+function offlinePoller(
+  config: Config,
+  deps: Omit<ConstructorParameters<typeof OfflineEventPoller>[0], "config">,
+): OfflineEventPoller | undefined {
+  if (config.events.delivery === "online") return undefined;
+  if (!config.bitrix.auth || config.bitrix.auth.type === "webhook") {
+    deps.logger.error(
+      { key: "events.delivery" },
+      "offline events need bitrix.auth oauth or offline tokens (event.offline.get is app-only); not polling",
+    );
+    return undefined;
+  }
+  return new OfflineEventPoller({ config, ...deps });
 }

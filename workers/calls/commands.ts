@@ -92,6 +92,8 @@ export interface FinishInput {
   duration: number;
   statusCode: string;
   addToChat: boolean;
+  /** Why the call never connected (decoded originate failure), sent as FAILED_REASON. */
+  failedReason?: string;
 }
 
 export function finishCommand(callId: CallIdParam, input: FinishInput): CrmCommand {
@@ -103,6 +105,7 @@ export function finishCommand(callId: CallIdParam, input: FinishInput): CrmComma
       DURATION: input.duration,
       STATUS_CODE: input.statusCode,
       ADD_TO_CHAT: input.addToChat ? 1 : 0,
+      ...(input.failedReason ? { FAILED_REASON: input.failedReason } : {}),
     },
   };
 }
@@ -124,8 +127,12 @@ export function attachRecordUrlCommand(callId: string, recordUrl: string, fileNa
   };
 }
 
-export function statisticCommand(externalCallId: string): CrmCommand {
-  return { method: METHOD.statistic, params: { FILTER: { EXTERNAL_CALL_ID: externalCallId } } };
+/** The statistics of one call: by our EXTERNAL_CALL_ID, or by the portal's CALL_ID when given. */
+export function statisticCommand(externalCallId: string, portalCallId?: string): CrmCommand {
+  const filter: Record<string, ParamValue> = portalCallId
+    ? { CALL_ID: portalCallId }
+    : { EXTERNAL_CALL_ID: externalCallId };
+  return { method: METHOD.statistic, params: { FILTER: filter } };
 }
 
 /** USER_ID of a show/hide/register/finish command as a list of numbers. */

@@ -82,6 +82,8 @@ export interface StepJournal {
   bxCallId?: string;
   /** USER_ID the call was registered for. */
   registeredFor?: number;
+  /** When the portal's own CALL_ID of a click-to-call was taken over (workers/calls/portalCall.ts). */
+  portalCallAdoptedAt?: string;
   register: RegisterMark;
   /** Users whose card is shown now (as far as the portal confirmed). */
   cardsShownTo: number[];

@@ -1,6 +1,6 @@
 import type { CallState } from "../../core/calls/types.ts";
 import type { CardMode, Config } from "../../core/config/schema.ts";
-import { callIsOver, type UserDirectory } from "../../core/calls/decisions/index.ts";
+import { callIsOver, failedReason, type UserDirectory } from "../../core/calls/decisions/index.ts";
 import type { FinishParams, RegisterParams } from "../../core/hooks/api.ts";
 import type { CallDecisions } from "../../core/hooks/callDecisions.ts";
 import type { CrmCommand, ParamValue } from "../delivery/types.ts";
@@ -63,6 +63,7 @@ export async function planSteps(
   }
   const now = context.now ?? new Date();
   const over = callIsOver(call);
+  if (call.portalCall && !journal.bxCallId) return portalCallGone(call);
   if (!journal.register.doneAt) {
     return over
       ? planRegisterAndFinish(call, journal, decide, config)
@@ -109,7 +110,7 @@ async function planRegisterAndFinish(
   if (isPending(journal.finish)) return { kind: "check", step: "registerAndFinish" };
   const stored = storedRegister(journal);
   if (stored && isPending(journal.register)) return send(plannedGroup(call.callId, "bulk", [stored]));
-  const finish = await finishParams(decide, config, null, undefined);
+  const finish = await finishParams(call, decide, config, null, undefined);
   if (!finish) return noUser();
   const register = stored ?? (await registerFor(call, journal, decide, config, finish.USER_ID));
   const commands = [register, finishCommandWith(refToRegister(0), finish as unknown as Params)];
@@ -147,7 +148,7 @@ async function planFinish(
 ): Promise<Plan> {
   if (isPending(journal.finish) || journal.finish?.notFoundAt) return { kind: "check", step: "finish" };
   const callId: CallIdParam = journal.bxCallId!;
-  const finish = await finishParams(decide, config, callId, journal.registeredFor);
+  const finish = await finishParams(call, decide, config, callId, journal.registeredFor);
   if (!finish) return noUser();
   const commands: CrmCommand[] = [];
   if (journal.cardsShownTo.length > 0) commands.push(cardCommand("hide", callId, journal.cardsShownTo));
@@ -219,6 +220,7 @@ function withExtras(callId: string, plan: Plan, extras: ExtraCommand[]): Plan {
 
 /** finish's parameters: responsible (else the registered user), duration, status, then beforeFinish. */
 async function finishParams(
+  call: CallState,
   decide: CallDecisions,
   config: PlanConfig,
   bxCallId: string | null,
@@ -232,7 +234,24 @@ async function finishParams(
     STATUS_CODE: await decide.statusCode(),
     ADD_TO_CHAT: config.crm.addToChat ? 1 : 0,
   };
+  const reason = failedReason(call);
+  if (reason !== undefined) base.FAILED_REASON = reason;
   return decide.finishParams(bxCallId, base);
+}
+
+/**
+ * A portal call (click-to-call) whose CALL_ID the journal does not hold: adopted calls always hold it
+ * (`adoptPortalCall`), so the portal said it no longer knows it (a finish found no call and the
+ * statistics had no record). Registering it ourselves would make the second call the portal's own
+ * click already is: the call fails instead, for an admin to look at.
+ */
+function portalCallGone(call: CallState): Plan {
+  return {
+    kind: "fail",
+    code: "PORTAL_CALL_GONE",
+    reason: `the portal no longer knows its click-to-call CALL_ID ${call.portalCall!.callId}; not registered again`,
+    step: "finish",
+  };
 }
 
 function noUser(): Plan {

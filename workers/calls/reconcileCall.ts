@@ -19,6 +19,7 @@ import { decisionsFor } from "./callDecisionsFor.ts";
 import { roundHookCrm, type JournalCell } from "./hookCrm.ts";
 import { anyEventHooked, runDueEvents } from "./hookEvents.ts";
 import { adoptOrphanIntents } from "./orphanIntents.ts";
+import { adoptPortalCall } from "./portalCall.ts";
 import type { ExtraCommand, Plan } from "./plan.ts";
 import { planSteps, type CallDirectory } from "./planSteps.ts";
 import { reprocessTaken, takeReprocessRequest } from "./reprocessRequest.ts";
@@ -209,8 +210,9 @@ export class CallReconciler {
     return { ...journal, verifyFirst: this.now().toISOString() };
   }
 
-  private async round(call: CallState, journal: StepJournal, token: string): Promise<Round> {
+  private async round(call: CallState, stored: StepJournal, token: string): Promise<Round> {
     const { directory, config } = this.deps;
+    let journal = await this.withPortalCall(call, stored, token);
     await directory.refreshOnMiss(extensionsOf(call));
     const extras = this.deps.extraCommands?.(call, journal) ?? [];
     const hooks = this.hooksFor(call, journal, token);
@@ -325,12 +327,24 @@ export class CallReconciler {
     return this.outcomes.retryOrFail(journal, token, "extra", error);
   }
 
+  /** The click-to-call's own CALL_ID, adopted once into the journal (stored before anything is sent). */
+  private async withPortalCall(call: CallState, journal: StepJournal, token: string): Promise<StepJournal> {
+    const adopted = adoptPortalCall(call, journal, this.now().toISOString());
+    if (!adopted) return journal;
+    await this.deps.journals.put(adopted, token);
+    this.deps.logger.info(
+      { callId: call.callId, bxCallId: adopted.bxCallId, userId: adopted.registeredFor },
+      "click-to-call: the portal's CALL_ID is finished, never registered again",
+    );
+    return adopted;
+  }
+
   /**
    * Asks the portal's statistics whether an unanswered finish (or register+finish) went through, and
    * stores what they say; an unanswered register that may still run makes the job come back later.
    */
   private async checkStatistic(journal: StepJournal, token: string): Promise<StepJournal> {
-    const [result] = await this.deps.delivery.send(statisticGroup(journal.callId));
+    const [result] = await this.deps.delivery.send(statisticGroup(journal));
     if (!result?.ok) {
       // Without an answer nobody knows whether the call is in the CRM: sending register+finish again
       // could double it. The check is retried; after the attempts the call fails (a human decides).

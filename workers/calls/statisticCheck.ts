@@ -10,8 +10,15 @@ import { plannedGroup, type PlannedGroup } from "./plan.ts";
  * itself is safe to repeat.
  */
 
-export function statisticGroup(callId: string): PlannedGroup {
-  return plannedGroup(callId, "bulk", [statisticCommand(callId)]);
+/**
+ * The check of one call: by EXTERNAL_CALL_ID, except for a click-to-call whose portal CALL_ID was
+ * adopted (the portal registered it, without our id): by that CALL_ID.
+ */
+export function statisticGroup(
+  journal: Pick<StepJournal, "callId" | "bxCallId" | "portalCallAdoptedAt">,
+): PlannedGroup {
+  const portalCallId = journal.portalCallAdoptedAt ? journal.bxCallId : undefined;
+  return plannedGroup(journal.callId, "bulk", [statisticCommand(journal.callId, portalCallId)]);
 }
 
 /**
@@ -52,7 +59,9 @@ export function findStatisticRecord(
     (r) =>
       r &&
       typeof r.CALL_ID === "string" &&
-      (r.EXTERNAL_CALL_ID === undefined || r.EXTERNAL_CALL_ID === journal.callId),
+      (r.EXTERNAL_CALL_ID === undefined ||
+        r.EXTERNAL_CALL_ID === journal.callId ||
+        r.CALL_ID === journal.bxCallId),
   );
   return records.find((r) => r.CALL_ID === journal.bxCallId) ?? records[0];
 }
