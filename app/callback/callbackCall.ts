@@ -29,7 +29,8 @@ export function callbackGroup(ctx: CallContext, line: string): string | undefine
 }
 
 export async function startCallback(ctx: CallContext, request: CallbackRequest): Promise<string> {
-  const callId = randomUUID();
+  // Scoped by the server like linkedids: the resync of this app (and only this one) owns the call.
+  const callId = ctx.server.callIdOf(randomUUID());
   const ctl: CallControl = {
     callId,
     direction: "callback",

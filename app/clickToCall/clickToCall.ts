@@ -100,7 +100,8 @@ function clickControl(ctx: CallContext, callId: string, number: string, extensio
  * client's leg, created with it as originator, inherits it.
  */
 async function ringClicker(ctx: CallContext, click: Click, number: string, extension: string) {
-  const callId = randomUUID();
+  // Scoped by the server like linkedids: the resync of this app (and only this one) owns the call.
+  const callId = ctx.server.callIdOf(randomUUID());
   const call = ctx.sessions.open(clickControl(ctx, callId, number, extension));
   await ctx.serial.run(callId, async () => {
     const at = nowIso();
@@ -178,7 +179,8 @@ interface UnrungEnd {
 
 /** A click that rings nobody still ends its portal call: a call with no channel, ended at once. */
 async function endUnrung(ctx: CallContext, click: Click, number: string, end: UnrungEnd): Promise<void> {
-  const callId = randomUUID();
+  // Scoped by the server like linkedids: the resync of this app (and only this one) owns the call.
+  const callId = ctx.server.callIdOf(randomUUID());
   const ctl = clickControl(ctx, callId, number, "");
   ctl.legs = {};
   delete ctl.originExtension;
