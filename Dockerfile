@@ -6,7 +6,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/build.sh scripts/
+COPY scripts/build.sh scripts/hooks.ts scripts/hooksReplay.ts scripts/
 COPY core core
 COPY app app
 COPY workers workers

@@ -4,22 +4,30 @@ import { CallStore } from "../core/calls/callStore.ts";
 import { applyCallEvent } from "../core/calls/reducer.ts";
 import type { Config } from "../core/config/schema.ts";
 import { LIFECYCLE_QUEUE } from "../core/jobs/lifecycle.ts";
+import type { HookRunner } from "../core/hooks/runner.ts";
 import type { Logger } from "../core/logging/logger.ts";
+import { Metrics } from "../core/metrics/metrics.ts";
 import { throttledErrorLog as throttledLog } from "../core/logging/processGuards.ts";
 import { clientNumberNormaliser } from "../core/numbers/index.ts";
-import { redisKeys } from "../core/redis/keys.ts";
+import { replicasToConfirm } from "../core/redis/connect.ts";
+import { redisKeys, serverScopedKeys, type RedisKeys } from "../core/redis/keys.ts";
 import { AriAdapter } from "./ari/adapter.ts";
+import type { AriEvent } from "./ari/types.ts";
 import type { CallContext } from "./calls/context.ts";
 import { ControlStore } from "./calls/control.ts";
 import { DurableWriter } from "./calls/durableWriter.ts";
 import { Outbox } from "./calls/outbox.ts";
 import { RedisHealth, RoutingRedis } from "./calls/redisHealth.ts";
+import { ReplicaConfirm } from "./calls/replicaConfirm.ts";
+import { ServerIdentity } from "./calls/serverIdentity.ts";
 import { KeyedSerial } from "./calls/serial.ts";
 import { CallSessions } from "./calls/sessions.ts";
 import { StateWriter } from "./calls/stateWriter.ts";
 import { CallTimers } from "./calls/timers.ts";
 import { dispatchAriEvent } from "./flow/dispatcher.ts";
 import { callReactions } from "./flow/reactions.ts";
+import { RedisCrmLookups } from "./routing/crmLookupClient.ts";
+import { Observer } from "./observe/observer.ts";
 import { resync } from "./flow/resync.ts";
 import type { AppStatus } from "./status/appStatus.ts";
 import { checkRedisSettings } from "./status/redisSettings.ts";
@@ -30,6 +38,8 @@ export interface CallControlDeps {
   redis: Redis;
   logger: Logger;
   status: AppStatus;
+  /** The customization hooks (started by app/appProcess.ts). */
+  hooks?: HookRunner;
 }
 
 /** Sizes of every per-call structure in memory: all zero once no call is live (leak checks). */
@@ -61,12 +71,25 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
   const { config, redis, logger, status } = deps;
   const lifecycle = openLifecycleQueue(deps);
   const health = new RedisHealth(redis, logger);
-  const writer = openWriter(deps, lifecycle.queue, health);
-  const adapter = new AriAdapter({ ...config.ari, logger });
-  const ctx = callContext(deps, adapter, writer, health);
+  const replicas = new ReplicaConfirm({
+    connections: [redis, lifecycle.connection],
+    replicas: replicasToConfirm(config.redis),
+    timeoutMs: config.redis.confirmTimeoutMs,
+    logger,
+  });
+  const server = new ServerIdentity(config.asterisk.serverId);
+  const prefix = config.redis.prefix;
+  const keys = serverScopedKeys(redisKeys(prefix), prefix, () => server.id);
+  const writer = openWriter(deps, keys, lifecycle.queue, health, replicas);
+  // Without a configured server id the outbox waits for the id Asterisk gives at the first connect.
+  if (server.known) writer.restore();
+  const observing = config.observe.contexts.length > 0 || config.observe.trunks.length > 0;
+  const adapter = new AriAdapter({ ...config.ari, subscribeAll: observing, logger });
+  const ctx = callContext(deps, adapter, writer, health, { keys, server });
+  const observer = observing ? openObserver(ctx) : undefined;
   exposeLiveStatus(status, ctx);
   const alive = new AliveMark(ctx, adapter);
-  const ready = followAdapter(ctx, adapter, status, alive);
+  const ready = followAdapter(ctx, adapter, status, alive, observer);
   const checkSettings = (): void => void checkRedisSettings(redis, status, logger);
   checkSettings();
   redis.on("ready", checkSettings);
@@ -81,6 +104,8 @@ export function startCallControl(deps: CallControlDeps): CallControlHandle {
       status.state = "stopping";
       alive.stop();
       health.close();
+      replicas.close();
+      ctx.lookups?.close();
       redis.off("ready", checkSettings);
       await adapter.stop();
       ctx.timers.clearAll();
@@ -102,18 +127,21 @@ function openLifecycleQueue(deps: CallControlDeps): { queue: Queue; connection: 
   return { queue, connection };
 }
 
-/** The durable writer, with what an earlier process left in the outbox queued first. */
-function openWriter(deps: CallControlDeps, queue: Queue, health: RedisHealth): DurableWriter {
+/** The durable writer; what an earlier process left in the outbox goes first (`restore`). */
+function openWriter(
+  deps: CallControlDeps,
+  keys: RedisKeys,
+  queue: Queue,
+  health: RedisHealth,
+  replicas: ReplicaConfirm,
+): DurableWriter {
   const { config, redis, logger } = deps;
-  const keys = redisKeys(config.redis.prefix);
   const store = new CallStore(redis, keys);
   const controls = new ControlStore(redis, keys);
   const state = new StateWriter({ store, controls, queue, apply: applyCallEvent, logger });
   const outbox = new Outbox(config.redis.outboxFile);
   const timeoutMs = config.redis.routingTimeoutMs;
-  const writer = new DurableWriter({ state, health, outbox, timeoutMs, logger });
-  writer.restore();
-  return writer;
+  return new DurableWriter({ state, health, outbox, timeoutMs, logger, replicas });
 }
 
 function callContext(
@@ -121,15 +149,16 @@ function callContext(
   adapter: AriAdapter,
   writer: DurableWriter,
   health: RedisHealth,
+  { keys, server }: { keys: RedisKeys; server: ServerIdentity },
 ): CallContext {
   const { config, redis, logger } = deps;
-  const keys = redisKeys(config.redis.prefix);
   const serial = new KeyedSerial((callId, err) => logger.error({ callId, err }, "call handler failed"));
   return {
     config,
     rest: adapter.rest,
     logger,
     keys,
+    server,
     sessions: new CallSessions({ writer, controls: new ControlStore(redis, keys), logger }),
     writer,
     redis: new RoutingRedis(redis, health, config.redis.routingTimeoutMs, logger),
@@ -141,7 +170,17 @@ function callContext(
       rewrite: config.numbers.clientRewrite,
     }),
     reactions: callReactions,
+    lookups: new RedisCrmLookups(redis, keys, logger),
+    ...(deps.hooks ? { hooks: deps.hooks } : {}),
+    metrics: new Metrics(redis, keys),
   };
+}
+
+/** Observe mode: calls of the PBX's own dialplan, in the contexts or from the trunks configured. */
+function openObserver(ctx: CallContext): Observer {
+  const { observe, ari } = ctx.config;
+  ctx.logger.info({ ...observe }, "observe mode: following dialplan calls of these contexts and trunks");
+  return new Observer(ctx, { app: ari.app, ...observe }, (linkedid) => ctx.server.callIdOf(linkedid));
 }
 
 function sizesOf(ctx: CallContext): CallControlSizes {
@@ -163,18 +202,28 @@ function followAdapter(
   adapter: AriAdapter,
   status: AppStatus,
   alive: AliveMark,
+  observer: Observer | undefined,
 ): Promise<void> {
   let firstResync: () => void = () => {};
   const ready = new Promise<void>((resolve) => (firstResync = resolve));
-  adapter.on("event", (e) => dispatchAriEvent(ctx, e));
+  const handle = (e: AriEvent): void => {
+    dispatchAriEvent(ctx, e);
+    observer?.onEvent(e);
+  };
+  // Until the server id is known (first connect, GET /asterisk/info) no call id can be made: events wait.
+  const early: AriEvent[] = [];
+  adapter.on("event", (e) => (ctx.server.known ? handle(e) : early.push(e)));
   adapter.on("connected", () => {
     status.ariConnected = true;
     status.ariConnectedSince = new Date().toISOString();
     status.state = "running";
     const started = Date.now();
-    void alive
-      .lostAt()
-      .then((lostAt) => resync(ctx, lostAt))
+    void knowServer(ctx, adapter, early, handle)
+      .then(() => alive.lostAt())
+      .then(async (lostAt) => {
+        if (observer) await resyncObserved(ctx, observer, lostAt);
+        return resync(ctx, lostAt, { leaveAlone: (callId) => observer?.owns(callId) ?? false });
+      })
       .then((r) => {
         status.lastResyncAt = new Date().toISOString();
         ctx.logger.info({ ...r, resyncMs: Date.now() - started }, "calls resynchronised with Asterisk");
@@ -194,6 +243,37 @@ function followAdapter(
   return ready;
 }
 
+/** Learns the server id at the first connect (restoring the outbox then), then handles waiting events. */
+async function knowServer(
+  ctx: CallContext,
+  adapter: AriAdapter,
+  early: AriEvent[],
+  handle: (e: AriEvent) => void,
+): Promise<void> {
+  while (!ctx.server.known && adapter.isConnected) {
+    try {
+      await ctx.server.resolve(() => adapter.rest.getAsteriskInfo(), ctx.logger);
+      ctx.writer.restore();
+    } catch (err) {
+      ctx.logger.warn({ err: (err as Error).message }, "server id not learnt from Asterisk yet; retrying");
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  for (const e of early.splice(0)) handle(e);
+}
+
+async function resyncObserved(ctx: CallContext, observer: Observer, lostAt?: number): Promise<void> {
+  try {
+    // subscribeAll on the websocket only applies when Asterisk creates the application: one that
+    // still exists from an earlier connection without it (a bridge or channel kept it alive) stays
+    // limited to its own channels. An explicit subscription to every channel works in both cases.
+    await ctx.rest.subscribe(ctx.config.ari.app, "channel:");
+    ctx.logger.info(await observer.resync(lostAt), "observed calls resynchronised with Asterisk");
+  } catch (err) {
+    ctx.logger.error({ err: (err as Error).message }, "resync of observed calls failed");
+  }
+}
+
 /**
  * When this app last followed Asterisk: the moment the websocket was lost, or — for a process that
  * just started — the mark the previous process left in Redis (renewed every second while connected).
@@ -201,13 +281,11 @@ function followAdapter(
  */
 class AliveMark {
   private readonly timer: NodeJS.Timeout;
-  private readonly key: string;
 
   constructor(
     private readonly ctx: CallContext,
     private readonly adapter: AriAdapter,
   ) {
-    this.key = ctx.keys.appAlive(ctx.config.ari.app);
     this.timer = setInterval(() => this.mark(), 1000);
     this.timer.unref();
   }
@@ -222,8 +300,13 @@ class AliveMark {
     clearInterval(this.timer);
   }
 
+  /** Per server: another server's app is alive or not on its own. */
+  private get key(): string {
+    return this.ctx.keys.appAlive(this.ctx.config.ari.app);
+  }
+
   private mark(): void {
-    if (!this.adapter.isConnected || !this.ctx.health.up) return;
+    if (!this.adapter.isConnected || !this.ctx.health.up || !this.ctx.server.known) return;
     this.ctx.redis.write("alive mark", (r) => r.set(this.key, String(Date.now()), "EX", 3600));
   }
 }

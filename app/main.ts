@@ -1,10 +1,10 @@
 import { hostname } from "node:os";
-import { Redis } from "ioredis";
 import { ConfigError, loadConfig } from "../core/config/loadConfig.ts";
 import type { Config } from "../core/config/schema.ts";
 import { createLogger } from "../core/logging/logger.ts";
 import { guardProcess, throttledErrorLog } from "../core/logging/processGuards.ts";
 import { Metrics } from "../core/metrics/metrics.ts";
+import { connectRedis } from "../core/redis/connect.ts";
 import { redisKeys } from "../core/redis/keys.ts";
 import { startAppProcess, type AppProcess } from "./appProcess.ts";
 import { createAppStatus } from "./status/appStatus.ts";
@@ -25,7 +25,7 @@ function readConfig(): Config {
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger("app", config.log.level);
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const redis = connectRedis(config.redis);
   redis.on("error", throttledErrorLog(logger, "Redis connection error"));
   const keys = redisKeys(config.redis.prefix);
   const metrics = new Metrics(redis, keys);

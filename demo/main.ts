@@ -1,3 +1,4 @@
+import { demoClickToCall, isDemoClick } from "./clickToCall.ts";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,6 +52,13 @@ async function main(): Promise<Outcome> {
   say(args.calls === undefined ? "  placing calls until Ctrl-C…" : `  placing ${args.calls} calls…`);
   say("");
 
+  const click = await demoClickToCall(
+    stack.portalUrl,
+    stack.statusUrl.replace(/\/status$/, ""),
+    stack.testbed,
+  );
+  say(click.line);
+  if (!click.ok && args.exit) return { code: 1, summaryLine: click.line };
   const mix: Iterable<PlannedCall> =
     args.calls === undefined
       ? callMix({ seed: args.seed, directory })
@@ -96,7 +104,10 @@ async function verify(args: DemoArgs, placed: PlacedCall[], s: Stack, live: Live
   await sleep(3000);
   calls = await crmCalls(s.portalUrl);
   live.update(calls, Number.MAX_SAFE_INTEGER);
-  const { verdicts, summary } = checkCalls(placed, calls);
+  const { verdicts, summary } = checkCalls(
+    placed,
+    calls.filter((c) => !isDemoClick(c)),
+  );
   for (const v of verdicts.filter((x) => x.problems.length > 0)) {
     say(`call #${v.seq}: ${v.problems.map((x) => `${x.kind}: ${x.detail}`).join("; ")}`);
   }

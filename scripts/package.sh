@@ -48,6 +48,13 @@ ITGRIX_VERSION=$version bash scripts/build.sh "$stage/dist" >&2
 
 phase "production node_modules (local copy, dev dependencies pruned, offline)"
 cp package.json package-lock.json "$stage/"
+# The release has no tsx and no scripts/: `npm run hooks` runs the compiled tool there.
+node -e '
+  const fs = require("fs");
+  const pkg = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+  pkg.scripts.hooks = "node --enable-source-maps dist/scripts/hooks.js";
+  fs.writeFileSync(process.argv[1], JSON.stringify(pkg, null, 2) + "\n");
+' "$stage/package.json"
 node -e '
   const fs = require("fs"), file = process.argv[1], pkg = JSON.parse(fs.readFileSync(file, "utf8"));
   pkg.version = process.argv[2];

@@ -30,6 +30,8 @@ export function renderAsteriskConfig(settings: TestbedSettings): Map<string, str
     ["http.conf", http],
     ["ari.conf", ari],
     ["extensions_itgrix.conf", repoFile("dialplan/extensions_itgrix.conf")],
+    ["extensions_itgrix_observe.conf", repoFile("dialplan/extensions_itgrix_observe.conf")],
+    ["queues.conf", repoFile("dialplan/queues_itgrix_observe.conf")],
     ["extensions.conf", repoFile("testbed/asterisk/extensions.conf")],
     ["modules.conf", repoFile("testbed/asterisk/modules.conf")],
     ["rtp.conf", repoFile("testbed/asterisk/rtp.conf")],
@@ -55,10 +57,30 @@ function recordsConfig(settings: TestbedSettings): [string, string][] {
   ];
 }
 
+/**
+ * The testbed's Asterisk has a `systemname`, like a PBX in a cluster of several: its uniqueids (and so
+ * linkedids) start with `<systemname>-`, and the app's default server id is that name, so its call ids
+ * are the linkedids themselves. Set in the package's own asterisk.conf (read only at start).
+ */
+export const TESTBED_SYSTEM_NAME = "tb1";
+
+function withSystemName(settings: TestbedSettings): [string, string][] {
+  const path = join(settings.rootfs, "etc/asterisk/asterisk.conf");
+  if (!existsSync(path)) return [];
+  const text = readFileSync(path, "utf8");
+  const line = `systemname = ${TESTBED_SYSTEM_NAME}`;
+  const pattern = /^;?\s*systemname\s*=.*$/m;
+  if (!pattern.test(text)) throw new Error("asterisk.conf has no systemname line");
+  return [["asterisk.conf", text.replace(pattern, line)]];
+}
+
+/** Files whose change needs an Asterisk restart (a reload does not read them). */
+export const RESTART_FILES = ["asterisk.conf"];
+
 /** Writes the rendered files into the chroot; returns the names of the files that changed. */
 export function installAsteriskConfig(settings: TestbedSettings): string[] {
   const changed: string[] = [];
-  for (const [name, content] of renderAsteriskConfig(settings)) {
+  for (const [name, content] of [...renderAsteriskConfig(settings), ...withSystemName(settings)]) {
     const path = join(settings.rootfs, "etc/asterisk", name);
     if (existsSync(path) && readFileSync(path, "utf8") === content) continue;
     writeFileSync(path, content);

@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { installAsteriskConfig } from "./asteriskConfig.ts";
+import { installAsteriskConfig, RESTART_FILES } from "./asteriskConfig.ts";
 import { ariAnswers, asteriskCli, runningAsterisk, startAsterisk, stopAsterisk } from "./asteriskProcess.ts";
 import { testbedInfo } from "./info.ts";
 import { withLock } from "./lock.ts";
@@ -30,7 +30,12 @@ async function up(settings: TestbedSettings): Promise<void> {
     await startPostgres(settings);
   }
   await prepareRecordsDatabase(settings);
-  const asteriskPid = runningAsterisk(settings);
+  let asteriskPid = runningAsterisk(settings);
+  if (asteriskPid !== undefined && changed.some((name) => RESTART_FILES.includes(name))) {
+    say(`configuration changed (${changed.join(", ")}): restarting asterisk`);
+    await stopAsterisk(settings);
+    asteriskPid = undefined;
+  }
   if (asteriskPid === undefined) {
     say("starting asterisk");
     await startAsterisk(settings);

@@ -32,6 +32,10 @@ export interface RedisServerOptions {
   dir?: string;
   /** A fixed port (to start a stopped server again); a free one by default. */
   port?: number;
+  /** Further `--name value` arguments (a replica's `--replicaof`, the Sentinel fixture). */
+  extraArgs?: string[];
+  /** A config file given first (`redis-server <file> --sentinel` needs one it can rewrite). */
+  configFile?: string;
 }
 
 function freePort(): Promise<number> {
@@ -53,7 +57,7 @@ function waitForReady(child: ChildProcess, timeoutMs: number): Promise<void> {
     const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), timeoutMs);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      if (/ready to accept connections/i.test(output)) {
+      if (/ready to accept connections|\+monitor master/i.test(output)) {
         clearTimeout(timer);
         child.stdout?.off("data", onData);
         child.stdout?.resume(); // keep draining, or the server blocks on a full pipe
@@ -73,9 +77,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const group = options.ownProcessGroup ?? false;
   for (let attempt = 0; ; attempt++) {
     const port = options.port ?? (await freePort());
-    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", ""];
+    const args = options.configFile ? [options.configFile] : [];
+    args.push("--port", String(port), "--bind", "127.0.0.1", "--save", "");
     args.push("--appendonly", options.appendonly ? "yes" : "no");
     if (options.dir) args.push("--dir", options.dir);
+    args.push(...(options.extraArgs ?? []));
     const child = spawn(bin, [...args, "--loglevel", "notice"], {
       detached: group,
       stdio: ["ignore", "pipe", "ignore"],

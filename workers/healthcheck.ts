@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
-import { Redis } from "ioredis";
 import { loadConfig } from "../core/config/loadConfig.ts";
 import { Metrics } from "../core/metrics/metrics.ts";
+import { connectRedis } from "../core/redis/connect.ts";
 import { redisKeys } from "../core/redis/keys.ts";
 import { workerHealth } from "../core/status/health.ts";
 
@@ -14,12 +14,7 @@ const TIMEOUT_MS = 4_000;
 
 async function main(): Promise<number> {
   const config = loadConfig();
-  const redis = new Redis(config.redis.url, {
-    connectTimeout: TIMEOUT_MS,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    lazyConnect: true,
-  });
+  const redis = connectRedis(config.redis, "probe");
   try {
     await redis.connect();
     const metrics = new Metrics(redis, redisKeys(config.redis.prefix));

@@ -2,6 +2,8 @@ import { hostname } from "node:os";
 import { ConfigError, loadConfig } from "../core/config/loadConfig.ts";
 import type { Config } from "../core/config/schema.ts";
 import { createLogger, type Logger } from "../core/logging/logger.ts";
+import { CustomizationLoadError } from "../core/hooks/errors.ts";
+import { hookStatusView } from "../core/hooks/statusView.ts";
 import { guardProcess } from "../core/logging/processGuards.ts";
 import { startCallWorker } from "./calls/callWorker.ts";
 
@@ -30,7 +32,10 @@ async function main(): Promise<void> {
   const config = readConfig();
   if (!config.bitrix.auth) fail("bitrix.auth: required, the workers need the portal");
   const logger = createLogger("workers", config.log.level);
-  const worker = await startCallWorker(config, logger);
+  const worker = await startCallWorker(config, logger).catch((err: unknown) => {
+    if (err instanceof CustomizationLoadError) fail(err.key ? `${err.key}: ${err.message}` : err.message);
+    throw err;
+  });
   guardProcess(logger, (kind) => void worker.metrics.count(`errors.${kind}`));
   const component = `worker:${hostname()}:${process.pid}`;
   const beat = async (): Promise<void> => {
@@ -40,6 +45,7 @@ async function main(): Promise<void> {
       inFlight: worker.consumer.inFlight(),
       directoryUsers: worker.directory.size,
       crm: worker.delivery.stats(),
+      hooks: hookStatusView(worker.hooks.status()),
       ...(calls ? { calls } : {}),
     });
   };

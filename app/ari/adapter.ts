@@ -10,6 +10,8 @@ export interface AriAdapterOptions {
   user: string;
   password: string;
   app: string;
+  /** Events of every channel (observe mode), not only of those in Stasis. */
+  subscribeAll?: boolean;
   reconnectMaxDelayMs: number;
   logger: Logger;
   /** Liveness ping of the websocket: a silent socket is torn down and reconnected. */

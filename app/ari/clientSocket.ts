@@ -10,6 +10,8 @@ export interface ClientSocketOptions {
   user: string;
   password: string;
   app: string;
+  /** All channels, bridges and endpoints, not only those in the app's Stasis (observe mode). */
+  subscribeAll?: boolean;
   /** Liveness ping; a socket silent for 2.5 intervals is torn down (Asterisk answers pings). */
   pingIntervalMs: number;
   /** Loading the API description and opening the socket must end within this, or it is given up. */
@@ -114,7 +116,7 @@ export class ClientSocket extends EventEmitter<SocketEvents> {
       this.emit("message", event);
     });
     // the promise settles only on the first open or when ari-client's own retries give up (never here)
-    client.start(this.opts.app).catch(() => undefined);
+    client.start(this.opts.app, this.opts.subscribeAll ?? false).catch(() => undefined);
     const ws = this.client._ws;
     if (!ws) return this.close("ari-client opened no websocket");
     this.takeOver(this.client, ws);

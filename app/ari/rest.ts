@@ -121,6 +121,10 @@ export class AriRest {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  /** Asterisk's system and config info (systemname is `config.name`, the entity id `system.entity_id`). */
+  getAsteriskInfo(): Promise<unknown> {
+    return this.request("GET", "/asterisk/info");
+  }
   listChannels(): Promise<AriChannel[]> {
     return this.request("GET", "/channels");
   }

@@ -49,6 +49,8 @@ interface Base {
 export type AriEvent =
   | (Base & { type: "StasisStart"; args: string[]; channel: AriChannel; replace_channel?: AriChannel })
   | (Base & { type: "StasisEnd"; channel: AriChannel })
+  | (Base & { type: "ChannelCreated"; channel: AriChannel })
+  | (Base & { type: "ChannelDialplan"; channel: AriChannel; dialplan_app: string; dialplan_app_data: string })
   | (Base & { type: "ChannelStateChange"; channel: AriChannel })
   | (Base & { type: "Dial"; peer: AriChannel; caller?: AriChannel; dialstatus: string; dialstring?: string })
   | (Base & { type: "ChannelHangupRequest"; channel: AriChannel; cause?: number; soft?: boolean })
@@ -97,6 +99,8 @@ export type AriEventType = AriEvent["type"];
 const KNOWN: ReadonlySet<string> = new Set<AriEventType>([
   "StasisStart",
   "StasisEnd",
+  "ChannelCreated",
+  "ChannelDialplan",
   "ChannelStateChange",
   "Dial",
   "ChannelHangupRequest",

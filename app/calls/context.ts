@@ -1,9 +1,13 @@
 import type { Config } from "../../core/config/schema.ts";
+import type { HookRunner } from "../../core/hooks/runner.ts";
 import type { Logger } from "../../core/logging/logger.ts";
+import type { Metrics } from "../../core/metrics/metrics.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
 import type { AriRest } from "../ari/rest.ts";
+import type { CrmLookups } from "../../core/crmLookup/protocol.ts";
 import type { DurableWriter } from "./durableWriter.ts";
 import type { RedisHealth, RoutingRedis } from "./redisHealth.ts";
+import type { ServerIdentity } from "./serverIdentity.ts";
 import type { KeyedSerial } from "./serial.ts";
 import type { CallSession } from "./session.ts";
 import type { CallSessions } from "./sessions.ts";
@@ -29,7 +33,10 @@ export interface CallContext {
   config: Config;
   rest: AriRest;
   logger: Logger;
+  /** The app's live-state keys are scoped by this server (core/redis/keys.ts `serverScopedKeys`). */
   keys: RedisKeys;
+  /** This Asterisk server: call ids are `callIdOf(linkedid)`. */
+  server: ServerIdentity;
   /** The calls this process controls; `session.change(…)` is the one way to change a call. */
   sessions: CallSessions;
   /** Durable, ordered call writes (also for late events of ended calls). */
@@ -43,6 +50,12 @@ export interface CallContext {
   /** Client number normaliser (libphonenumber + rewrite rules). */
   normalise: (raw: string) => string;
   reactions: CallReactions;
+  /** CRM lookups answered by the workers (manager-first routing); absent in tests that need none. */
+  lookups?: CrmLookups;
+  /** The customization hooks of this process (app/hooks/appHooks.ts); absent: the connector's own choices. */
+  hooks?: HookRunner;
+  /** Counters (`originate.failed.<reason>`); best effort, absent in some tests. */
+  metrics?: Metrics;
 }
 
 export function nowIso(): string {

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { OriginateFailure } from "../../core/calls/originateFailure.ts";
 import type { ClientResult, LegPurpose, LegResult } from "../../core/calls/types.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
 
@@ -48,7 +49,7 @@ export interface CallControl {
   callId: string;
   /** Increases with every change; the newest control record wins when an outbox is replayed. */
   rev?: number;
-  direction: "inbound" | "outbound" | "internal";
+  direction: "inbound" | "outbound" | "internal" | "callback";
   /** The client's channel: inbound caller, outbound callee (trunk), internal caller. */
   clientChannelId?: string;
   clientAnswered: boolean;
@@ -71,10 +72,20 @@ export interface CallControl {
   hunt?: HuntControl;
   ivr?: IvrControl;
   /** Set once the call is being torn down; callEnded is recorded when every channel is gone. */
-  ending?: { clientResult?: ClientResult; clientCause?: number; hangupBy: "client" | "operator" | "system" };
+  ending?: {
+    clientResult?: ClientResult;
+    clientCause?: number;
+    hangupBy: "client" | "operator" | "system";
+    clientFailure?: OriginateFailure;
+  };
   ended?: boolean;
   legSeq: number;
   recording?: string;
+  /**
+   * A click-to-call: the clicking user's phone (the `direct` leg) rings first; once it answers, the
+   * client is dialled on the trunk (`client,<callId>`) into `clientChannelId`, set only then.
+   */
+  clickToCall?: { number: string; clientDialled: boolean };
   /** Pending blind transfer target (exten), set by BridgeBlindTransfer. */
   transferTo?: { extension: string; fromExtension: string; kind: "blind" | "attended" };
 }

@@ -4,6 +4,7 @@ import type { CallControl } from "./control.ts";
 import type { Outbox } from "./outbox.ts";
 import { outboxRecord } from "./outboxRecord.ts";
 import type { RedisHealth } from "./redisHealth.ts";
+import type { ReplicaConfirm } from "./replicaConfirm.ts";
 import { retryForever, WriterClosedError } from "./retry.ts";
 import type { StateWriter } from "./stateWriter.ts";
 
@@ -42,6 +43,8 @@ export interface DurableWriterDeps {
   /** How long a write may wait for Redis before it goes to the outbox (or a new call to the dialplan). */
   timeoutMs: number;
   logger: Logger;
+  /** With Redis replicas (Sentinel): a write is finished once replicas confirm it (replicaConfirm.ts). */
+  replicas?: ReplicaConfirm;
 }
 
 /**
@@ -200,38 +203,52 @@ export class DurableWriter {
   }
 
   private async process(entry: Entry): Promise<void> {
-    const { callId, write } = entry;
     try {
-      const control = write.control;
-      if (control) {
-        const replayed = entry.replayedVersions !== undefined;
-        await this.forever(callId, () =>
-          this.deps.state.saveControl(control, write.channels ?? [], replayed),
-        );
+      const mark = this.deps.replicas?.mark() ?? 0;
+      const versions = await this.apply(entry);
+      if (versions && this.deps.replicas && !(await this.deps.replicas.confirmed(mark))) {
+        // Redis was reconnected meanwhile (a failover): the server we reach now may lack what the
+        // old primary acknowledged. Apply again from the stored versions: a no-op for what is there.
+        this.deps.logger.info({ callId: entry.callId }, "call write verified after a Redis reconnect");
+        entry.replayedVersions = versions;
+        entry.applied = 0;
+        this.deps.state.forgetCall(entry.callId);
+        if (!(await this.apply(entry))) return;
       }
-      for (let i = entry.applied; i < write.events.length; i++) {
-        if (abandoned(entry)) return await this.discard(entry);
-        const event = write.events[i]!;
-        const alreadyAt = entry.replayedVersions?.[i] ?? undefined;
-        const version = await this.forever(callId, () =>
-          this.deps.state.applyEvent(callId, event, alreadyAt),
-        );
-        entry.applied = i + 1;
-        if (abandoned(entry)) return await this.discard(entry);
-        if (entry.first?.state === "pending") {
-          entry.first.state = "committed";
-          entry.first.commit("started");
-        }
-        if (version !== undefined)
-          await this.forever(callId, () => this.deps.state.publish(callId, version, event));
-      }
-      this.finish(entry);
+      if (versions) this.finish(entry);
     } catch (err) {
       if (err instanceof WriterClosedError) return;
       // Not a Redis error (those are retried for ever): a bug, logged with the call; the queue goes on.
-      this.deps.logger.error({ callId, err, write }, "call write failed");
+      this.deps.logger.error({ callId: entry.callId, err, write: entry.write }, "call write failed");
       this.finish(entry);
     }
+  }
+
+  /** Stores the write's control record and events; their versions, or undefined when it was discarded. */
+  private async apply(entry: Entry): Promise<(number | null)[] | undefined> {
+    const { callId, write } = entry;
+    const versions: (number | null)[] = entry.replayedVersions?.slice() ?? write.events.map(() => null);
+    const control = write.control;
+    if (control) {
+      const replayed = entry.replayedVersions !== undefined;
+      await this.forever(callId, () => this.deps.state.saveControl(control, write.channels ?? [], replayed));
+    }
+    for (let i = entry.applied; i < write.events.length; i++) {
+      if (abandoned(entry)) return void (await this.discard(entry));
+      const event = write.events[i]!;
+      const alreadyAt = entry.replayedVersions?.[i] ?? undefined;
+      const version = await this.forever(callId, () => this.deps.state.applyEvent(callId, event, alreadyAt));
+      versions[i] = version ?? null;
+      entry.applied = i + 1;
+      if (abandoned(entry)) return void (await this.discard(entry));
+      if (entry.first?.state === "pending") {
+        entry.first.state = "committed";
+        entry.first.commit("started");
+      }
+      if (version !== undefined)
+        await this.forever(callId, () => this.deps.state.publish(callId, version, event));
+    }
+    return versions;
   }
 
   /** A new call given up (handed to the dialplan) whose first write reached Redis late: undo it. */

@@ -3,7 +3,9 @@ import { releaseBusy } from "./busy.ts";
 import { hangupQuietly } from "./channels.ts";
 import { clientResultFromCause, legResultFromCause } from "./causes.ts";
 import { liveChannels } from "./control.ts";
+import { isOriginateFailure, originateFailed } from "./originateDiagnostics.ts";
 import { nowIso, type CallContext } from "./context.ts";
+import { dialsClient } from "./phase.ts";
 import type { CallSession } from "./session.ts";
 
 /**
@@ -49,9 +51,13 @@ async function onClientGone(ctx: CallContext, call: CallSession, cause: number |
   await call.change((c) => (c.clientGone = true), ...ended);
   if (ctl.ending) return;
   if (talking) return endCall(ctx, call, { clientResult: "answered", hangupBy: "client" }, at);
-  const clientResult: ClientResult =
-    ctl.direction === "outbound" ? clientResultFromCause(cause) : "cancelled"; // hung up before an answer
-  return endCall(ctx, call, { clientResult, clientCause: cause, hangupBy: "client" }, at);
+  if (!dialsClient(ctl)) {
+    return endCall(ctx, call, { clientResult: "cancelled", clientCause: cause, hangupBy: "client" }, at);
+  }
+  // The trunk leg of an outbound call, click-to-call or callback failed by itself before an answer.
+  const clientResult: ClientResult = clientResultFromCause(cause);
+  const clientFailure = originateFailed(ctx, call, { side: "client", cause }, "");
+  return endCall(ctx, call, { clientResult, clientCause: cause, hangupBy: "client", clientFailure }, at);
 }
 
 interface LegEnd {
@@ -67,18 +73,26 @@ async function onLegGone(ctx: CallContext, call: CallSession, legId: string, end
   const wasUp = leg.state === "up";
   const result: LegResult = leg.endResult ?? (wasUp ? "answered" : legResultFromCause(end.cause));
   const talking = legId === ctl.talkingLegId && !leg.transferredAway && !ctl.ending;
+  const failure =
+    !wasUp && !leg.endResult && isOriginateFailure(result)
+      ? originateFailed(ctx, call, { side: "operator", cause: end.cause }, leg.extension)
+      : undefined;
   await call.change(
     (c) => {
       c.legs[legId]!.state = "ended";
       if (talking) c.talkingLegId = undefined;
     },
-    { type: "legEnded", legId, result, ...end },
+    { type: "legEnded", legId, result, ...end, ...(failure ? { failure } : {}) },
   );
   if (wasUp) releaseBusy(ctx, leg.extension, call.callId);
   if (leg.transferredAway || ctl.ending) return;
   if (talking) return endCall(ctx, call, { clientResult: "answered", hangupBy: "operator" }, end.at);
   if (wasUp && leg.purpose === "direct" && ctl.direction === "outbound") {
     // The operator who placed the call hung up before the client answered.
+    return endCall(ctx, call, { clientResult: "cancelled", hangupBy: "operator" }, end.at);
+  }
+  if (wasUp && ctl.direction === "callback" && !ctl.clientAnswered) {
+    // The operator who took a callback hung up before the client answered.
     return endCall(ctx, call, { clientResult: "cancelled", hangupBy: "operator" }, end.at);
   }
   if (!wasUp && leg.purpose === "transfer") {

@@ -15,7 +15,7 @@ export function controlPhase(ctl: CallControl): ControlPhase {
   if (ctl.ivr) return "ivr";
   const legs = Object.values(ctl.legs);
   const ringing = legs.some((l) => l.state === "dialling" || l.state === "ringing");
-  if (ctl.hunt || ringing || (ctl.direction === "outbound" && !ctl.clientAnswered)) return "ringing";
+  if (ctl.hunt || ringing || (dialsClient(ctl) && !ctl.clientAnswered)) return "ringing";
   if (legs.some((l) => l.state === "up" && l.purpose !== "direct")) return "connecting";
   return "new";
 }
@@ -23,4 +23,9 @@ export function controlPhase(ctl: CallControl): ControlPhase {
 /** `ringing -[legAnswered, conversationStarted]> talking`: one line per change, with what caused it. */
 export function describeTransition(from: ControlPhase, to: ControlPhase, causes: readonly string[]): string {
   return `${from} -[${causes.length ? causes.join(", ") : "change"}]> ${to}`;
+}
+
+/** Outbound calls and callbacks dial the client themselves (its answer is awaited, not an operator's). */
+export function dialsClient(ctl: Pick<CallControl, "direction">): boolean {
+  return ctl.direction === "outbound" || ctl.direction === "callback";
 }

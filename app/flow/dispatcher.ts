@@ -1,8 +1,10 @@
 import { isNotFound } from "../ari/rest.ts";
 import type { AriChannel, AriEvent } from "../ari/types.ts";
+import { onCallbackAnswered } from "../callback/callbackCall.ts";
 import { legRinging } from "../calls/answer.ts";
 import { hangupQuietly } from "../calls/channels.ts";
 import { connectAnsweredLeg } from "../calls/connect.ts";
+import { isClickerLeg, onClickerAnswered } from "../clickToCall/clickerAnswered.ts";
 import type { CallContext } from "../calls/context.ts";
 import { onChannelGone } from "../calls/ending.ts";
 import type { CallSession } from "../calls/session.ts";
@@ -60,7 +62,7 @@ function onStasisStart(ctx: CallContext, e: Extract<AriEvent, { type: "StasisSta
     const replaced = e.replace_channel;
     return withCall(ctx, replaced.id, (call) => onSwap(call, e.channel, replaced));
   }
-  if ((kind === "inbound" || kind === "outbound") && ctx.sessions.get(callIdOf(e.channel))) {
+  if ((kind === "inbound" || kind === "outbound") && ctx.sessions.get(callIdOf(ctx, e.channel))) {
     return; // a resync already started it (its first StasisStart was lost), or a duplicate
   }
   switch (kind) {
@@ -99,6 +101,8 @@ function onStateChange(ctx: CallContext, channel: AriChannel): void {
 /** A channel the app dialled answered: an operator leg, or the client of an outbound call. */
 export async function onAnswered(ctx: CallContext, call: CallSession, channelId: string): Promise<void> {
   const ctl = call.ctl;
+  if (isClickerLeg(call, channelId)) return onClickerAnswered(ctx, call, channelId);
+  if (ctl.direction === "callback") return onCallbackAnswered(ctx, call, channelId);
   if (ctl.legs[channelId]) return connectAnsweredLeg(ctx, call, channelId);
   if (ctl.direction === "outbound" && channelId === ctl.clientChannelId)
     return onClientAnswered(ctx, call, channelId);

@@ -1,4 +1,5 @@
 import type { CallReactions } from "../calls/context.ts";
+import { onClickerFailed } from "../clickToCall/clickerAnswered.ts";
 import { onCallEnded, startRecording } from "../recording/recorder.ts";
 import { continueHunt } from "../routing/hunt.ts";
 import { completeTransfer } from "../transfers/blind.ts";
@@ -8,7 +9,7 @@ import { completeTransfer } from "../transfers/blind.ts";
  * feature imports another's internals to hook itself in at import time).
  */
 export const callReactions: CallReactions = {
-  legFailed: (ctx, call) => continueHunt(ctx, call),
+  legFailed: (ctx, call) => (call.ctl.clickToCall ? onClickerFailed(ctx, call) : continueHunt(ctx, call)),
   transferAnswered: completeTransfer,
   bridged: startRecording,
   ended: onCallEnded,

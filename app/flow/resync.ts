@@ -23,11 +23,22 @@ export interface ResyncResult {
  * meanwhile is finished and reaches the CRM; a leg answered meanwhile is connected; a caller who was in
  * the IVR goes on; timers of hunts are armed again.
  */
-export async function resync(ctx: CallContext, lostAt?: number): Promise<ResyncResult> {
+export interface ResyncOptions {
+  /** Calls in Redis this resync must not touch (observe mode's, another server's). */
+  leaveAlone?: (callId: string) => boolean;
+}
+
+export async function resync(
+  ctx: CallContext,
+  lostAt?: number,
+  options: ResyncOptions = {},
+): Promise<ResyncResult> {
   const [channels, bridges] = await Promise.all([ctx.rest.listChannels(), ctx.rest.listBridges()]);
   const live = new Map(channels.map((c) => [c.id, c]));
   const liveBridges = new Set(bridges.map((b) => b.id));
-  const stored = await ctx.writer.activeCallIds();
+  const leaveAlone = options.leaveAlone ?? (() => false);
+  // Another server's calls (one Redis, several Asterisks) and observed calls are not this resync's.
+  const stored = (await ctx.writer.activeCallIds()).filter((id) => ctx.server.owns(id) && !leaveAlone(id));
   const callIds = [...new Set([...ctx.sessions.list().map((s) => s.callId), ...stored])];
   const at = lostAt === undefined ? undefined : new Date(lostAt).toISOString();
   const result: ResyncResult = { checked: callIds.length, finished: 0, adopted: 0 };

@@ -41,7 +41,7 @@ export function bitrixEventsRouter(deps: HttpDeps): Router {
             { event: event.name, bitrixCallId: callId, domain: event.domain },
             "Bitrix24 event received",
           );
-          void deps.metrics.count(`events.${event.name}`);
+          if (!deps.onEvent) void deps.metrics.count(`events.${event.name}`); // else the intake counts
           res.status(200).json({ ok: true });
           dispatch(deps, event);
         }

@@ -3,6 +3,7 @@ import type { Queue } from "bullmq";
 import { requireAdmin } from "./adminAuth.ts";
 import { bitrixEventsRouter } from "./bitrixEventsRoute.ts";
 import { reprocessingRoutes } from "../reprocessing/readCallRoute.ts";
+import { auditRoutes } from "../audit/auditRoutes.ts";
 import { callsRouter } from "./callsRoutes.ts";
 import { recordingsRouter } from "./recordingsRoute.ts";
 import { errorResponder, requestLog } from "./requestLog.ts";
@@ -43,6 +44,8 @@ export function createHttpApp(deps: HttpDeps, lifecycleQueue: Queue | undefined)
   app.use("/calls", rejectCrossSite, admin, callsRouter(deps, lifecycleQueue));
   const reprocessing = reprocessingRoutes(deps, lifecycleQueue);
   app.use("/pbx", rejectCrossSite, admin, reprocessing.router);
+  const audit = auditRoutes(deps);
+  app.use("/audit", rejectCrossSite, admin, audit.router);
   deps.mountRoutes?.(app, admin);
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });
@@ -50,7 +53,7 @@ export function createHttpApp(deps: HttpDeps, lifecycleQueue: Queue | undefined)
   app.use(errorResponder(deps.logger));
   const close = async () => {
     dashboard.close();
-    await reprocessing.close();
+    await Promise.all([reprocessing.close(), audit.close().catch(() => undefined)]);
   };
   return { app, requireAdmin: admin, close };
 }

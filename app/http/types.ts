@@ -36,6 +36,8 @@ export interface HttpDeps {
   lifecycleQueue?: Queue;
   /** Lets later features (re-processing, `/pbx/read_call`) add routes, guarded by `requireAdmin`. */
   mountRoutes?: (app: Express, requireAdmin: RequestHandler) => void;
+  /** This app's Asterisk server id (throws until known): `/pbx/read_call` scopes call ids by it. */
+  serverId?: () => string;
   /** Budget of each `/status` probe (default 1000 ms). */
   statusProbeTimeoutMs?: number;
 }

@@ -3,6 +3,7 @@ import type { Config } from "../../core/config/schema.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
 import type { CallSession } from "../calls/session.ts";
 import { startExtensionHunt, startGroupHunt } from "../routing/hunt.ts";
+import { runAppHook } from "../hooks/appHooks.ts";
 import { addDigit, selectedExtension } from "./dtmf.ts";
 
 type IvrConfig = NonNullable<Config["routing"]["dids"][string]["ivr"]>;
@@ -59,7 +60,12 @@ async function finishInput(ctx: CallContext, call: CallSession): Promise<void> {
   const ivr = call.ctl.ivr;
   ctx.timers.clear(call.callId, "ivr");
   if (!ivr || call.ctl.ending) return;
-  const extension = selectedExtension(ivr.digits, knownOperators(ctx.config));
+  const operators = knownOperators(ctx.config);
+  const own = selectedExtension(ivr.digits, operators) ?? null;
+  const extension =
+    (await runAppHook(ctx, call, "ivrExtension", { digits: ivr.digits }, own, (ext) =>
+      ext === null || operators.has(ext) ? undefined : `${ext} is not a known operator`,
+    )) ?? undefined;
   const input =
     ivr.digits !== "" ? [{ type: "ivrInput" as const, at: nowIso(), digits: ivr.digits, extension }] : [];
   await call.change((c) => (c.ivr = undefined), ...input);

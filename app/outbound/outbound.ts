@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { AriHttpError } from "../ari/rest.ts";
 import type { AriChannel } from "../ari/types.ts";
 import { bridgeWithClient, startConversation } from "../calls/bridge.ts";
 import { markBusy } from "../calls/busy.ts";
@@ -6,11 +7,13 @@ import { hangupQuietly } from "../calls/channels.ts";
 import type { CallControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
 import { endCall } from "../calls/ending.ts";
+import { originateFailed } from "../calls/originateDiagnostics.ts";
 import type { CallSession } from "../calls/session.ts";
 import { isInternalNumber, knownOperators, outboundLine } from "../../core/config/routingRules.ts";
 import { handToDialplan } from "../routing/handoff.ts";
 import { startExtensionHunt } from "../routing/hunt.ts";
 import { callIdOf } from "../routing/inbound.ts";
+import { onOriginateFailedHook, originateParams, runAppHook } from "../hooks/appHooks.ts";
 
 /** `PJSIP/101-0000002a` → `101` (the endpoint name is the extension). */
 export function extensionOfChannel(channel: Pick<AriChannel, "name" | "caller">): string {
@@ -22,7 +25,7 @@ export { isInternalNumber, outboundLine } from "../../core/config/routingRules.t
 
 /** `Stasis(itgrix,outbound,<exten>)` from an operator phone: an internal or an outbound call. */
 export function startOutbound(ctx: CallContext, channel: AriChannel, exten: string): void {
-  const callId = callIdOf(channel);
+  const callId = callIdOf(ctx, channel);
   const origin = extensionOfChannel(channel);
   const internal = isInternalNumber(exten, ctx.config.routing.internalPattern, knownOperators(ctx.config));
   const ctl = internal
@@ -83,7 +86,14 @@ function trunkControl(ctx: CallContext, callId: string, channel: AriChannel, ori
 async function startTrunkCall(ctx: CallContext, call: CallSession, channel: AriChannel, exten: string) {
   const origin = call.ctl.originExtension!;
   const clientId = call.ctl.clientChannelId!;
-  const number = ctx.normalise(exten);
+  const number = await runAppHook(
+    ctx,
+    call,
+    "normalizeClientNumber",
+    { raw: exten, purpose: "dial" },
+    ctx.normalise(exten),
+    (n) => (/^\+?[0-9*#]+$/.test(n) ? undefined : "not a dialable number"),
+  );
   const at = nowIso();
   await call.record(
     { type: "legDialled", at, legId: channel.id, extension: origin, purpose: "direct" },
@@ -92,21 +102,36 @@ async function startTrunkCall(ctx: CallContext, call: CallSession, channel: AriC
   markBusy(ctx, origin, call.callId);
   call.log.info({ from: origin, to: number }, "outbound call");
   await ctx.rest.ring(channel.id).catch(() => undefined);
+  const own = {
+    endpoint: ctx.config.routing.trunkDialString.replace("{number}", number),
+    callerId: origin,
+    timeoutSec: ctx.config.routing.outboundRingTimeoutSec,
+    variables: {},
+  };
+  const params = await originateParams(ctx, call, "trunk", { extension: origin, number }, own);
   try {
     await ctx.rest.dialOut({
-      endpoint: ctx.config.routing.trunkDialString.replace("{number}", number),
+      ...params,
       channelId: clientId,
       app: ctx.config.ari.app,
       appArgs: `client,${call.callId}`,
       originator: channel.id,
-      callerId: origin,
-      timeoutSec: ctx.config.routing.outboundRingTimeoutSec,
     });
   } catch (err) {
-    call.log.warn({ err: (err as Error).message }, "dialling the client on the trunk failed");
-    await call.change((c) => (c.clientGone = true));
-    await endCall(ctx, call, { clientResult: "unavailable", hangupBy: "system" });
+    const status = err instanceof AriHttpError ? err.status : 0;
+    const error = (err as Error).message;
+    onOriginateFailedHook(ctx, call, { purpose: "trunk", endpoint: params.endpoint, status, error });
+    await clientDialFailed(ctx, call, err);
   }
+}
+
+/** ARI refused to create or dial the client's trunk leg: decoded, logged, counted; the call ends. */
+export async function clientDialFailed(ctx: CallContext, call: CallSession, err: unknown): Promise<void> {
+  const ariStatus = err instanceof AriHttpError ? err.status : 0;
+  call.log.warn({ err: (err as Error).message }, "dialling the client on the trunk failed");
+  const clientFailure = originateFailed(ctx, call, { side: "client", ariStatus }, "");
+  await call.change((c) => (c.clientGone = true));
+  await endCall(ctx, call, { clientResult: "unavailable", hangupBy: "system", clientFailure });
 }
 
 /** The client of an outbound call answered (Dial ANSWER, or found Up by a resync). */

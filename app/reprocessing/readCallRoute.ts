@@ -1,6 +1,7 @@
 import express, { Router } from "express";
 import type { Queue } from "bullmq";
 import { CallStore } from "../../core/calls/callStore.ts";
+import { callIdOfLinkedId, linkedIdsOfCallId } from "../../core/calls/serverScope.ts";
 import { rebuildOptionsFor } from "../../core/records/rebuildOptions.ts";
 import { openRecordsPool, type RecordsPool } from "../../core/records/recordsDb.ts";
 import { RecordsReader } from "../../core/records/recordsReader.ts";
@@ -26,6 +27,16 @@ const BODY_LIMIT = "1mb";
 const RESULTS_PAGE = 1000;
 /** Calls of one run re-processed at once (one database connection each). */
 const CONCURRENCY = 4;
+
+/** Call ids of this app's Asterisk server (HttpDeps.serverId); without one, call id = linkedid. */
+function serverScopeOf(deps: HttpDeps): Pick<RunnerDeps, "callIdOf" | "linkedIdsOf"> {
+  const serverId = deps.serverId;
+  if (!serverId) return {};
+  return {
+    callIdOf: (linkedId) => callIdOfLinkedId(serverId(), linkedId),
+    linkedIdsOf: (callId) => linkedIdsOfCallId(serverId(), callId),
+  };
+}
 
 export function reprocessingRoutes(deps: HttpDeps, queue: Queue | undefined): Reprocessing {
   const router = Router();
@@ -58,6 +69,7 @@ export function reprocessingRoutes(deps: HttpDeps, queue: Queue | undefined): Re
     maxCalls: config.cdr.maxCallsPerRun,
     concurrency: CONCURRENCY,
     logger: deps.logger,
+    ...serverScopeOf(deps),
   };
   const inFlight = new Set<Promise<void>>();
 

@@ -9,48 +9,8 @@ import type { ReadCallRequest } from "./readCallRequest.ts";
  * instance and after the run is over.
  */
 
-/** What re-processing did with one call. */
-export type CallOutcome =
-  /** Rebuilt, stored and handed to the workers (a `reprocess` lifecycle job). */
-  | "queued"
-  /** The workers' journal says the call is fully in the CRM: nothing written. */
-  | "inCrm"
-  /** The workers skipped it before (not a call for the CRM, e.g. internal): nothing written. */
-  | "skipped"
-  /** The workers failed it for good before: reported, not retried (see the reason). */
-  | "failed"
-  /** Asterisk has not finished the call (no LINKEDID_END yet): try again after it. */
-  | "inProgress"
-  /** Asterisk's records have no such call. */
-  | "notFound"
-  /** Reading or writing failed (database, Redis): the reason says which. */
-  | "error";
-
-export interface CallSummary {
-  direction: string;
-  clientNumber: string;
-  lineNumber: string;
-  /** STATUS_CODE the CRM gets (core decisions). */
-  status: string;
-  talkSec: number;
-  /** Extension of the last operator who talked with the client. */
-  answeredBy?: string;
-  enteredStasis: boolean;
-}
-
-export interface CallResult {
-  callId: string;
-  outcome: CallOutcome;
-  reason?: string;
-  /** The stored state's version after the write (queued calls). */
-  version?: number;
-  /** A state the app had stored (live) was replaced by the rebuilt one. */
-  replacedLiveState?: boolean;
-  summary?: CallSummary;
-  /** Time spent reading Asterisk's records and rebuilding the call. */
-  readMs?: number;
-  buildMs?: number;
-}
+export type { CallOutcome, CallResult, CallSummary } from "../../core/records/reprocessCall.ts";
+import type { CallOutcome, CallResult } from "../../core/records/reprocessCall.ts";
 
 export type RunState = "queued" | "running" | "done" | "failed" | "interrupted";
 

@@ -1,5 +1,5 @@
 import type { Logger } from "../../core/logging/logger.ts";
-import { reprocessCall, type ReprocessDeps } from "./reprocessCall.ts";
+import { reprocessCall, type ReprocessDeps } from "../../core/records/reprocessCall.ts";
 import type { CallResult, RunRecord, RunStore } from "./runStore.ts";
 
 export interface RunnerDeps extends ReprocessDeps {
@@ -10,6 +10,8 @@ export interface RunnerDeps extends ReprocessDeps {
   /** Calls worked on at once. */
   concurrency: number;
   logger: Logger;
+  /** The call id of a linkedid (scoped by this Asterisk server); ids asked for may be either. */
+  callIdOf?: (linkedId: string) => string;
 }
 
 /**
@@ -46,8 +48,10 @@ export async function executeRun(deps: RunnerDeps, run: RunRecord): Promise<void
 
 async function callsOf(deps: RunnerDeps, run: RunRecord): Promise<string[]> {
   const { request } = run;
-  if (request.kind === "ids") return request.ids;
-  const ids = await deps.listCalls(new Date(request.from), new Date(request.to), deps.maxCalls + 1);
+  const callIdOf = deps.callIdOf ?? ((id: string) => id);
+  if (request.kind === "ids") return request.ids.map(callIdOf);
+  const linkedIds = await deps.listCalls(new Date(request.from), new Date(request.to), deps.maxCalls + 1);
+  const ids = linkedIds.map(callIdOf);
   run.truncated = ids.length > deps.maxCalls;
   const taken = ids.slice(0, deps.maxCalls);
   run.total = taken.length;

@@ -6,7 +6,9 @@ import { hangupQuietly } from "../calls/channels.ts";
 import type { CallControl, HuntControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
 import { endCall } from "../calls/ending.ts";
+import { originateFailed } from "../calls/originateDiagnostics.ts";
 import type { CallSession } from "../calls/session.ts";
+import { onOriginateFailedHook, originateParams, runAppHook } from "../hooks/appHooks.ts";
 import { orderMembers, ringSecondsFor } from "./strategy.ts";
 
 /**
@@ -34,10 +36,26 @@ export async function startGroupHunt(
     target: groupName,
     purpose: "group",
     ringall,
-    remaining: orderMembers(group, lastOffered),
+    remaining: await ringOrder(ctx, call, "group", groupName, "group", orderMembers(group, lastOffered)),
     deadline: Date.now() + group.groupTimeoutSec * 1000,
     ringTimeoutSec: ringall ? group.groupTimeoutSec : group.ringTimeoutSec,
     visited: [...visited, groupName],
+  });
+}
+
+/** beforeRing: customizations may reorder or narrow whom the hunt rings (known operators only). */
+function ringOrder(
+  ctx: CallContext,
+  call: CallSession,
+  kind: "group" | "extension",
+  target: string,
+  purpose: LegPurpose,
+  own: string[],
+): Promise<string[]> {
+  const operators = ctx.config.routing.operators;
+  return runAppHook(ctx, call, "beforeRing", { kind, target, purpose }, own, (list) => {
+    const unknown = list.filter((ext) => !operators.includes(ext) && !own.includes(ext));
+    return unknown.length > 0 ? `not operators: ${unknown.join(", ")}` : undefined;
   });
 }
 
@@ -61,7 +79,7 @@ export async function startExtensionHunt(
     target: extension,
     purpose,
     ringall: true,
-    remaining: [extension],
+    remaining: await ringOrder(ctx, call, "extension", extension, purpose, [extension]),
     deadline: Date.now() + ringSec * 1000,
     ringTimeoutSec: ringSec,
     visited: [],
@@ -150,9 +168,16 @@ interface OperatorDial {
 }
 
 async function dialOperator(ctx: CallContext, call: CallSession, d: OperatorDial): Promise<boolean> {
+  const own = {
+    endpoint: `${ctx.config.routing.operatorTech}/${d.extension}`,
+    callerId: call.ctl.clientNumber,
+    timeoutSec: d.ringSec,
+    variables: { TRANSFER_CONTEXT },
+  };
+  const params = await originateParams(ctx, call, "operator", { extension: d.extension, number: null }, own);
   try {
     await ctx.rest.dialOut({
-      endpoint: `${ctx.config.routing.operatorTech}/${d.extension}`,
+      ...params,
       channelId: d.legId,
       app: ctx.config.ari.app,
       appArgs: `dialed,${call.callId}`,
@@ -160,23 +185,24 @@ async function dialOperator(ctx: CallContext, call: CallSession, d: OperatorDial
       // A transfer target is dialled for the transfer's Local half, whose caller id is not the
       // client's (the soak's targets were shown "Anonymous"): the phone shows the client's number.
       dialCaller: call.ctl.clientChannelId ?? d.originator,
-      callerId: call.ctl.clientNumber,
-      timeoutSec: d.ringSec,
-      variables: { TRANSFER_CONTEXT },
     });
     return true;
   } catch (err) {
     const status = err instanceof AriHttpError ? err.status : 0;
+    const error = (err as Error).message;
+    onOriginateFailedHook(ctx, call, { purpose: "operator", endpoint: params.endpoint, status, error });
     call.log.warn(
       { extension: d.extension, status, err: (err as Error).message },
       "dialling the operator failed",
     );
+    const failure = originateFailed(ctx, call, { side: "operator", ariStatus: status }, d.extension);
     await call.change((c) => (c.legs[d.legId]!.state = "ended"), {
       type: "legEnded",
       at: nowIso(),
       legId: d.legId,
-      result: status === 500 ? "unregistered" : "failed",
+      result: failure.reason === "unregistered" ? "unregistered" : "failed",
       causeText: `dial ${status}`,
+      failure,
     });
     return false;
   }

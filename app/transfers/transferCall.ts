@@ -36,13 +36,15 @@ export async function transferCallOf(
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
 ): Promise<TransferCallMatch> {
   const fromEvent = channel.channelvars?.["CHANNEL(linkedid)"];
-  if (fromEvent && ctx.sessions.get(fromEvent)) return { callId: fromEvent, by: "linkedid" };
+  const eventCallId = fromEvent ? ctx.server.callIdOf(fromEvent) : undefined;
+  if (eventCallId && ctx.sessions.get(eventCallId)) return { callId: eventCallId, by: "linkedid" };
   const log = { channelId: channel.id, exten };
   for (let attempt = 0; attempt <= retryMs.length; attempt++) {
     if (attempt > 0) await sleep(retryMs[attempt - 1]!);
     try {
       const linkedid = await ctx.rest.getVariable(channel.id, "CHANNEL(linkedid)");
-      if (linkedid && (await ctx.sessions.find(linkedid))) return { callId: linkedid, by: "linkedid" };
+      const callId = linkedid ? ctx.server.callIdOf(linkedid) : undefined;
+      if (callId && (await ctx.sessions.find(callId))) return { callId, by: "linkedid" };
       ctx.logger.warn({ ...log, linkedid, attempt }, "blind transfer: linkedid names no live call");
       break; // asking again gives the same answer
     } catch (err) {

@@ -70,6 +70,7 @@ function startCall(state: CallState | undefined, e: EventOf<"callStarted">): Cal
   };
   if (e.originExtension !== undefined) call.originExtension = e.originExtension;
   if (e.clientChannelId !== undefined) call.clientChannelId = e.clientChannelId;
+  if (e.portalCall !== undefined) call.portalCall = { ...e.portalCall };
   return call;
 }
 
@@ -111,6 +112,7 @@ const HANDLERS: { [K in Exclude<CallEventType, "callStarted">]: Handler<K> } = {
     setIfAbsent(leg, "cause", e.cause);
     setIfAbsent(leg, "causeText", e.causeText);
     setIfAbsent(leg, "result", e.result);
+    setIfAbsent(leg, "failure", e.failure);
     const open = openConversationOf(d, leg.legId);
     if (open) closeConversation(d, open, e.at, "hangup");
   },
@@ -188,6 +190,7 @@ const HANDLERS: { [K in Exclude<CallEventType, "callStarted">]: Handler<K> } = {
     setIfAbsent(d, "clientResult", e.clientResult);
     setIfAbsent(d, "clientCause", e.clientCause);
     setIfAbsent(d, "hangupBy", e.hangupBy);
+    setIfAbsent(d, "clientFailure", e.clientFailure);
     for (const c of d.conversations) {
       if (c.endedAt === undefined) Object.assign(c, { endedAt: e.at, endReason: "hangup" });
     }

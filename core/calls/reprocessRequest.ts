@@ -30,7 +30,7 @@ export interface ReprocessResult {
 export interface ReprocessRequestDeps {
   redis: Redis;
   keys: RedisKeys;
-  queue: Queue;
+  queue: Pick<Queue, "add">;
   now?: () => number;
 }
 

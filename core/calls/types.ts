@@ -10,7 +10,10 @@
  * JSON round trips through Redis and BullMQ unchanged.
  */
 
-export type Direction = "inbound" | "outbound" | "internal";
+import type { OriginateFailure } from "./originateFailure.ts";
+
+/** `callback`: the CRM's callback form — operators are rung first, then the client is dialled (TYPE 4). */
+export type Direction = "inbound" | "outbound" | "internal" | "callback";
 
 /** Why an operator leg was created. */
 export type LegPurpose = "group" | "ivr" | "transfer" | "direct";
@@ -48,6 +51,8 @@ export interface Leg {
   result?: LegResult;
   /** True when the operator was not dialled at all (busy in another call, unregistered). */
   skipped?: boolean;
+  /** Why dialling this phone failed (ARI refusal or cause), decoded when it happened. */
+  failure?: OriginateFailure;
 }
 
 /** A period during which the client talked with one operator leg. */
@@ -119,6 +124,25 @@ export interface CallState {
   clientCause?: number;
   /** Who ended the call first, when known. */
   hangupBy?: "client" | "operator" | "system";
+  /**
+   * Set when the state was rebuilt from Asterisk's records (re-processing, the audit), not followed
+   * live: the workers' journal of such a call may have expired, so the portal is asked first.
+   */
+  rebuiltAt?: string;
+  /** Why the client (trunk) leg of an outbound call failed by itself, decoded when it happened. */
+  clientFailure?: OriginateFailure;
+  /**
+   * The portal's own call (click-to-call, ONEXTERNALCALLSTART): already registered by the portal for
+   * `userId`, so the workers finish this CALL_ID and never register the call again.
+   */
+  portalCall?: PortalCall;
+}
+
+export interface PortalCall {
+  /** Bitrix24 CALL_ID from the event. */
+  callId: string;
+  /** The user who clicked (data[USER_ID]). */
+  userId: number;
 }
 
 /** Facts the app observed or caused, in the order they happened. */
@@ -132,12 +156,21 @@ export type CallEvent =
       lineNumber: string;
       originExtension?: string;
       clientChannelId?: string;
+      portalCall?: PortalCall;
     }
   | { type: "legDialled"; at: string; legId: string; extension: string; purpose: LegPurpose }
   | { type: "legSkipped"; at: string; extension: string; purpose: LegPurpose; result: LegResult }
   | { type: "legRinging"; at: string; legId: string }
   | { type: "legAnswered"; at: string; legId: string }
-  | { type: "legEnded"; at: string; legId: string; cause?: number; causeText?: string; result?: LegResult }
+  | {
+      type: "legEnded";
+      at: string;
+      legId: string;
+      cause?: number;
+      causeText?: string;
+      result?: LegResult;
+      failure?: OriginateFailure;
+    }
   /** The client is now talking with this (answered) leg. */
   | { type: "conversationStarted"; at: string; legId: string }
   | { type: "conversationEnded"; at: string; legId: string; reason: "hangup" | "transferred" }
@@ -160,6 +193,7 @@ export type CallEvent =
       clientResult?: ClientResult;
       clientCause?: number;
       hangupBy?: "client" | "operator" | "system";
+      clientFailure?: OriginateFailure;
     };
 
 export type CallEventType = CallEvent["type"];

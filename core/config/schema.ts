@@ -30,6 +30,26 @@ const rewriteRule = z.object({
   replacement: z.string(),
 });
 
+/** `host:port` of one sentinel (IPv6 in brackets: `[::1]:26379`). */
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/, "expected host:port, e.g. 10.0.0.5:26379");
+
+const redisSentinel = z.object({
+  /** At least two of the three (or more) sentinels, so the app starts with one of them down. */
+  sentinels: z.array(hostPort).min(1),
+  /** The master name of `sentinel monitor <name> …` in sentinel.conf. */
+  masterName: z.string().min(1),
+  /** ACL user and password of the Redis servers (`requirepass` / `masterauth`), if set. */
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+  /** Password of the sentinels themselves (`requirepass` in sentinel.conf), if set. */
+  sentinelPassword: z.string().min(1).optional(),
+  db: z.number().int().min(0).default(0),
+  /** TLS to the sentinels and the servers (`tls-port` on both). */
+  tls: z.boolean().default(false),
+});
+
 const cardMode = z.enum(["ring", "answer", "off"]);
 
 const webhookAuth = z.object({
@@ -81,10 +101,45 @@ const ivr = z.object({
   extensionRingTimeoutSec: z.number().int().positive().default(15),
 });
 
+/** Ring the caller's own CRM manager first (app/routing/managerFirst.ts). */
+const managerFirst = z.object({
+  /** How long the responsible manager rings before the DID's group is tried. */
+  ringSec: z.number().int().positive().default(15),
+});
+
 const did = z.object({
   group: z.string().min(1),
   ivr: ivr.optional(),
+  managerFirst: managerFirst.optional(),
 });
+
+/** The CRM lookup behind manager-first routing: answered by the workers, never awaited for long. */
+const managerLookup = z
+  .object({
+    /** The longest a caller waits for the lookup before the group rings (≤ 1500). */
+    timeoutMs: z.number().int().min(50).max(1500).default(1000),
+    /** How long a found manager is cached (Redis, shared by every app and worker). */
+    cacheTtlSec: z.number().int().min(0).default(300),
+    /** How long "no CRM entity / no manager" is cached. */
+    missCacheTtlSec: z.number().int().min(0).default(60),
+    /** Skip a manager whose work day is closed, paused or expired (Bitrix24 TIMEMAN_STATUS). */
+    respectWorkTime: z.boolean().default(true),
+  })
+  .prefault({});
+
+/** The CRM callback form (ONEXTERNALCALLBACKSTART): ring a group, then dial the client. */
+const callback = z
+  .object({
+    /** Group for a callback whose LINE_NUMBER is not in routing.dids (else routing.defaultGroup). */
+    group: z.string().min(1).optional(),
+    /** ARI media URI played to the operator who answered, before the client is dialled. */
+    announce: z.string().min(1).optional(),
+    /** How long the client may ring once an operator took the callback. */
+    clientRingTimeoutSec: z.number().int().positive().default(40),
+    /** The same number on the same line again within this window is ignored (a repeated event). */
+    dedupeWindowSec: z.number().int().min(1).default(300),
+  })
+  .prefault({});
 
 export const configSchema = z
   .object({
@@ -114,6 +169,15 @@ export const configSchema = z
         routingTimeoutMs: z.number().int().min(100).max(10_000).default(1500),
         /** The app's local write-ahead file for Redis outages (one per app process). */
         outboxFile: z.string().min(1).default("var/itgrix-app-outbox.jsonl"),
+        /** Redis Sentinel instead of `url`: app and workers ask the sentinels for the current primary. */
+        sentinel: redisSentinel.optional(),
+        /**
+         * Replicas that must confirm a call write (`WAIT`) before the app counts it as safe from a
+         * failover; 0 = do not wait. Default: 1 with `sentinel`, 0 without.
+         */
+        confirmReplicas: z.number().int().min(0).max(5).optional(),
+        /** How long a call write waits for that confirmation before it goes on unconfirmed. */
+        confirmTimeoutMs: z.number().int().min(10).max(10_000).default(500),
       })
       .prefault({}),
     http: z
@@ -230,6 +294,31 @@ export const configSchema = z
         internalPattern: regexPattern.default("^\\d{2,5}$"),
         /** Seconds an outbound call may ring at the client. */
         outboundRingTimeoutSec: z.number().int().positive().default(60),
+        managerLookup,
+        callback,
+      })
+      .prefault({}),
+    events: z
+      .object({
+        /**
+         * How Bitrix24 events reach the app: `online` (the portal POSTs to `/bitrix/events`), `offline`
+         * (a worker polls `event.offline.get` and hands them over through Redis: no inbound connection),
+         * or `both`.
+         */
+        delivery: z.enum(["online", "offline", "both"]).default("online"),
+        /** Interval of the offline poll (one worker polls at a time). */
+        offlinePollMs: z.number().int().min(200).max(60_000).default(1500),
+        /** Events asked per poll (`limit` of event.offline.get). */
+        offlinePollLimit: z.number().int().min(1).max(1000).default(50),
+        /**
+         * With OAuth or offline-token auth: the workers bind the handlers at start (`event.bind`:
+         * online handlers need `http.publicUrl`; offline ones need an admin's token).
+         */
+        bindOnStart: z.boolean().default(false),
+        /** Seconds the clicking user's phone rings before the click-to-call gives up. */
+        clickRingTimeoutSec: z.number().int().positive().default(30),
+        /** A click of the same user on the same number within this many seconds is ignored. */
+        repeatClickSec: z.number().int().min(0).default(5),
       })
       .prefault({}),
     recording: z
@@ -317,7 +406,63 @@ export const configSchema = z
           .default(7 * 24 * 3600),
       })
       .prefault({}),
+    /** The self-audit (workers/audit/, docs/admin-guide.md "Self-audit"); it needs `cdr.url`. */
+    audit: z
+      .object({
+        /** Run it on a schedule (a BullMQ repeatable job); on demand it always runs. */
+        enabled: z.boolean().default(true),
+        /** When it runs: a cron pattern in the workers' time zone (default: daily at 04:00). */
+        cron: z
+          .string()
+          .regex(/^\s*\S+(\s+\S+){4,5}\s*$/, "must be a cron pattern of 5 or 6 fields")
+          .default("0 4 * * *"),
+        /** The period one run compares: this many hours ending `settleMinutes` ago. */
+        periodHours: z
+          .number()
+          .int()
+          .positive()
+          .max(24 * 31)
+          .default(24),
+        /** Calls that ended this recently are left to the next run (they may still be on their way). */
+        settleMinutes: z.number().int().nonnegative().default(15),
+        /** Also compare the portal's call statistics (`voximplant.statistic.get`): doubles, wrong fields. */
+        checkPortal: z.boolean().default(true),
+        /** Re-process missing and failed calls (false: report only). */
+        repair: z.boolean().default(true),
+        /** How long a run waits for its repairs to reach the CRM before it reports them to a person. */
+        verifyTimeoutSec: z.number().int().positive().default(600),
+        /** Talk time may differ this much between the CRM and Asterisk's records. */
+        durationToleranceSec: z.number().int().nonnegative().default(2),
+        /** Calls one run audits at most (the report says when a period held more). */
+        maxCalls: z.number().int().positive().default(100_000),
+      })
+      .prefault({}),
     log: z.object({ level: logLevel.default("info") }).prefault({}),
+    /** This Asterisk server (several servers can share one Redis and one worker cluster). */
+    asterisk: z
+      .object({
+        /**
+         * Scopes call ids, the app's Redis keys and resync to this server. Default: Asterisk's
+         * `systemname` (ARI /asterisk/info), else its entity id.
+         */
+        serverId: z
+          .string()
+          .regex(/^[A-Za-z0-9_.]{1,64}$/, "letters, digits, '_' and '.' only (at most 64)")
+          .optional(),
+      })
+      .prefault({}),
+    /**
+     * Observe mode: calls the PBX's own dialplan routes (Dial(), Queue(), ring groups) are followed
+     * over ARI and put into the CRM like the app's own. Off while both lists are empty.
+     */
+    observe: z
+      .object({
+        /** Dialplan contexts: a call whose first channel runs in one of them is followed. */
+        contexts: z.array(z.string().min(1)).default([]),
+        /** Endpoint names: a call whose first channel comes from one of them is followed (unless it enters Stasis). */
+        trunks: z.array(z.string().min(1)).default([]),
+      })
+      .prefault({}),
     /** Customization hooks (core/hooks/config.ts, docs/hooks.md). */
     hooks: hooksConfigSchema,
   })
@@ -341,6 +486,14 @@ export const configSchema = z
         });
       }
     }
+    const callbackGroup = cfg.routing.callback.group;
+    if (callbackGroup !== undefined && !(callbackGroup in cfg.routing.groups)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["routing", "callback", "group"],
+        message: `unknown group "${callbackGroup}"`,
+      });
+    }
     for (const [number, d] of Object.entries(cfg.routing.dids)) {
       if (!(d.group in cfg.routing.groups)) {
         ctx.addIssue({
@@ -355,4 +508,5 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type CardMode = z.infer<typeof cardMode>;
 export type GroupConfig = z.infer<typeof group>;
+export type ManagerFirstConfig = z.infer<typeof managerFirst>;
 export type BitrixAuthConfig = NonNullable<Config["bitrix"]["auth"]>;

@@ -55,14 +55,22 @@ export class CallDecisions {
     );
   }
 
-  clientNumber(): Promise<string> {
+  /**
+   * `base`: the stage's own PHONE_NUMBER when it has one (the workers' planner gives the number with
+   * the withheld placeholder and the portal's refusals applied); else the plain normalisation.
+   */
+  clientNumber(base?: string): Promise<string> {
     const { call, config } = this.deps;
     const input = { raw: call.clientNumber, purpose: "register" as const };
-    return this.once("normalizeClientNumber", input, () =>
-      normaliseClientNumber(call.clientNumber, {
-        defaultRegion: config.numbers.defaultRegion,
-        rewrite: config.numbers.clientRewrite,
-      }),
+    return this.once(
+      "normalizeClientNumber",
+      input,
+      () =>
+        base ??
+        normaliseClientNumber(call.clientNumber, {
+          defaultRegion: config.numbers.defaultRegion,
+          rewrite: config.numbers.clientRewrite,
+        }),
     );
   }
 
@@ -121,6 +129,16 @@ export class CallDecisions {
     base: AttachRecordParams,
   ): Promise<AttachRecordParams> {
     return this.once("beforeAttachRecord", { bxCallId, source }, () => base);
+  }
+
+  /** The call these decisions are about. */
+  get call(): CallState {
+    return this.deps.call;
+  }
+
+  /** The directory of this round (extensions through normalizeUserNumber). */
+  get directory(): UserDirectory {
+    return this.deps.directory;
   }
 
   private once<P extends HookPointName>(

@@ -1,3 +1,4 @@
+import { callOutcome } from "../calls/decisions/statusCode.ts";
 import type { CallState } from "../calls/types.ts";
 import type {
   FinishedCall,
@@ -80,8 +81,7 @@ export function dueEvents(
   const finished = progress.finished;
   if (!finished) return due;
   add({ point: "afterFinish", input: finished });
-  if (call.direction !== "outbound" && call.conversations.length === 0)
-    add({ point: "onMissed", input: finished });
+  if (callOutcome(call) === "missed") add({ point: "onMissed", input: finished });
   if (progress.recordAttached) {
     const input = { bxCallId, activityId: finished.activityId, source: progress.recordAttached.source };
     add({ point: "afterAttachRecord", input });

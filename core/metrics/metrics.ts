@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { RedisKeys } from "../redis/keys.ts";
 import { countInProm } from "./counterMapping.ts";
+import { HOUR_BUCKET_TTL_SEC, hourBucket, isErrorCounter } from "./errorStats.ts";
 import { publishSnapshot } from "./promSnapshots.ts";
 
 /**
@@ -29,9 +30,16 @@ export class Metrics {
   /** Adds n to a counter of the current minute. Never throws: metrics must not break call handling. */
   async count(name: string, n = 1): Promise<void> {
     countInProm(name, n); // the same fact for /metrics (core/metrics/counterMapping.ts)
-    const key = this.keys.metricsMinute(minuteBucket());
+    const now = new Date();
+    const key = this.keys.metricsMinute(minuteBucket(now));
     try {
-      await this.redis.multi().hincrby(key, name, n).expire(key, BUCKET_TTL_SEC).exec();
+      const multi = this.redis.multi().hincrby(key, name, n).expire(key, BUCKET_TTL_SEC);
+      if (isErrorCounter(name)) {
+        // Errors also go to hourly buckets: the day's and the week's statistics (errorStats.ts).
+        const hour = this.keys.metricsHour(hourBucket(now));
+        multi.hincrby(hour, name, n).expire(hour, HOUR_BUCKET_TTL_SEC);
+      }
+      await multi.exec();
     } catch {
       /* Redis down: /status will report that, counting is best effort */
     }

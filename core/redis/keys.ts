@@ -29,6 +29,11 @@ export interface RedisKeys {
   reprocessRequest(callId: string): string;
   /** Hash of counters for one minute (`YYYYMMDDHHmm`). */
   metricsMinute(minute: string): string;
+  /** Hash of error counters for one hour (`YYYYMMDDHH`), kept eight days (core/metrics/errorStats.ts). */
+  metricsHour(hour: string): string;
+  /** The last self-audit's report (JSON), and one report by its id (workers/audit/). */
+  auditLatest: string;
+  auditReport(id: string): string;
   /** Hash: component name -> JSON heartbeat. */
   heartbeats: string;
   /** One process's Prometheus registry as JSON, refreshed with its heartbeat, expiring with it. */
@@ -56,6 +61,14 @@ export interface RedisKeys {
   oauthRefreshLock(portal: string): string;
   /** Cached CRM user directory (extension -> user). */
   userDirectory(portal: string): string;
+  /** A Bitrix24 event already taken (by its dedupe key, e.g. the portal's CALL_ID), kept a day. */
+  crmEventSeen(key: string): string;
+  /** A click of this user on this number was taken in the last seconds (repeated clicks ignored). */
+  clickGuard(userId: number, number: string): string;
+  /** Stream of Bitrix24 events the workers' offline poller took from `event.offline.get`, for the app. */
+  crmEventStream: string;
+  /** Lock of the offline poll round (one worker polls at a time). */
+  crmEventPollLock: string;
   /** Round-robin bookkeeping per group (extension -> last offered ms). */
   roundRobin(group: string): string;
   /** Operators currently in a call (extension -> callId). */
@@ -64,12 +77,22 @@ export interface RedisKeys {
   appControl(callId: string): string;
   /** Hash of the app: ARI channel id -> call id, for the channels of live calls. */
   appChannels: string;
+  /** Hash of the app's observe mode: call id -> what it knows of a followed dialplan call (JSON). */
+  appObserved: string;
   /** When the app of one ARI application was last alive (epoch ms): a restarted app's resync uses it. */
   appAlive(ariApp: string): string;
   /** A re-processing run (`/pbx/read_call`): JSON of its request and progress, kept `cdr.runTtlSec`. */
   reprocessRun(runId: string): string;
   /** List of the run's per-call results (JSON), in the order the calls were done. */
   reprocessRunCalls(runId: string): string;
+  /** List of CRM lookups the app asks the workers for (JSON requests, newest first; trimmed). */
+  crmLookupRequests: string;
+  /** Pub/sub channel the workers publish lookup answers on. */
+  crmLookupReplies: string;
+  /** A number's cached lookup answer (JSON, with a TTL). */
+  crmLookupCache(number: string): string;
+  /** A callback form already taken for this number and line (SET NX with the dedupe window). */
+  callbackSeen(numberAndLine: string): string;
 }
 
 export function redisKeys(prefix = "itgrix"): RedisKeys {
@@ -85,6 +108,9 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     sweepLock: `${p}:lock:sweep`,
     reprocessRequest: (id) => `${p}:reprocess:${id}`,
     metricsMinute: (m) => `${p}:metrics:${m}`,
+    metricsHour: (h) => `${p}:metrics:h:${h}`,
+    auditLatest: `${p}:audit:latest`,
+    auditReport: (id) => `${p}:audit:report:${id}`,
     heartbeats: `${p}:heartbeats`,
     promSnapshot: (component) => `${p}:metrics:prom:${component}`,
     limiter: (portal) => `${p}:limiter:${portal}`,
@@ -99,12 +125,47 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     oauthTokens: (portal) => `${p}:oauth:${portal}`,
     oauthRefreshLock: (portal) => `${p}:oauth:${portal}:lock`,
     userDirectory: (portal) => `${p}:directory:${portal}`,
+    crmEventSeen: (key) => `${p}:crmevent:seen:${key}`,
+    clickGuard: (userId, number) => `${p}:crmevent:click:${userId}:${number}`,
+    crmEventStream: `${p}:crmevents`,
+    crmEventPollLock: `${p}:lock:crmevents:poll`,
     roundRobin: (group) => `${p}:rr:${group}`,
     busyOperators: `${p}:operators:busy`,
     appControl: (id) => `${p}:app:ctl:${id}`,
     appChannels: `${p}:app:channels`,
+    appObserved: `${p}:app:observed`,
     appAlive: (app) => `${p}:app:alive:${app}`,
     reprocessRun: (id) => `${p}:reprocess:${id}`,
     reprocessRunCalls: (id) => `${p}:reprocess:${id}:calls`,
+    crmLookupRequests: `${p}:crmlookup:requests`,
+    crmLookupReplies: `${p}:crmlookup:replies`,
+    crmLookupCache: (number) => `${p}:crmlookup:cache:${number}`,
+    callbackSeen: (key) => `${p}:callback:seen:${key}`,
   };
+}
+
+/** The app's keys of live state that belong to one Asterisk server (`asterisk.serverId`). */
+export type ServerScopedKey = "appChannels" | "appObserved" | "appAlive" | "busyOperators" | "roundRobin";
+
+/**
+ * `keys` with the app's live-state keys scoped by server (`<prefix>:srv:<serverId>:…`), so several app
+ * instances (one per Asterisk) share one Redis without touching each other's channels, busy operators,
+ * round-robin or observed calls. `serverId` is read at each use: the app learns it at its first ARI connect.
+ */
+export function serverScopedKeys(keys: RedisKeys, prefix: string, serverId: () => string): RedisKeys {
+  const at = (): string => `${prefix}:srv:${serverId()}`;
+  const scoped: Pick<RedisKeys, ServerScopedKey> = {
+    get appChannels() {
+      return `${at()}:app:channels`;
+    },
+    get appObserved() {
+      return `${at()}:app:observed`;
+    },
+    appAlive: (app) => `${at()}:app:alive:${app}`,
+    get busyOperators() {
+      return `${at()}:operators:busy`;
+    },
+    roundRobin: (group) => `${at()}:rr:${group}`,
+  };
+  return Object.defineProperties({ ...keys }, Object.getOwnPropertyDescriptors(scoped));
 }

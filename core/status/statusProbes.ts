@@ -1,6 +1,8 @@
 import type { Redis } from "ioredis";
 import type { Queue } from "bullmq";
 import type { Metrics } from "../metrics/metrics.ts";
+import { lastHours } from "../metrics/errorStats.ts";
+import { AuditReports } from "../audit/reportStore.ts";
 import type { RedisKeys } from "../redis/keys.ts";
 import type { AppView, Probe, QueueSnapshot, StatusInputs } from "./statusReport.ts";
 
@@ -69,13 +71,32 @@ export async function collectStatusInputs(
     };
   }
   const queue = deps.lifecycleQueue;
-  const [queueProbe, heartbeats, lastHour, failedTotal] = await Promise.all([
+  const [queueProbe, heartbeats, lastHour, failedTotal, errorWindows, audit] = await Promise.all([
     queue ? timeBoxed(() => queueSnapshot(queue), deps.timeoutMs) : Promise.resolve(noQueue()),
     timeBoxed(() => deps.metrics.seen(deps.seenWithinMs ?? 30_000, now), deps.timeoutMs),
     timeBoxed(() => deps.metrics.lastMinutes(60, now), deps.timeoutMs),
     timeBoxed(() => deps.redis.zcard(deps.keys.failedCalls), deps.timeoutMs),
+    timeBoxed(async () => {
+      const [lastDay, lastWeek] = await Promise.all([
+        lastHours(deps.redis, deps.keys, 24, now),
+        lastHours(deps.redis, deps.keys, 7 * 24, now),
+      ]);
+      return { lastDay, lastWeek };
+    }, deps.timeoutMs),
+    timeBoxed(() => new AuditReports(deps.redis, deps.keys).latestSummary(), deps.timeoutMs),
   ]);
-  return { now, process: proc, app, redis, queue: queueProbe, heartbeats, lastHour, failedTotal };
+  return {
+    now,
+    process: proc,
+    app,
+    redis,
+    queue: queueProbe,
+    heartbeats,
+    lastHour,
+    failedTotal,
+    errorWindows,
+    audit,
+  };
 }
 
 function noQueue(): Probe<QueueSnapshot> {

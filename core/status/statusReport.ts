@@ -1,8 +1,13 @@
+import type { AuditSummary } from "../audit/auditReport.ts";
+import { errorTypes } from "../metrics/errorStats.ts";
+
 /**
  * The `/status` document, built by a pure function from what the probes found, so that every rule
  * ("no worker seen" is an error, an old waiting job a warning, …) is unit-tested without servers.
  * Monitoring picks fields with jq; a value that could not be measured is `null`, never a guess.
  */
+
+import type { HookStatusView } from "../hooks/statusView.ts";
 
 /** The outcome of one time-boxed probe. */
 export type Probe<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -20,6 +25,8 @@ export interface AppView {
   callWrites?: CallWritesView;
   /** Redis persistence settings read at start and on every reconnect (null: could not be read). */
   redisSettings?: { appendonly: string | null; maxmemoryPolicy: string | null };
+  /** The app's customization hooks (absent in a process without them). */
+  hooks?: HookStatusView;
 }
 
 export interface CallWritesView {
@@ -54,6 +61,10 @@ export interface StatusInputs {
   /** Counters summed over the last hour (`calls.processed`, `errors.<CODE>`, …). */
   lastHour: Probe<Record<string, number>>;
   failedTotal: Probe<number>;
+  /** Error counters of the last 24 h and 7 days (hourly buckets, core/metrics/errorStats.ts). */
+  errorWindows?: Probe<{ lastDay: Record<string, number>; lastWeek: Record<string, number> }>;
+  /** The last self-audit (null: none has run). */
+  audit?: Probe<AuditSummary | null>;
 }
 
 export type CrmAuth = "ok" | "refreshing" | "failed";
@@ -110,6 +121,8 @@ export interface StatusReport {
     holdsLastHour: Record<string, number>;
     /** Sends refused because delivery was held, in the last hour, by cause code. */
     heldLastHour: Record<string, number>;
+    /** Manager-first CRM lookups in the last hour: `found`, `notFound`, `failed`, `expired`. */
+    lookupsLastHour?: Record<string, number>;
   };
   calls: {
     activeNow: number;
@@ -119,8 +132,30 @@ export interface StatusReport {
     /** Ended calls not yet delivered, skipped or failed (the workers' sweeper set), from the newest heartbeat. */
     undelivered: number | null;
     oldestUndeliveredSec: number | null;
+    /** Failed originates (operator legs, click-to-call, outbound) in the last hour, by decoded reason. */
+    originateFailedLastHour: Record<string, number>;
   };
+  /** Bitrix24 events in the last hour: received by name, duplicates, refused and ignored clicks. */
+  crmEventsLastHour: Record<string, number>;
   errorsLastHour: Record<string, number>;
+  /**
+   * Errors by type (`NETWORK`, `calls.failed`, `calls.held`, `holds.<CAUSE>`, …) in the last hour,
+   * day and week; null where they could not be read. An alert on `errors.lastHour` needs no sums.
+   */
+  errors: {
+    lastHour: Record<string, number> | null;
+    lastDay: Record<string, number> | null;
+    lastWeek: Record<string, number> | null;
+  };
+  /** The last self-audit's summary (`GET /audit/latest` has the report); null when none has run. */
+  audit: AuditSummary | null;
+  /** Customization hooks: the app's and the newest worker's, and their trouble over the last hour. */
+  hooks: {
+    app: HookStatusView | null;
+    workers: HookStatusView | null;
+    /** `errors.<point>`, `timeouts.<point>`, `deferred.<point>` of all processes (non-zero only). */
+    lastHour: Record<string, number>;
+  };
 }
 
 export const STATUS_THRESHOLDS = {
@@ -164,6 +199,7 @@ export function buildStatusReport(input: StatusInputs): StatusReport {
       hold: crmHold(input.heartbeats.ok ? workerInfos(input.heartbeats.value) : [], input.now),
       holdsLastHour: counters ? countersWithPrefix(counters, "holds.", ["holds.cleared"]) : {},
       heldLastHour: counters ? countersWithPrefix(counters, "held.") : {},
+      lookupsLastHour: counters ? countersWithPrefix(counters, "crmLookup.") : {},
     },
     calls: {
       activeNow: input.app.activeCalls,
@@ -171,8 +207,21 @@ export function buildStatusReport(input: StatusInputs): StatusReport {
       failedLastHour: counters ? (counters["calls.failed"] ?? 0) : null,
       failedTotal: input.failedTotal.ok ? input.failedTotal.value : null,
       ...undeliveredCalls(input.heartbeats.ok ? workerInfos(input.heartbeats.value) : [], input.now),
+      originateFailedLastHour: counters ? countersWithPrefix(counters, "originate.failed.") : {},
     },
+    crmEventsLastHour: counters ? countersWithPrefix(counters, "events.") : {},
     errorsLastHour: counters ? errorsByCode(counters) : {},
+    errors: {
+      lastHour: counters ? errorTypes(counters) : null,
+      lastDay: input.errorWindows?.ok ? errorTypes(input.errorWindows.value.lastDay) : null,
+      lastWeek: input.errorWindows?.ok ? errorTypes(input.errorWindows.value.lastWeek) : null,
+    },
+    audit: input.audit?.ok ? input.audit.value : null,
+    hooks: {
+      app: input.app.hooks ?? null,
+      workers: newestWorkerHooks(input.heartbeats.ok ? workerInfos(input.heartbeats.value) : []),
+      lastHour: counters ? countersWithPrefix(counters, "hooks.") : {},
+    },
   };
   const found = findProblems(input, report);
   const status = found.some((p) => p.level === "error") ? "error" : found.length > 0 ? "warning" : "ok";
@@ -239,6 +288,14 @@ export function undeliveredCalls(
   };
 }
 
+/** The hooks block of the newest worker heartbeat that has one (workers run the same configuration). */
+function newestWorkerHooks(workers: [string, Record<string, unknown>][]): HookStatusView | null {
+  const newest = workers
+    .filter(([, info]) => typeof info.hooks === "object" && info.hooks !== null)
+    .sort(([, a], [, b]) => Number(b.at ?? 0) - Number(a.at ?? 0))[0];
+  return newest ? (newest[1].hooks as HookStatusView) : null;
+}
+
 /** `errors.QUERY_LIMIT_EXCEEDED` → `QUERY_LIMIT_EXCEEDED`; zero counts are left out. */
 export function errorsByCode(counters: Record<string, number>): Record<string, number> {
   return countersWithPrefix(counters, "errors.");
@@ -302,7 +359,7 @@ interface CrmHeartbeat {
  */
 export function aggregateCrm(
   workers: [string, Record<string, unknown>][],
-): Omit<StatusReport["crm"], "hold" | "holdsLastHour" | "heldLastHour"> {
+): Omit<StatusReport["crm"], "hold" | "holdsLastHour" | "heldLastHour" | "lookupsLastHour"> {
   const crms = workers
     .map(([, info]) => info.crm)
     .filter((c): c is CrmHeartbeat => typeof c === "object" && c !== null);
@@ -417,6 +474,7 @@ function findProblems(input: StatusInputs, report: Omit<StatusReport, "status" |
     add("warning", `an ended call has waited ${undeliveredAge} s for the CRM`);
   }
   if (report.workers.seen === 0) add("error", "no worker seen in the last 30 s");
+  for (const p of auditProblems(report.audit)) add("warning", p);
   const hold = report.crm.hold;
   if (hold) {
     add(
@@ -431,4 +489,16 @@ function findProblems(input: StatusInputs, report: Omit<StatusReport, "status" |
   const failed = report.calls.failedLastHour;
   if (failed !== null && failed > 0) add("warning", `${failed} call(s) failed in the last hour`);
   return problems;
+}
+
+/** The last audit left calls for a person, or could not run. */
+export function auditProblems(audit: AuditSummary | null): string[] {
+  if (!audit) return [];
+  if (audit.state === "failed")
+    return [`the last audit (${audit.id}) failed: ${audit.error ?? "see the log"}`];
+  if (audit.needsPerson > 0)
+    return [
+      `the last audit (${audit.id}) lists ${audit.needsPerson} call(s) that need a person (GET /audit/latest)`,
+    ];
+  return [];
 }

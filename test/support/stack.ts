@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { startAppProcess, type AppProcess } from "../../app/appProcess.ts";
 import type { CallControlHandle } from "../../app/callControl.ts";
 import { createAppStatus, type AppStatus } from "../../app/status/appStatus.ts";
@@ -25,6 +25,7 @@ import type { StatusReport } from "../../core/status/statusReport.ts";
 import { LIFECYCLE_QUEUE } from "../../core/jobs/lifecycle.ts";
 import { createLogger } from "../../core/logging/logger.ts";
 import { Metrics } from "../../core/metrics/metrics.ts";
+import { connectRedis } from "../../core/redis/connect.ts";
 import { redisKeys, type RedisKeys } from "../../core/redis/keys.ts";
 import { startEmulator, type RunningEmulator } from "../../emulator/server.ts";
 import { startCallWorker, type CallWorker } from "../../workers/calls/callWorker.ts";
@@ -47,6 +48,7 @@ export interface StackGroup {
 export interface StackDid {
   group: string;
   ivr?: { prompt?: string; digitTimeoutSec?: number; maxDigits?: number; extensionRingTimeoutSec?: number };
+  managerFirst?: { ringSec?: number };
 }
 
 export interface StackOptions {
@@ -66,6 +68,8 @@ export interface StackOptions {
   ariUrl?: string;
   /** `child`: the app runs as its own process (`app/main.ts`), so a test can kill it with -9. */
   appProcess?: "inProcess" | "child";
+  /** `oauth`: the workers act as the emulator's seeded app (event.* needs app auth). Default webhook. */
+  auth?: "webhook" | "oauth";
 }
 
 export interface Stack {
@@ -92,6 +96,9 @@ export interface Stack {
   killApp(): Promise<void>;
   /** Child mode: the app's last log lines. */
   appOutput(): string;
+  /** Stops the call worker (no lifecycle jobs, no CRM lookups are answered until `startWorker`). */
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
   /** Starts the app again on the same prefix; resolves after it connected and resynchronised. */
   startApp(): Promise<void>;
   crmCalls(): Promise<CrmCall[]>;
@@ -126,7 +133,18 @@ function buildConfig(
     redis: { url: options.redisUrl ?? tb.redis.url, prefix, outboxFile: options.outboxFile },
     http: { port: options.httpPort },
     bitrix: {
-      auth: { type: "webhook", webhookUrl: `${emulatorUrl}${WEBHOOK_PATH}` },
+      auth:
+        options.auth === "oauth"
+          ? {
+              type: "oauth",
+              restUrl: `${emulatorUrl}/rest/`,
+              oauthUrl: `${emulatorUrl}/oauth/token/`,
+              clientId: "local.itgrix.demo",
+              clientSecret: "demo-client-secret",
+              accessToken: "demo-access-token",
+              refreshToken: "demo-refresh-token",
+            }
+          : { type: "webhook", webhookUrl: `${emulatorUrl}${WEBHOOK_PATH}` },
       plan: "box",
       batchWaitMs: 5,
       requestTimeoutMs: 5_000,
@@ -176,7 +194,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const config = buildConfig(testbed, emulator.url, prefix, { ...options, httpPort, outboxFile });
   const logger = createLogger("e2e", config.log.level);
   const keys = redisKeys(prefix);
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const redis = connectRedis(config.redis);
   redis.on("error", () => undefined); // a Redis outage test stops it on purpose
   const metrics = new Metrics(redis, keys);
   const status = createAppStatus();
@@ -263,6 +281,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stopOperator,
     stopApp,
     startApp,
+    async stopWorker() {
+      const running = worker;
+      worker = undefined;
+      await running?.close();
+    },
+    async startWorker() {
+      if (stopped) throw afterStop;
+      worker ??= await startCallWorker(config, logger);
+    },
     async appStatus() {
       const res = await fetch(`http://127.0.0.1:${stack.httpPort}/status`, {
         signal: AbortSignal.timeout(5000),

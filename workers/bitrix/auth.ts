@@ -39,13 +39,8 @@ export function credentialHash(value: string | undefined): string {
   return createHash("sha256").update(value).digest("hex").slice(0, 16);
 }
 
-export function portalOf(url: string): string {
-  try {
-    return new URL(url).host || "portal";
-  } catch {
-    return "portal";
-  }
-}
+/** The portal id lives in core: the app reads the user directory under the same key. */
+export { portalOf } from "../../core/crm/portal.ts";
 
 export function withTrailingSlash(url: string): string {
   return url.endsWith("/") ? url : `${url}/`;

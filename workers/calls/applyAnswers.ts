@@ -51,7 +51,14 @@ export function withIntents(
         userId: Number(p.USER_ID),
       };
     } else if (planned.step === "record") {
-      next.record = { intentAt: at, file: recordFile ?? String(command.params.FILENAME) };
+      const source = group.record;
+      const file =
+        source?.kind === "file"
+          ? source.file
+          : source?.kind === "url"
+            ? source.fileName
+            : (recordFile ?? String(command.params.FILENAME));
+      next.record = { intentAt: at, file, ...(source ? { source } : {}) };
     } else if (planned.step === "extra") {
       const mark = { method: command.method, idempotent: planned.idempotent, intentAt: at };
       next.extra = { ...next.extra, [planned.key]: mark };
@@ -112,6 +119,10 @@ function applyRegister(journal: StepJournal, command: CrmCommand, result: unknow
   journal.bxCallId = callId;
   journal.registeredFor = userIdsOf(command)[0];
   journal.register.doneAt = at;
+  const entity = result as { CRM_ENTITY_TYPE?: unknown; CRM_ENTITY_ID?: unknown };
+  const entityId = Number(entity.CRM_ENTITY_ID);
+  if (typeof entity.CRM_ENTITY_TYPE === "string" && entity.CRM_ENTITY_TYPE !== "" && entityId > 0)
+    journal.crmEntity = { type: entity.CRM_ENTITY_TYPE, id: entityId };
   delete journal.register.ambiguousAt;
 }
 

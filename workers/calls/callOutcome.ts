@@ -35,6 +35,8 @@ export interface OutcomeDeps {
   logger: Logger;
   now: () => Date;
   random: () => number;
+  /** Runs right after a call is marked failed (the onCallFailed hooks); never throws. */
+  afterFail?: (journal: StepJournal, token: string) => Promise<void>;
 }
 
 export class CallOutcomes {
@@ -81,6 +83,7 @@ export class CallOutcomes {
     const failed = { reason, code: error.code, at: this.deps.now().toISOString(), step };
     const next = { ...journal, failed };
     await this.deps.journals.put(next, token);
+    await this.deps.afterFail?.(next, token);
     return this.failedBefore(next);
   }
 

@@ -38,8 +38,12 @@ export function stepOfMethod(method: string): CoreStep | undefined {
   return STEP_OF_METHOD.get(method.toLowerCase());
 }
 
-/** Bitrix24 TYPE: 2 incoming, 1 outgoing (an internal call is registered as the caller's outgoing call). */
+/**
+ * Bitrix24 TYPE: 2 incoming, 1 outgoing (an internal call is registered as the caller's outgoing
+ * call), 4 callback (the CRM's callback form).
+ */
 export function callType(call: CallState): number {
+  if (call.direction === "callback") return 4;
   return call.direction === "inbound" ? 2 : 1;
 }
 
@@ -52,6 +56,8 @@ export interface RegisterInput {
   userId: number;
   phoneNumber: string;
   createLeads: boolean;
+  /** LINE_NUMBER (default: the call's line; the resolveLine hook may give another). */
+  lineNumber?: string;
 }
 
 export function registerCommand(call: CallState, input: RegisterInput): CrmCommand {
@@ -62,7 +68,7 @@ export function registerCommand(call: CallState, input: RegisterInput): CrmComma
       PHONE_NUMBER: input.phoneNumber,
       TYPE: callType(call),
       EXTERNAL_CALL_ID: call.callId,
-      LINE_NUMBER: call.lineNumber,
+      LINE_NUMBER: input.lineNumber ?? call.lineNumber,
       CALL_START_DATE: portalDate(call.startedAt),
       CRM_CREATE: input.createLeads ? 1 : 0,
       SHOW: 0,
@@ -86,6 +92,8 @@ export interface FinishInput {
   duration: number;
   statusCode: string;
   addToChat: boolean;
+  /** Why the call never connected (decoded originate failure), sent as FAILED_REASON. */
+  failedReason?: string;
 }
 
 export function finishCommand(callId: CallIdParam, input: FinishInput): CrmCommand {
@@ -97,8 +105,14 @@ export function finishCommand(callId: CallIdParam, input: FinishInput): CrmComma
       DURATION: input.duration,
       STATUS_CODE: input.statusCode,
       ADD_TO_CHAT: input.addToChat ? 1 : 0,
+      ...(input.failedReason ? { FAILED_REASON: input.failedReason } : {}),
     },
   };
+}
+
+/** finish with parameters a customization may have changed (beforeFinish); CALL_ID is the connector's. */
+export function finishCommandWith(callId: CallIdParam, params: Record<string, ParamValue>): CrmCommand {
+  return { method: METHOD.finish, params: { ...params, CALL_ID: callId } };
 }
 
 export function attachRecordCommand(callId: string, fileName: string): CrmCommand {
@@ -113,8 +127,12 @@ export function attachRecordUrlCommand(callId: string, recordUrl: string, fileNa
   };
 }
 
-export function statisticCommand(externalCallId: string): CrmCommand {
-  return { method: METHOD.statistic, params: { FILTER: { EXTERNAL_CALL_ID: externalCallId } } };
+/** The statistics of one call: by our EXTERNAL_CALL_ID, or by the portal's CALL_ID when given. */
+export function statisticCommand(externalCallId: string, portalCallId?: string): CrmCommand {
+  const filter: Record<string, ParamValue> = portalCallId
+    ? { CALL_ID: portalCallId }
+    : { EXTERNAL_CALL_ID: externalCallId };
+  return { method: METHOD.statistic, params: { FILTER: filter } };
 }
 
 /** USER_ID of a show/hide/register/finish command as a list of numbers. */

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { RedisKeys } from "../../core/redis/keys.ts";
+import type { RecordingSource } from "../../core/hooks/api.ts";
 import type { ParamValue } from "../delivery/types.ts";
 
 /**
@@ -56,6 +57,8 @@ export interface RecordMark extends StepMark {
   file: string;
   /** Set when the recording cannot be attached for good (missing file, format); the call stays delivered. */
   error?: string;
+  /** Where the attached recording came from (a spool file, or a link a customization gave). */
+  source?: RecordingSource;
 }
 
 /** A command beyond register/cards/finish/record (e.g. a customization's own), journaled by a stable key. */
@@ -67,6 +70,10 @@ export interface ExtraMark extends StepMark {
   result?: unknown;
   /** Refused, or unanswered and not safe to send twice: the command is not sent again. */
   error?: string;
+  /** A customization's command: fingerprint of method + params when first sent (core/hooks/commandKey.ts). */
+  digest?: string;
+  /** The answer was larger than the journal keeps. */
+  resultDropped?: boolean;
 }
 
 export interface StepJournal {
@@ -75,6 +82,8 @@ export interface StepJournal {
   bxCallId?: string;
   /** USER_ID the call was registered for. */
   registeredFor?: number;
+  /** When the portal's own CALL_ID of a click-to-call was taken over (workers/calls/portalCall.ts). */
+  portalCallAdoptedAt?: string;
   register: RegisterMark;
   /** Users whose card is shown now (as far as the portal confirmed). */
   cardsShownTo: number[];
@@ -82,6 +91,10 @@ export interface StepJournal {
   record?: RecordMark;
   /** Further commands by stable key, each sent exactly once (intent before send, answer after). */
   extra?: Record<string, ExtraMark>;
+  /** The CRM entity register's answer bound the call to (CRM_ENTITY_TYPE / CRM_ENTITY_ID). */
+  crmEntity?: { type: string; id: number };
+  /** Event hook points whose customizations ran for this call (core/hooks/events.ts key → when). */
+  hookEvents?: Record<string, string>;
   failed?: { reason: string; code: string; at: string; step: JournalStep };
   /** Failures an admin re-processed (newest last, a few kept). */
   previousFailures?: { reason: string; code: string; at: string; step: JournalStep; reprocessedAt: string }[];
@@ -91,6 +104,12 @@ export interface StepJournal {
   deliveredAt?: string;
   /** First time delivery was held for this call (cluster-wide hold); cleared by the next answer. */
   heldSince?: string;
+  /**
+   * The call was rebuilt from Asterisk's records and had no journal: an earlier journal may have
+   * expired with the call in the CRM. Nothing is sent before the statistics answered (found: adopted;
+   * none: register+finish); set when the check was planned, cleared by its answer.
+   */
+  verifyFirst?: string;
   /** Consecutive reconcile attempts that ended with a transient delivery failure. */
   attempts: number;
 }

@@ -1,3 +1,4 @@
+import type { RecordingSource } from "../../core/hooks/api.ts";
 import type { CommandGroup, CrmCommand, Lane } from "../delivery/types.ts";
 import { stepOfMethod, type CoreStep } from "./commands.ts";
 import type { JournalStep } from "./journal.ts";
@@ -13,9 +14,10 @@ export type Plan =
   | { kind: "wait"; for: WaitFor }
   /**
    * Ask the portal's call statistics first: an unanswered (or "Call is not found") finish, or
-   * register+finish, may have run. Nothing is sent again before they answer.
+   * register+finish, may have run; or a rebuilt call without a journal may be in the CRM already
+   * (`StepJournal.verifyFirst`). Nothing is sent before they answer.
    */
-  | { kind: "check"; step: "registerAndFinish" | "finish" }
+  | { kind: "check"; step: "registerAndFinish" | "finish" | "noJournal" }
   /** Not a call for the CRM: mark the journal skipped with this reason. */
   | { kind: "skip"; reason: string }
   /** The call cannot be delivered (permanent): mark it failed. */
@@ -35,6 +37,8 @@ export type PlannedStep = { step: CoreStep } | { step: "extra"; key: string; ide
 /** A group for the delivery pipeline, with the journal step of each command (same order). */
 export interface PlannedGroup extends CommandGroup {
   steps: PlannedStep[];
+  /** The recording an attachRecord of this group attaches (a spool file, or a customization's link). */
+  record?: RecordingSource;
 }
 
 /**

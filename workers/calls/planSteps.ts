@@ -1,24 +1,17 @@
 import type { CallState } from "../../core/calls/types.ts";
 import type { CardMode, Config } from "../../core/config/schema.ts";
-import {
-  callIsOver,
-  cardAudience,
-  isCrmCall,
-  registerUser,
-  responsibleUser,
-  statusCode,
-  talkDurationSec,
-  type UserDirectory,
-} from "../../core/calls/decisions/index.ts";
-import type { CrmCommand } from "../delivery/types.ts";
+import { callIsOver, failedReason, type UserDirectory } from "../../core/calls/decisions/index.ts";
+import type { FinishParams, RegisterParams } from "../../core/hooks/api.ts";
+import type { CallDecisions } from "../../core/hooks/callDecisions.ts";
+import type { CrmCommand, ParamValue } from "../delivery/types.ts";
+import { decisionsFor } from "./callDecisionsFor.ts";
 import {
   cardCommand,
-  finishCommand,
+  finishCommandWith,
   METHOD,
   refToRegister,
   registerCommand,
   type CallIdParam,
-  type FinishInput,
 } from "./commands.ts";
 import { isPending, type StepJournal } from "./journal.ts";
 import { plannedGroup, send, type ExtraCommand, type Plan, type PlannedGroup } from "./plan.ts";
@@ -26,8 +19,9 @@ import { planRecording } from "./planRecording.ts";
 import { clientPhoneNumber } from "./phoneNumber.ts";
 
 /**
- * The planner: what the CRM still lacks for one call, as one Plan. PURE — the call state, the journal,
- * the directory, the config and the clock in; a plan out. The reconciler carries it out, writes the
+ * The planner: what the CRM still lacks for one call, as one Plan. Free of I/O itself — the call state,
+ * the journal, the decisions (the connector's own, with the customizations around them: they are the
+ * only thing awaited), the config and the clock in; a plan out. The reconciler carries it out, writes the
  * answers into the journal and asks again until the plan is `done`.
  *
  * Unanswered requests (workers/README.md, "Ambiguous answers"): a register is repeated with its stored
@@ -46,17 +40,22 @@ export interface PlanContext {
   now?: Date;
   /** Commands customizations want sent for this call (none by default). */
   extras?: ExtraCommand[];
+  /** This round's decisions, customizations included (callDecisionsFor.ts); default: the connector's own. */
+  decisions?: CallDecisions;
 }
 
-export function planSteps(
+type Params = Record<string, ParamValue>;
+
+export async function planSteps(
   call: CallState,
   journal: StepJournal,
   directory: CallDirectory,
   config: PlanConfig,
   context: PlanContext = {},
-): Plan {
+): Promise<Plan> {
   if (journal.failed || journal.skipped) return { kind: "ended" };
-  if (!isCrmCall(call, { registerInternal: config.crm.registerInternal })) {
+  const decide = context.decisions ?? decisionsFor(call, directory, config);
+  if (!(await decide.shouldProcess())) {
     return {
       kind: "skip",
       reason: `${call.direction} call, not registered in the CRM (crm.registerInternal)`,
@@ -64,31 +63,32 @@ export function planSteps(
   }
   const now = context.now ?? new Date();
   const over = callIsOver(call);
+  if (call.portalCall && !journal.bxCallId) return portalCallGone(call);
   if (!journal.register.doneAt) {
     return over
-      ? planRegisterAndFinish(call, journal, directory, config)
-      : planRegister(call, journal, directory, config);
+      ? planRegisterAndFinish(call, journal, decide, config)
+      : planRegister(call, journal, decide, config);
   }
-  if (!over) return planCards(call, journal, directory, config, pendingExtras(context, journal, "register"));
-  if (!journal.finish?.doneAt) return planFinish(call, journal, directory, config);
+  if (!over) return planCards(call, journal, decide, pendingExtras(context, journal, "register"));
+  if (!journal.finish?.doneAt) return planFinish(call, journal, decide, config);
   return withExtras(
     call.callId,
-    planRecording(call, journal, config, now),
+    await planRecording(call, journal, config, now, decide),
     pendingExtras(context, journal, "finish"),
   );
 }
 
 /** Live and not registered: register (no card from register itself), then show to the audience. */
-function planRegister(
+async function planRegister(
   call: CallState,
   journal: StepJournal,
-  directory: CallDirectory,
+  decide: CallDecisions,
   config: PlanConfig,
-): Plan {
-  const register = storedRegister(journal) ?? freshRegister(call, journal, directory, config);
+): Promise<Plan> {
+  const register = storedRegister(journal) ?? (await freshRegister(call, journal, decide, config));
   if (!register) return { kind: "wait", for: "operator" };
   const commands: CrmCommand[] = [register];
-  const audience = cardAudience(call, directory, cardModeOf(call, directory, config));
+  const audience = await decide.cardAudience();
   if (audience.length > 0) commands.push(cardCommand("show", refToRegister(0), audience));
   return send(plannedGroup(call.callId, "interactive", commands));
 }
@@ -100,37 +100,31 @@ function planRegister(
  * its stored parameters: if it ran, its portal call is still live — only a finish ends it — so the
  * repeat returns the same CALL_ID; finish follows once it is answered.
  */
-function planRegisterAndFinish(
+async function planRegisterAndFinish(
   call: CallState,
   journal: StepJournal,
-  directory: CallDirectory,
+  decide: CallDecisions,
   config: PlanConfig,
-): Plan {
+): Promise<Plan> {
+  if (journal.verifyFirst) return { kind: "check", step: "noJournal" };
   if (isPending(journal.finish)) return { kind: "check", step: "registerAndFinish" };
   const stored = storedRegister(journal);
   if (stored && isPending(journal.register)) return send(plannedGroup(call.callId, "bulk", [stored]));
-  const finish = finishInput(call, directory, config, undefined);
+  const finish = await finishParams(call, decide, config, null, undefined);
   if (!finish) return noUser();
-  const register =
-    stored ??
-    registerCommand(call, {
-      userId: finish.userId,
-      phoneNumber: clientPhoneNumber(call, config, journal.register.refusedNumber),
-      createLeads: config.crm.createLeads,
-    });
-  const commands = [register, finishCommand(refToRegister(0), finish)];
+  const register = stored ?? (await registerFor(call, journal, decide, config, finish.USER_ID));
+  const commands = [register, finishCommandWith(refToRegister(0), finish as unknown as Params)];
   return send(plannedGroup(call.callId, "bulk", commands));
 }
 
 /** Registered and live: one show for new viewers, one hide for those who should no longer see it. */
-function planCards(
+async function planCards(
   call: CallState,
   journal: StepJournal,
-  directory: CallDirectory,
-  config: PlanConfig,
+  decide: CallDecisions,
   extras: ExtraCommand[],
-): Plan {
-  const desired = new Set(cardAudience(call, directory, cardModeOf(call, directory, config)));
+): Promise<Plan> {
+  const desired = new Set(await decide.cardAudience());
   const shown = new Set(journal.cardsShownTo);
   const additions = [...desired].filter((u) => !shown.has(u));
   const removals = [...shown].filter((u) => !desired.has(u));
@@ -146,41 +140,63 @@ function planCards(
 }
 
 /** Over and registered: hide every card still shown, then finish — unless an earlier finish may have run. */
-function planFinish(
+async function planFinish(
   call: CallState,
   journal: StepJournal,
-  directory: CallDirectory,
+  decide: CallDecisions,
   config: PlanConfig,
-): Plan {
+): Promise<Plan> {
   if (isPending(journal.finish) || journal.finish?.notFoundAt) return { kind: "check", step: "finish" };
   const callId: CallIdParam = journal.bxCallId!;
-  const finish = finishInput(call, directory, config, journal.registeredFor);
+  const finish = await finishParams(call, decide, config, callId, journal.registeredFor);
   if (!finish) return noUser();
   const commands: CrmCommand[] = [];
   if (journal.cardsShownTo.length > 0) commands.push(cardCommand("hide", callId, journal.cardsShownTo));
-  commands.push(finishCommand(callId, finish));
+  commands.push(finishCommandWith(callId, finish as unknown as Params));
   return send(plannedGroup(call.callId, "bulk", commands));
 }
 
-/** The register that was sent before, with exactly its parameters (see RegisterMark.params). */
+/** The register that was sent before, with exactly its parameters (see RegisterMark.params): no hook runs. */
 function storedRegister(journal: StepJournal): CrmCommand | undefined {
   const params = journal.register.params;
   return params ? { method: METHOD.register, params: structuredClone(params) } : undefined;
 }
 
-function freshRegister(
+async function freshRegister(
   call: CallState,
   journal: StepJournal,
-  directory: CallDirectory,
+  decide: CallDecisions,
   config: PlanConfig,
-): CrmCommand | undefined {
-  const userId = registerUser(call, directory, { defaultUserId: config.crm.defaultUserId })?.userId;
-  if (userId === undefined) return undefined;
-  return registerCommand(call, {
+): Promise<CrmCommand | undefined> {
+  const user = await decide.registerUser();
+  if (!user) return undefined;
+  return registerFor(call, journal, decide, config, user.userId);
+}
+
+/** register for `userId`: client number and line through their points, then beforeRegister. */
+async function registerFor(
+  call: CallState,
+  journal: StepJournal,
+  decide: CallDecisions,
+  config: PlanConfig,
+  userId: number,
+): Promise<CrmCommand> {
+  const refused = journal.register.refusedNumber;
+  let phoneNumber = await decide.clientNumber(clientPhoneNumber(call, config, refused));
+  // A customization's number the portal refused before: the placeholder, as for the connector's own.
+  if (refused !== undefined && phoneNumber === refused) phoneNumber = config.numbers.withheldNumber;
+  const lineNumber = await decide.line();
+  const base = registerCommand(call, {
     userId,
-    phoneNumber: clientPhoneNumber(call, config, journal.register.refusedNumber),
+    phoneNumber,
+    lineNumber,
     createLeads: config.crm.createLeads,
   });
+  const { EXTERNAL_CALL_ID: _id, SHOW: _show, ...own } = base.params;
+  const params = await decide.registerParams(own as unknown as RegisterParams);
+  // EXTERNAL_CALL_ID and SHOW are the connector's: the journal and the cards depend on them.
+  const mine = { EXTERNAL_CALL_ID: call.callId, SHOW: 0 };
+  return { method: METHOD.register, params: { ...(params as unknown as Params), ...mine } };
 }
 
 /** Extra commands that are due at this stage and neither answered nor given up. */
@@ -202,20 +218,39 @@ function withExtras(callId: string, plan: Plan, extras: ExtraCommand[]): Plan {
   return plan.kind === "send" ? send(...plan.groups, group) : send(group);
 }
 
-function finishInput(
+/** finish's parameters: responsible (else the registered user), duration, status, then beforeFinish. */
+async function finishParams(
   call: CallState,
-  directory: CallDirectory,
+  decide: CallDecisions,
   config: PlanConfig,
+  bxCallId: string | null,
   registeredFor: number | undefined,
-): FinishInput | undefined {
-  const userId =
-    responsibleUser(call, directory, { defaultUserId: config.crm.defaultUserId })?.userId ?? registeredFor;
+): Promise<FinishParams | undefined> {
+  const userId = (await decide.responsible())?.userId ?? registeredFor;
   if (userId === undefined) return undefined;
+  const base: FinishParams = {
+    USER_ID: userId,
+    DURATION: await decide.talkDuration(),
+    STATUS_CODE: await decide.statusCode(),
+    ADD_TO_CHAT: config.crm.addToChat ? 1 : 0,
+  };
+  const reason = failedReason(call);
+  if (reason !== undefined) base.FAILED_REASON = reason;
+  return decide.finishParams(bxCallId, base);
+}
+
+/**
+ * A portal call (click-to-call) whose CALL_ID the journal does not hold: adopted calls always hold it
+ * (`adoptPortalCall`), so the portal said it no longer knows it (a finish found no call and the
+ * statistics had no record). Registering it ourselves would make the second call the portal's own
+ * click already is: the call fails instead, for an admin to look at.
+ */
+function portalCallGone(call: CallState): Plan {
   return {
-    userId,
-    duration: talkDurationSec(call),
-    statusCode: statusCode(call),
-    addToChat: config.crm.addToChat,
+    kind: "fail",
+    code: "PORTAL_CALL_GONE",
+    reason: `the portal no longer knows its click-to-call CALL_ID ${call.portalCall!.callId}; not registered again`,
+    step: "finish",
   };
 }
 

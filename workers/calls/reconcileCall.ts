@@ -2,16 +2,24 @@ import type { Redis } from "ioredis";
 import type { CallStore } from "../../core/calls/callStore.ts";
 import type { CallState } from "../../core/calls/types.ts";
 import type { Config } from "../../core/config/schema.ts";
+import { callIsOver } from "../../core/calls/decisions/index.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import type { Metrics } from "../../core/metrics/metrics.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
+import { HookCrmDeferred } from "../../core/hooks/errors.ts";
+import type { HookRunner } from "../../core/hooks/runner.ts";
+import { directoryForCall, type InnerNumberDirectory } from "../../core/hooks/userNumbers.ts";
 import { DeliveryError } from "../delivery/deliveryError.ts";
 import type { CrmErrorInfo, CrmFileDelivery } from "../delivery/types.ts";
 import type { CallLocks } from "./callLock.ts";
 import { CallOutcomes, NotYet, stepInFlight, type ReconcileOutcome } from "./callOutcome.ts";
 import { GroupSender, mayHaveRun, type Round } from "./groupSender.ts";
 import { emptyJournal, LockLost, type JournalStore, type StepJournal } from "./journal.ts";
+import { decisionsFor } from "./callDecisionsFor.ts";
+import { roundHookCrm, type JournalCell } from "./hookCrm.ts";
+import { anyEventHooked, runDueEvents } from "./hookEvents.ts";
 import { adoptOrphanIntents } from "./orphanIntents.ts";
+import { adoptPortalCall } from "./portalCall.ts";
 import type { ExtraCommand, Plan } from "./plan.ts";
 import { planSteps, type CallDirectory } from "./planSteps.ts";
 import { reprocessTaken, takeReprocessRequest } from "./reprocessRequest.ts";
@@ -31,7 +39,8 @@ import {
 
 export type { ReconcileOutcome };
 
-export interface ReconcileDirectory extends CallDirectory {
+export interface ReconcileDirectory
+  extends CallDirectory, Partial<Omit<InnerNumberDirectory, keyof CallDirectory>> {
   /** Refreshes the directory when one of these extensions is unknown (rate-limited inside). */
   refreshOnMiss(extensions: string[]): Promise<void>;
 }
@@ -57,6 +66,11 @@ export interface ReconcilerDeps {
    * before sending, answer after) and sent once per call. None by default.
    */
   extraCommands?: (call: CallState, journal: Readonly<StepJournal>) => ExtraCommand[];
+  /**
+   * The customizations of this process (core/hooks, started by the worker). Without it (or with no
+   * customization on a point) every decision is the connector's own.
+   */
+  hooks?: HookRunner;
 }
 
 /** Plan → send → store rounds per job; a call needs at most ~4 (register, cards, finish, record). */
@@ -75,7 +89,12 @@ export class CallReconciler {
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.outcomes = new CallOutcomes({ ...deps, now: this.now, random: deps.random ?? Math.random });
+    this.outcomes = new CallOutcomes({
+      ...deps,
+      now: this.now,
+      random: deps.random ?? Math.random,
+      afterFail: (journal, token) => this.failedEvents(journal, token),
+    });
     this.sender = new GroupSender({ ...deps, now: this.now, outcomes: this.outcomes });
   }
 
@@ -140,6 +159,7 @@ export class CallReconciler {
         journal = result.journal;
       } catch (err) {
         if (err instanceof NotYet) return { status: "retry", delayMs: err.delayMs, error: err.info };
+        if (err instanceof HookCrmDeferred) return this.hookDeferred(callId, journal, token, err);
         if (!(err instanceof DeliveryError) && !(err instanceof StatisticUnanswered)) throw err;
         journal = (await this.deps.journals.get(callId)) ?? journal;
         if (err instanceof StatisticUnanswered)
@@ -161,7 +181,7 @@ export class CallReconciler {
    * (verified before anything is re-sent), and an admin's re-processing request re-opens a failed call.
    */
   private async opened(callId: string, token: string): Promise<StepJournal> {
-    const stored = (await this.deps.journals.get(callId)) ?? emptyJournal(callId);
+    const stored = (await this.deps.journals.get(callId)) ?? (await this.firstJournal(callId));
     const reopened = await takeReprocessRequest(this.deps, stored, this.now());
     if (reopened) {
       await this.deps.journals.put(reopened, token);
@@ -178,11 +198,34 @@ export class CallReconciler {
     return adopted;
   }
 
-  private async round(call: CallState, journal: StepJournal, token: string): Promise<Round> {
+  /**
+   * The journal of a call seen for the first time. A call rebuilt from Asterisk's records may have
+   * been delivered before its journal expired (30 days): its first step is the statistics check.
+   */
+  private async firstJournal(callId: string): Promise<StepJournal> {
+    const journal = emptyJournal(callId);
+    const call = await this.deps.calls.get(callId);
+    if (!call?.rebuiltAt || !callIsOver(call)) return journal;
+    this.deps.logger.info({ callId }, "rebuilt call without a journal: the portal's statistics first");
+    return { ...journal, verifyFirst: this.now().toISOString() };
+  }
+
+  private async round(call: CallState, stored: StepJournal, token: string): Promise<Round> {
     const { directory, config } = this.deps;
+    let journal = await this.withPortalCall(call, stored, token);
     await directory.refreshOnMiss(extensionsOf(call));
     const extras = this.deps.extraCommands?.(call, journal) ?? [];
-    const plan: Plan = planSteps(call, journal, directory, config, { now: this.now(), extras });
+    const hooks = this.hooksFor(call, journal, token);
+    const decisions = hooks
+      ? decisionsFor(call, await hooks.users(), config, hooks.runner, hooks.crm)
+      : undefined;
+    const plan: Plan = await planSteps(call, journal, directory, config, {
+      now: this.now(),
+      extras,
+      ...(decisions ? { decisions } : {}),
+    });
+    // Customizations' commands sent while planning are in the journal now.
+    if (hooks) journal = hooks.cell.journal;
     switch (plan.kind) {
       case "send":
         return this.sender.sendAll(call, journal, plan.groups, token);
@@ -191,12 +234,15 @@ export class CallReconciler {
       case "recordSkip":
         return { next: true, journal: await this.skipRecord(journal, token, plan.reason) };
       case "wait":
+        if (hooks) await hooks.events();
         return this.stop({ status: "waiting", waitFor: plan.for });
       case "fail":
         return this.stop(await this.outcomes.fail(journal, token, plan.step, failInfo(plan)));
       case "skip":
         return this.stop(await this.outcomes.skip(journal, token, plan.reason));
       case "done":
+        // Events first: the call is delivered only when none of them is left.
+        if (hooks) journal = await hooks.events();
         // Marks found in the journal are applied again: a worker may have died right after writing them.
         return this.stop(await this.outcomes.delivered(journal, token, call));
       case "ended":
@@ -206,12 +252,99 @@ export class CallReconciler {
     }
   }
 
+  /** This round's hook wiring: the journaled gateway, the directory through normalizeUserNumber, events. */
+  private hooksFor(call: CallState, journal: StepJournal, token: string): RoundHooks | undefined {
+    const runner = this.deps.hooks;
+    if (!runner || runner.customizations.length === 0) return undefined;
+    const cell: JournalCell = { journal };
+    const write = (next: StepJournal) => this.deps.journals.put(next, token);
+    const crm = roundHookCrm({
+      cell,
+      write,
+      delivery: this.deps.delivery,
+      call,
+      logger: this.deps.logger,
+      now: this.now,
+    });
+    const directory = this.deps.directory;
+    let users: Promise<CallDirectory> | undefined;
+    const usersOnce = () =>
+      (users ??= isInnerNumberDirectory(directory)
+        ? directoryForCall(runner, call, directory, crm)
+        : Promise.resolve(directory));
+    return {
+      runner,
+      cell,
+      crm,
+      users: usersOnce,
+      events: async () => {
+        const all = await usersOnce();
+        await runDueEvents({ runner, call, cell, write, users: all, crm, now: this.now });
+        return cell.journal;
+      },
+    };
+  }
+
+  /**
+   * The call was just marked failed: onCallFailed (and any other event still due) runs now, since a
+   * failed call is not planned again. A customization's trouble here never changes the outcome.
+   */
+  private async failedEvents(journal: StepJournal, token: string): Promise<void> {
+    const runner = this.deps.hooks;
+    if (!runner || !anyEventHooked(runner)) return;
+    try {
+      const call = await this.deps.calls.get(journal.callId);
+      if (!call) return;
+      const hooks = this.hooksFor(call, journal, token);
+      await hooks?.events();
+    } catch (err) {
+      this.deps.logger.warn(
+        { callId: journal.callId, err: describeError(err) },
+        "hooks of a failed call did not complete",
+      );
+    }
+  }
+
+  /** A customization's command could not go now: the job comes back like after a delivery failure. */
+  private async hookDeferred(
+    callId: string,
+    before: StepJournal,
+    token: string,
+    err: HookCrmDeferred,
+  ): Promise<ReconcileOutcome> {
+    const cause = err.cause;
+    if (cause instanceof LockLost) throw cause;
+    const journal = (await this.deps.journals.get(callId)) ?? before;
+    this.deps.logger.warn(
+      { callId, key: err.key, err: err.message },
+      "a customization's CRM command is deferred",
+    );
+    if (cause instanceof DeliveryError) {
+      if (cause.reason === "held") return this.outcomes.held(journal, token, cause);
+      return this.outcomes.retryOrFail(journal, token, "extra", { ...cause.lastError, retryable: true });
+    }
+    const error: CrmErrorInfo = { code: "HOOK_DEFERRED", description: err.message, retryable: true };
+    return this.outcomes.retryOrFail(journal, token, "extra", error);
+  }
+
+  /** The click-to-call's own CALL_ID, adopted once into the journal (stored before anything is sent). */
+  private async withPortalCall(call: CallState, journal: StepJournal, token: string): Promise<StepJournal> {
+    const adopted = adoptPortalCall(call, journal, this.now().toISOString());
+    if (!adopted) return journal;
+    await this.deps.journals.put(adopted, token);
+    this.deps.logger.info(
+      { callId: call.callId, bxCallId: adopted.bxCallId, userId: adopted.registeredFor },
+      "click-to-call: the portal's CALL_ID is finished, never registered again",
+    );
+    return adopted;
+  }
+
   /**
    * Asks the portal's statistics whether an unanswered finish (or register+finish) went through, and
    * stores what they say; an unanswered register that may still run makes the job come back later.
    */
   private async checkStatistic(journal: StepJournal, token: string): Promise<StepJournal> {
-    const [result] = await this.deps.delivery.send(statisticGroup(journal.callId));
+    const [result] = await this.deps.delivery.send(statisticGroup(journal));
     if (!result?.ok) {
       // Without an answer nobody knows whether the call is in the CRM: sending register+finish again
       // could double it. The check is retried; after the attempts the call fails (a human decides).
@@ -224,8 +357,13 @@ export class CallReconciler {
     const now = this.now();
     const verdict = applyCheck(journal, record, now, this.deps.config.workers.inFlightWindowMs);
     this.deps.logger.info(
-      { callId: journal.callId, found: record !== undefined, waits: "notBeforeMs" in verdict },
-      "statistic checked after an unanswered request",
+      {
+        callId: journal.callId,
+        found: record !== undefined,
+        waits: "notBeforeMs" in verdict,
+        why: journal.verifyFirst ? "noJournal" : "unanswered",
+      },
+      "statistic checked",
     );
     if ("notBeforeMs" in verdict) throw new NotYet(Math.max(100, verdict.notBeforeMs - now.getTime()));
     await this.deps.journals.put(verdict.journal, token);
@@ -250,6 +388,20 @@ function describeError(err: unknown): string {
 
 function failInfo(fail: { code: string; reason: string }): CrmErrorInfo {
   return { code: fail.code, description: fail.reason, retryable: false };
+}
+
+interface RoundHooks {
+  runner: HookRunner;
+  cell: JournalCell;
+  crm: ReturnType<typeof roundHookCrm>;
+  /** The directory of this call through normalizeUserNumber (computed once per round). */
+  users(): Promise<CallDirectory>;
+  /** Runs the due event points; resolves with the journal after their marks. */
+  events(): Promise<StepJournal>;
+}
+
+function isInnerNumberDirectory(d: ReconcileDirectory): d is ReconcileDirectory & InnerNumberDirectory {
+  return typeof d.innerNumberOf === "function" && typeof d.userIdByInnerNumber === "function";
 }
 
 export function extensionsOf(call: CallState): string[] {

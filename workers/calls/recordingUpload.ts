@@ -74,9 +74,12 @@ export class RecordingStep {
   async checkFile(
     call: CallState,
     journal: StepJournal,
-    groups: CommandGroup[],
+    groups: (CommandGroup & { record?: { kind: string } })[],
   ): Promise<StepJournal | undefined> {
-    const attaches = groups.some((g) => g.commands.some((c) => sameMethod(c.method, METHOD.attachRecord)));
+    // A link a customization gave (external storage) needs no file in the spool.
+    const attaches = groups.some(
+      (g) => g.record?.kind !== "url" && g.commands.some((c) => sameMethod(c.method, METHOD.attachRecord)),
+    );
     const file = call.recording?.file;
     if (!attaches || !file) return undefined;
     const problem = await recordingProblem(this.deps.spoolDir, file);

@@ -10,8 +10,15 @@ import { plannedGroup, type PlannedGroup } from "./plan.ts";
  * itself is safe to repeat.
  */
 
-export function statisticGroup(callId: string): PlannedGroup {
-  return plannedGroup(callId, "bulk", [statisticCommand(callId)]);
+/**
+ * The check of one call: by EXTERNAL_CALL_ID, except for a click-to-call whose portal CALL_ID was
+ * adopted (the portal registered it, without our id): by that CALL_ID.
+ */
+export function statisticGroup(
+  journal: Pick<StepJournal, "callId" | "bxCallId" | "portalCallAdoptedAt">,
+): PlannedGroup {
+  const portalCallId = journal.portalCallAdoptedAt ? journal.bxCallId : undefined;
+  return plannedGroup(journal.callId, "bulk", [statisticCommand(journal.callId, portalCallId)]);
 }
 
 /**
@@ -52,7 +59,9 @@ export function findStatisticRecord(
     (r) =>
       r &&
       typeof r.CALL_ID === "string" &&
-      (r.EXTERNAL_CALL_ID === undefined || r.EXTERNAL_CALL_ID === journal.callId),
+      (r.EXTERNAL_CALL_ID === undefined ||
+        r.EXTERNAL_CALL_ID === journal.callId ||
+        r.CALL_ID === journal.bxCallId),
   );
   return records.find((r) => r.CALL_ID === journal.bxCallId) ?? records[0];
 }
@@ -62,6 +71,8 @@ export type CheckVerdict = { journal: StepJournal } | { notBeforeMs: number };
 
 /**
  * Journal facts after the check.
+ * - A rebuilt call without a journal (`verifyFirst`): a record is adopted as below (never registered
+ *   again); none means the portal never had the call — register+finish follow.
  * - A record: registered and finished, with the portal's own figures.
  * - None after "Call is not found": the portal has neither the live call nor its record — the
  *   registration is forgotten and the call is registered again.
@@ -78,8 +89,9 @@ export function applyCheck(
   inFlightWindowMs: number,
 ): CheckVerdict {
   const at = now.toISOString();
-  if (record) return { journal: recordFound(journal, record, at) };
+  if (record) return { journal: withoutVerify(recordFound(journal, record, at)) };
   const next = structuredClone(journal);
+  if (next.verifyFirst) return { journal: withoutVerify(next) };
   if (next.finish?.notFoundAt) return { journal: forgetRegistration(next) };
   if (!next.register.doneAt) {
     const until = Math.max(
@@ -114,6 +126,11 @@ function recordFound(journal: StepJournal, record: StatisticRecord, at: string):
     next.finish.activityId = String(record.CRM_ACTIVITY_ID);
   }
   return next;
+}
+
+function withoutVerify(journal: StepJournal): StepJournal {
+  delete journal.verifyFirst;
+  return journal;
 }
 
 function forgetRegistration(journal: StepJournal): StepJournal {

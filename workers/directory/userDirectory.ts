@@ -47,7 +47,17 @@ export class UserDirectoryCache {
   }
 
   userIdByExtension(extension: string): number | undefined {
-    return this.users.get(this.rewrite.apply(extension.trim()));
+    return this.users.get(this.innerNumberOf(extension));
+  }
+
+  /** The connector's own rewrite of an extension to a CRM inner number (`numbers.userRewrite`). */
+  innerNumberOf(extension: string): string {
+    return this.rewrite.apply(extension.trim());
+  }
+
+  /** The user of a CRM inner number (after the normalizeUserNumber hooks). */
+  userIdByInnerNumber(innerNumber: string): number | undefined {
+    return this.users.get(innerNumber.trim());
   }
 
   get size(): number {

@@ -9,6 +9,8 @@ export type { ResponsibleUser, ResponsibleUserOptions } from "./responsibleUser.
 export { statusCode, callOutcome, STATUS_CODE_BY_OUTCOME } from "./statusCode.ts";
 export type { CallOutcome, StatusCode } from "./statusCode.ts";
 export { cardAudience } from "./cardAudience.ts";
+export { connectFailure, failedReason } from "./failedReason.ts";
+export type { ConnectFailure } from "./failedReason.ts";
 export { registerUser } from "./registerUser.ts";
 export type { RegisterUser, RegisterUserOptions } from "./registerUser.ts";
 export { isCrmCall, callIsOver } from "./callScope.ts";

@@ -29,6 +29,11 @@ export function responsibleUser(
   const talked = [...call.conversations].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
   const answered = lastUserOf(talked, directory);
   if (answered !== undefined) return { userId: answered, reason: "answered" };
+  if (call.direction === "callback") {
+    // The operator who took the callback owns it, also when the client then did not answer.
+    const took = lastUserOf(legsByDialTime(call.legs.filter((leg) => leg.answeredAt)), directory);
+    if (took !== undefined) return { userId: took, reason: "answered" };
+  }
 
   const rung = lastUserOf(legsByDialTime(call.legs.filter(reachedThePhone)), directory);
   if (rung !== undefined) return { userId: rung, reason: "rung" };

@@ -1,4 +1,6 @@
+import { STATUS_CODE_BY_FAILURE } from "../originateFailure.ts";
 import type { CallState } from "../types.ts";
+import { connectFailure } from "./failedReason.ts";
 
 /** What happened to a call, as far as Bitrix24's STATUS_CODE is concerned. */
 export type CallOutcome =
@@ -28,10 +30,18 @@ export const STATUS_CODE_BY_OUTCOME = {
   failed: "OTHER",
 } as const satisfies Record<CallOutcome, string>;
 
-export type StatusCode = (typeof STATUS_CODE_BY_OUTCOME)[CallOutcome];
+export type StatusCode =
+  | (typeof STATUS_CODE_BY_OUTCOME)[CallOutcome]
+  | (typeof STATUS_CODE_BY_FAILURE)[keyof typeof STATUS_CODE_BY_FAILURE];
 
-/** STATUS_CODE for `finish`. */
+/**
+ * STATUS_CODE for `finish`. An outbound call (click-to-call included) that never connected because
+ * an originate failed by itself takes the code of the decoded failure (`connectFailure`); every other
+ * call the code of its outcome. Inbound calls stay 304 when missed, whatever their legs said.
+ */
 export function statusCode(call: CallState): StatusCode {
+  const failure = connectFailure(call);
+  if (failure) return STATUS_CODE_BY_FAILURE[failure.failure.reason];
   return STATUS_CODE_BY_OUTCOME[callOutcome(call)];
 }
 
@@ -45,7 +55,23 @@ export function statusCode(call: CallState): StatusCode {
  */
 export function callOutcome(call: CallState): CallOutcome {
   const talked = call.conversations.length > 0;
+  if (call.direction === "callback") return callbackOutcome(call);
   if (call.direction !== "outbound") return talked ? "answered" : "missed";
+  return clientSideOutcome(call);
+}
+
+/**
+ * A callback (the CRM's form): missed while no operator took it (nobody answered); once an operator
+ * answered, what the client's side said, as for an outbound call.
+ */
+function callbackOutcome(call: CallState): CallOutcome {
+  const operatorAnswered = call.legs.some((leg) => leg.answeredAt !== undefined);
+  if (call.conversations.length === 0 && !operatorAnswered) return "missed";
+  return clientSideOutcome(call);
+}
+
+function clientSideOutcome(call: CallState): CallOutcome {
+  const talked = call.conversations.length > 0;
   const result = call.clientResult;
   if (talked || result === "answered") return "answered";
   if (result === "busy") return "clientBusy";

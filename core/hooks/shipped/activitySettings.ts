@@ -17,7 +17,7 @@ import { defineShipped, portalDate } from "./define.ts";
  * crash rather than lost).
  */
 
-const direction = z.enum(["inbound", "outbound", "internal"]);
+const direction = z.enum(["inbound", "outbound", "internal", "callback"]);
 
 const options = z.strictObject({
   deadlineOffsetMin: z.number().int().optional(),

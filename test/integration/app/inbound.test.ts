@@ -48,7 +48,7 @@ describe("inbound calls on the real Asterisk", () => {
         `a ${kind} job`,
       );
     }
-    assert.equal(await app.redis.hget(`${app.prefix}:operators:busy`, "101"), null, "101 no longer busy");
+    assert.equal(await app.redis.hget(app.control.ctx.keys.busyOperators, "101"), null, "101 no longer busy");
     await op.stop();
   });
 });
@@ -187,7 +187,7 @@ describe("inbound hunting on the real Asterisk", () => {
   });
 
   test("an operator busy in another call is skipped and recorded as busy", async () => {
-    await app.redis.hset(`${app.prefix}:operators:busy`, "101", "another-call");
+    await app.redis.hset(app.control.ctx.keys.busyOperators, "101", "another-call");
     try {
       await placeCall({ from: "74951112237", to: "4950000001", callerPort: 15076 });
       const call = await app.waitForCall((c) => ended(c) && c.clientNumber === "74951112237");
@@ -197,7 +197,7 @@ describe("inbound hunting on the real Asterisk", () => {
       assert.equal(call.clientResult, "noanswer");
       await assertSoundCall(app, call);
     } finally {
-      await app.redis.hdel(`${app.prefix}:operators:busy`, "101");
+      await app.redis.hdel(app.control.ctx.keys.busyOperators, "101");
     }
   });
 });

@@ -90,9 +90,9 @@ describe("no per-call leak after many calls", () => {
       cachedStates: 0,
     });
     const redis = app.redis;
-    assert.equal(await redis.hlen(`${app.prefix}:app:channels`), 0, "channel index emptied");
+    assert.equal(await redis.hlen(app.control.ctx.keys.appChannels), 0, "channel index emptied");
     assert.equal(await redis.zcard(`${app.prefix}:calls:active`), 0, "no active call left");
-    assert.equal(await redis.hlen(`${app.prefix}:operators:busy`), 0, "no operator left busy");
+    assert.equal(await redis.hlen(app.control.ctx.keys.busyOperators), 0, "no operator left busy");
     const controls = await redis.keys(`${app.prefix}:app:ctl:*`);
     const ttls = await Promise.all(controls.map((k) => redis.ttl(k)));
     assert.ok(

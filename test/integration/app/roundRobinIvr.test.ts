@@ -50,7 +50,7 @@ describe("round-robin and IVR on the real Asterisk", () => {
       "109 rang 3 s",
     );
     await assertSoundCall(app, fourth, { legCallerId: "74957770004" });
-    const rr = await app.redis.hgetall(`${app.prefix}:rr:rr`);
+    const rr = await app.redis.hgetall(app.control.ctx.keys.roundRobin("rr"));
     assert.ok(Number(rr["108"]) > Number(rr["109"]), `108 offered last: ${JSON.stringify(rr)}`);
     await op108.stop();
   });

@@ -109,11 +109,16 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls until `check` holds; the error names `what`. */
-export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000) {
+export async function until(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 15_000,
+  everyMs = 100,
+) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out (${timeoutMs} ms) waiting for ${what}`);
-    await sleep(100);
+    await sleep(everyMs);
   }
 }
 

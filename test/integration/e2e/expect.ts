@@ -30,7 +30,7 @@ export interface Expected {
   /** Talk time in seconds, checked ±toleranceSec. */
   durationSec: number;
   toleranceSec?: number;
-  type?: 1 | 2;
+  type?: 1 | 2 | 4;
 }
 
 export function expectFinished(call: CrmCall, expected: Expected): void {

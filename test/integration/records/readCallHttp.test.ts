@@ -10,7 +10,7 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { CallStore } from "../../../core/calls/callStore.ts";
 import type { CallState } from "../../../core/calls/types.ts";
-import { LIFECYCLE_QUEUE, lifecycleJobId } from "../../../core/jobs/lifecycle.ts";
+import { LIFECYCLE_QUEUE } from "../../../core/jobs/lifecycle.ts";
 import { RunStore, type CallResult, type RunRecord } from "../../../app/reprocessing/runStore.ts";
 import { differences, summarise } from "../../support/callComparison.ts";
 import { startRedis, type TestRedis } from "../../support/redisServer.ts";
@@ -142,7 +142,9 @@ describe("/pbx/read_call (HTTP API, Redis, PostgreSQL)", () => {
     assert.equal(state.phase, "ended");
     assert.equal(state.version, result.version);
     assert.deepEqual(differences(summarise(renamedLive(fixture, id)), summarise(state)), []);
-    const job = await queue.getJob(lifecycleJobId(id, state.version));
+    const jobs = (await queue.getJobs(["waiting", "delayed"])).filter((j) => j.data.callId === id);
+    assert.equal(jobs.length, 1, "one job");
+    const [job] = jobs;
     assert.equal(job?.name, "reprocess");
     assert.deepEqual(job?.data, { callId: id, version: state.version, kind: "reprocess", at: job?.data.at });
   });
@@ -160,7 +162,7 @@ describe("/pbx/read_call (HTTP API, Redis, PostgreSQL)", () => {
     assert.equal((await store.get(id))?.phase, "ended");
   });
 
-  it("given the workers' journal says delivered, skipped or failed, when re-processed, then nothing is written and the run says why", async () => {
+  it("given the workers' journal says delivered, skipped or failed, when re-processed, then nothing is written for the first two and the failed one is re-opened", async () => {
     const fixture = loadFixture("internal");
     const journals: Record<string, object> = {
       inCrm: { deliveredAt: "2025-01-01T00:00:00.000Z", bxCallId: "externalCall.x" },
@@ -185,10 +187,20 @@ describe("/pbx/read_call (HTTP API, Redis, PostgreSQL)", () => {
     assert.equal(byId.get(ids.inCrm!)?.outcome, "inCrm");
     assert.match(byId.get(ids.inCrm!)?.reason ?? "", /externalCall\.x/);
     assert.equal(byId.get(ids.skipped!)?.outcome, "skipped");
-    assert.equal(byId.get(ids.failed!)?.outcome, "failed");
+    assert.equal(byId.get(ids.failed!)?.outcome, "reopened");
     assert.match(byId.get(ids.failed!)?.reason ?? "", /User is not found/);
-    for (const id of Object.values(ids))
+    for (const id of [ids.inCrm!, ids.skipped!])
       assert.equal(await new CallStore(h.redis, h.keys).get(id), undefined);
+    // The failed call is re-opened like POST /calls/:id/reprocess: the worker's request marker, out of
+    // the failed index, back among the undelivered, a reprocess job; its expired state rebuilt.
+    const failedId = ids.failed!;
+    const rebuilt = await new CallStore(h.redis, h.keys).get(failedId);
+    assert.equal(rebuilt?.phase, "ended");
+    assert.ok(rebuilt?.rebuiltAt, "the state says it was rebuilt from the records");
+    assert.equal(await h.redis.exists(h.keys.reprocessRequest(failedId)), 1);
+    assert.notEqual(await h.redis.zscore(h.keys.undeliveredCalls, failedId), null);
+    const jobs = await queue.getJobs(["waiting", "delayed"]);
+    assert.ok(jobs.some((j) => j.data.callId === failedId && j.name === "reprocess"));
   });
 
   it("given a call Asterisk has not finished and an unknown id, when re-processed, then inProgress and notFound, nothing written", async () => {

@@ -89,6 +89,7 @@ export function reconcilerOn(
     random?: () => number;
     config?: Record<string, unknown>;
     extraCommands?: ReconcilerDeps["extraCommands"];
+    hooks?: ReconcilerDeps["hooks"];
   } = {},
 ): ReconcilerSetup {
   const keys = redisKeys(`rf${randomUUID().slice(0, 8)}`);
@@ -114,6 +115,7 @@ export function reconcilerOn(
     ...(options.now ? { now: options.now } : {}),
     ...(options.random ? { random: options.random } : {}),
     ...(options.extraCommands ? { extraCommands: options.extraCommands } : {}),
+    ...(options.hooks ? { hooks: options.hooks } : {}),
   });
   return {
     reconciler,

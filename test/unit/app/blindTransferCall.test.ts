@@ -46,6 +46,7 @@ function fakeContext(o: { getVariable: () => Promise<string | undefined>; calls?
       continueInDialplan: async (id: string) => void ari.push(`continue ${id}`),
     },
     sessions: { get: byId, find: async (id: string) => byId(id), list: () => sessions },
+    server: { callIdOf: (linkedId: string) => linkedId },
     serial: { run: async (_id: string, fn: () => Promise<void>) => fn() },
   } as unknown as CallContext;
   return { ctx, logged, ari };

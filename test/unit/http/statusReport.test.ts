@@ -29,6 +29,24 @@ function healthy(overrides: Partial<StatusInputs> = {}): StatusInputs {
 }
 
 describe("buildStatusReport", () => {
+  it("given originate failures and Bitrix24 events counted, then both are listed by reason / name", () => {
+    const r = buildStatusReport(
+      healthy({
+        lastHour: {
+          ok: true,
+          value: {
+            "originate.failed.unregistered": 2,
+            "originate.failed.busy": 1,
+            "events.ONEXTERNALCALLSTART": 3,
+            "events.duplicate": 1,
+          },
+        },
+      }),
+    );
+    assert.deepEqual(r.calls.originateFailedLastHour, { busy: 1, unregistered: 2 });
+    assert.deepEqual(r.crmEventsLastHour, { duplicate: 1, ONEXTERNALCALLSTART: 3 });
+  });
+
   it("given everything healthy, then status ok and no problems", () => {
     const r = buildStatusReport(healthy());
     assert.equal(r.status, "ok");
@@ -41,6 +59,7 @@ describe("buildStatusReport", () => {
       failedTotal: 0,
       undelivered: null,
       oldestUndeliveredSec: null,
+      originateFailedLastHour: {},
     });
     assert.equal(r.queues.lifecycle.oldestWaitingAgeSec, 0);
     assert.equal(r.crm.lastSuccessAt, new Date(NOW - 1000).toISOString());

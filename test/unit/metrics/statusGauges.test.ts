@@ -47,8 +47,13 @@ function report(over: Partial<StatusReport> = {}): StatusReport {
       failedTotal: 5,
       undelivered: 6,
       oldestUndeliveredSec: 321,
+      originateFailedLastHour: {},
     },
+    crmEventsLastHour: {},
     errorsLastHour: { NETWORK: 2, QUERY_LIMIT_EXCEEDED: 1 },
+    errors: { lastHour: { NETWORK: 2, QUERY_LIMIT_EXCEEDED: 1 }, lastDay: null, lastWeek: null },
+    audit: null,
+    hooks: { app: null, workers: null, lastHour: {} },
     ...over,
   };
 }
@@ -96,6 +101,7 @@ describe("statusSeries: /status as Prometheus gauges", () => {
         failedTotal: null,
         undelivered: null,
         oldestUndeliveredSec: null,
+        originateFailedLastHour: {},
       },
       crm: { ...report().crm, hold: null, auth: null },
     });

@@ -4,7 +4,7 @@
  * .dockerignore rules and the build's source set.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -110,7 +110,7 @@ export function buildSourceFiles(): string[] {
 }
 
 /**
- * The files `tsconfig.build.json` compiles by its `include` folders alone (cheap; imports from
+ * The files `tsconfig.build.json` compiles by its `include` entries alone (cheap; imports from
  * elsewhere are what `buildSourceFiles` adds).
  */
 export function includedSourceFiles(): string[] {
@@ -118,9 +118,12 @@ export function includedSourceFiles(): string[] {
     include: string[];
   };
   return include.flatMap((dir) =>
-    readdirSync(join(REPO, dir), { recursive: true, encoding: "utf8" })
-      .filter((f) => f.endsWith(".ts"))
-      .map((f) => `${dir}/${f}`),
+    // An entry is a folder, or one file (the hooks tool in scripts/).
+    statSync(join(REPO, dir)).isFile()
+      ? [dir]
+      : readdirSync(join(REPO, dir), { recursive: true, encoding: "utf8" })
+          .filter((f) => f.endsWith(".ts"))
+          .map((f) => `${dir}/${f}`),
   );
 }
 

@@ -17,22 +17,22 @@ const from = (clientNumber: string, timeline = new Timeline().dial(1, "101")) =>
   clientNumber,
 });
 
-function registerPhone(plan: ReturnType<typeof planSteps>): unknown {
+function registerPhone(plan: Awaited<ReturnType<typeof planSteps>>): unknown {
   const groups = plan.kind === "send" ? plan.groups : [];
   const register = groups.flatMap((g) => g.commands).find((c) => c.method === METHOD.register);
   assert.ok(register, `a register in ${JSON.stringify(plan)}`);
   return register.params.PHONE_NUMBER;
 }
 
-describe("clientPhoneNumber", () => {
-  it("a withheld caller while ringing: register goes out with the placeholder", () => {
-    const plan = planSteps(from("anonymous"), emptyJournal(CALL), directory, config());
+describe("clientPhoneNumber", async () => {
+  it("a withheld caller while ringing: register goes out with the placeholder", async () => {
+    const plan = await planSteps(from("anonymous"), emptyJournal(CALL), directory, config());
     assert.equal(registerPhone(plan), "0000000000");
   });
 
-  it("an empty caller id after the end: register + finish with the placeholder", () => {
+  it("an empty caller id after the end: register + finish with the placeholder", async () => {
     const ended = from("", new Timeline().dial(1, "101").answer(3, "101").end(10));
-    const plan = planSteps(ended, emptyJournal(CALL), directory, config());
+    const plan = await planSteps(ended, emptyJournal(CALL), directory, config());
     assert.equal(registerPhone(plan), "0000000000");
     assert.equal(plan.kind, "send");
     assert.deepEqual(
@@ -41,7 +41,7 @@ describe("clientPhoneNumber", () => {
     );
   });
 
-  it("uses numbers.withheldNumber", () => {
+  it("uses numbers.withheldNumber", async () => {
     const call = from("Restricted");
     assert.equal(
       clientPhoneNumber(call, config({ numbers: { withheldNumber: "+70000000000" } })),
@@ -49,11 +49,11 @@ describe("clientPhoneNumber", () => {
     );
   });
 
-  it("a non-ASCII caller id is read as digits", () => {
+  it("a non-ASCII caller id is read as digits", async () => {
     assert.equal(clientPhoneNumber(from("٨٤٩٥١٢٣٤٥٦٧"), config()), "+74951234567");
   });
 
-  it("a number the portal refused for this call gives the placeholder, and says why", () => {
+  it("a number the portal refused for this call gives the placeholder, and says why", async () => {
     const call = from("84951234567");
     assert.equal(clientPhoneNumber(call, config()), "+74951234567");
     assert.deepEqual(clientPhoneNumberOf(call, config(), "+74951234567"), {
@@ -62,7 +62,7 @@ describe("clientPhoneNumber", () => {
     });
   });
 
-  it("every spelling of a withheld number gives a number the portal accepts", () => {
+  it("every spelling of a withheld number gives a number the portal accepts", async () => {
     for (const raw of [
       "anonymous",
       "Anonymous",
@@ -80,9 +80,12 @@ describe("clientPhoneNumber", () => {
   });
 });
 
-describe("the planner after a refused PHONE_NUMBER", () => {
-  it("registers the call under the placeholder", () => {
+describe("the planner after a refused PHONE_NUMBER", async () => {
+  it("registers the call under the placeholder", async () => {
     const journal = { ...emptyJournal(CALL), register: { refusedNumber: "+74951234567" } };
-    assert.equal(registerPhone(planSteps(from("84951234567"), journal, directory, config())), "0000000000");
+    assert.equal(
+      registerPhone(await planSteps(from("84951234567"), journal, directory, config())),
+      "0000000000",
+    );
   });
 });

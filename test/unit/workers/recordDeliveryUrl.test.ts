@@ -34,10 +34,10 @@ const urlConfig = (http: Record<string, unknown> = {}) =>
     http: { publicUrl: "https://pbx.example:8077", signingKey: KEY, recordLinkTtlSec: 600, ...http },
   });
 
-describe('crm.recordDelivery "url"', () => {
-  it("given a finished call with a wav, then one bulk attachRecord with a signed RECORD_URL and FILENAME", () => {
+describe('crm.recordDelivery "url"', async () => {
+  it("given a finished call with a wav, then one bulk attachRecord with a signed RECORD_URL and FILENAME", async () => {
     const file = "itgrix/1741000000.42.wav";
-    const plan = planSteps(recorded(file), finished(), directory, urlConfig(), { now: NOW });
+    const plan = await planSteps(recorded(file), finished(), directory, urlConfig(), { now: NOW });
     assert.equal(plan.kind, "send");
     const group = plan.kind === "send" ? plan.groups[0]! : undefined!;
     assert.equal(plan.kind === "send" && plan.groups.length, 1);
@@ -62,19 +62,21 @@ describe('crm.recordDelivery "url"', () => {
     assert.deepEqual(verdict, { ok: true });
   });
 
-  it("given the same call planned twice at the same time, then the link is the same (pure)", () => {
-    const a = planSteps(recorded("itgrix/x.wav"), finished(), directory, urlConfig(), { now: NOW });
-    const b = planSteps(recorded("itgrix/x.wav"), finished(), directory, urlConfig(), { now: NOW });
+  it("given the same call planned twice at the same time, then the link is the same (pure)", async () => {
+    const a = await planSteps(recorded("itgrix/x.wav"), finished(), directory, urlConfig(), { now: NOW });
+    const b = await planSteps(recorded("itgrix/x.wav"), finished(), directory, urlConfig(), { now: NOW });
     assert.deepEqual(a, b);
   });
 
-  it("given a recording path that leaves the spool, then the recording is skipped, nothing is signed", () => {
-    const plan = planSteps(recorded("../../etc/x.wav"), finished(), directory, urlConfig(), { now: NOW });
+  it("given a recording path that leaves the spool, then the recording is skipped, nothing is signed", async () => {
+    const plan = await planSteps(recorded("../../etc/x.wav"), finished(), directory, urlConfig(), {
+      now: NOW,
+    });
     assert.equal(plan.kind, "recordSkip");
     assert.match(plan.kind === "recordSkip" ? plan.reason : "", /not inside the spool/);
   });
 
-  it("given url mode without http.publicUrl or http.signingKey, then the configuration names the key", () => {
+  it("given url mode without http.publicUrl or http.signingKey, then the configuration names the key", async () => {
     for (const [http, key] of [
       [{ signingKey: KEY }, "http.publicUrl"],
       [{ publicUrl: "https://pbx" }, "http.signingKey"],
@@ -88,7 +90,7 @@ describe('crm.recordDelivery "url"', () => {
     assert.equal(config().http.recordLinkTtlSec, 24 * 3600);
   });
 
-  it("given the portal could not fetch the link (0, 5xx), then the record step is retried; 403/404 fail it", () => {
+  it("given the portal could not fetch the link (0, 5xx), then the record step is retried; 403/404 fail it", async () => {
     const error = (n: number) => ({
       code: "ERROR_CORE",
       description: `Server returns HTTP error code ${n}`,

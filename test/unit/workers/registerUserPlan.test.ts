@@ -19,37 +19,43 @@ function inIvr(): Timeline {
   return t;
 }
 
-function registerParams(plan: ReturnType<typeof planSteps>) {
+function registerParams(plan: Awaited<ReturnType<typeof planSteps>>) {
   const groups = plan.kind === "send" ? plan.groups : [];
   const register = groups.flatMap((g) => g.commands).find((c) => c.method === METHOD.register);
   assert.ok(register, `a register in ${JSON.stringify(plan)}`);
   return register.params;
 }
 
-describe("planSteps and the register user", () => {
-  it("a caller in the IVR, nobody rung yet: nothing is sent, the worker waits for an operator", () => {
-    const plan = planSteps(inIvr().state(), emptyJournal(CALL), directory, withDefault);
+describe("planSteps and the register user", async () => {
+  it("a caller in the IVR, nobody rung yet: nothing is sent, the worker waits for an operator", async () => {
+    const plan = await planSteps(inIvr().state(), emptyJournal(CALL), directory, withDefault);
     assert.deepEqual(plan, { kind: "wait", for: "operator" });
   });
 
-  it("the caller chose 105 and it rings: register for 105's user (6), not the default user", () => {
+  it("the caller chose 105 and it rings: register for 105's user (6), not the default user", async () => {
     const chosen = inIvr().ivr(4, "105").dial(4, "105").state();
-    assert.equal(registerParams(planSteps(chosen, emptyJournal(CALL), directory, withDefault)).USER_ID, 6);
+    assert.equal(
+      registerParams(await planSteps(chosen, emptyJournal(CALL), directory, withDefault)).USER_ID,
+      6,
+    );
   });
 
-  it("Support (301, not in the CRM) rings first, then 102: register for 102's user only once 102 rings", () => {
+  it("Support (301, not in the CRM) rings first, then 102: register for 102's user only once 102 rings", async () => {
     const supportOnly = new Timeline().dial(1, "301");
-    assert.deepEqual(planSteps(supportOnly.state(), emptyJournal(CALL), directory, withDefault), {
+    assert.deepEqual(await planSteps(supportOnly.state(), emptyJournal(CALL), directory, withDefault), {
       kind: "wait",
       for: "operator",
     });
     const crmToo = supportOnly.dial(20, "102").state();
-    assert.equal(registerParams(planSteps(crmToo, emptyJournal(CALL), directory, withDefault)).USER_ID, 3);
+    assert.equal(
+      registerParams(await planSteps(crmToo, emptyJournal(CALL), directory, withDefault)).USER_ID,
+      3,
+    );
   });
 
-  it("the caller hung up in the IVR: register and finish for the default user", () => {
+  it("the caller hung up in the IVR: register and finish for the default user", async () => {
     const ended = inIvr().end(9).state();
-    const plan = planSteps(ended, emptyJournal(CALL), directory, withDefault);
+    const plan = await planSteps(ended, emptyJournal(CALL), directory, withDefault);
     assert.equal(plan.kind, "send");
     assert.deepEqual(
       (plan.kind === "send" ? plan.groups : [])[0]!.commands.map((c) => [c.method, c.params.USER_ID]),

@@ -132,3 +132,21 @@ describe("re-processing a failed call", () => {
     assert.deepEqual(j.previousFailures, [{ ...failed.failed, reprocessedAt: iso(30) }]);
   });
 });
+
+describe("a rebuilt call without a journal (its journal may have expired)", () => {
+  const verifying = (): StepJournal => ({ ...emptyJournal(CALL), verifyFirst: iso(0) });
+
+  it("given the portal has its record, then it is adopted: registered and finished, nothing sent again", () => {
+    const verdict = applyCheck(verifying(), record("externalCall.old"), T(5), WINDOW);
+    assert.ok("journal" in verdict);
+    assert.equal(verdict.journal.verifyFirst, undefined);
+    assert.equal(verdict.journal.bxCallId, "externalCall.old");
+    assert.equal(verdict.journal.register.doneAt, iso(5));
+    assert.equal(verdict.journal.finish?.doneAt, iso(5));
+  });
+
+  it("given the portal has no record, then the mark is cleared and nothing else: register+finish follow", () => {
+    const verdict = applyCheck(verifying(), undefined, T(5), WINDOW);
+    assert.deepEqual(verdict, { journal: emptyJournal(CALL) });
+  });
+});

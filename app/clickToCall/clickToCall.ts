@@ -1,0 +1,213 @@
+import { randomUUID } from "node:crypto";
+import { extensionOfUser, parseDirectorySnapshot } from "../../core/crm/directorySnapshot.ts";
+import type { OriginateFailure } from "../../core/calls/originateFailure.ts";
+import type { ClientResult } from "../../core/calls/types.ts";
+import { knownOperators, outboundLine } from "../../core/config/routingRules.ts";
+import { AriHttpError } from "../ari/rest.ts";
+import type { CallControl } from "../calls/control.ts";
+import { nowIso, type CallContext } from "../calls/context.ts";
+import { endCall } from "../calls/ending.ts";
+import { originateFailed, reportOriginateFailure } from "../calls/originateDiagnostics.ts";
+import type { CallSession } from "../calls/session.ts";
+import type { CrmEventHandler } from "../crmEvents/registry.ts";
+import type { BitrixEvent } from "../http/types.ts";
+import { TRANSFER_CONTEXT } from "../routing/hunt.ts";
+import { readClick, type Click } from "./clickData.ts";
+
+export interface ClickToCallDeps {
+  ctx: CallContext;
+  /** `keys.userDirectory(portal)`: the workers' snapshot of UF_PHONE_INNER → user id. */
+  directoryKey: string | undefined;
+}
+
+/**
+ * ONEXTERNALCALLSTART (a user clicked a number in the CRM): the portal has registered the call
+ * already. The clicking user's phone rings first (extension from the user directory, `#FROM#`
+ * reversed); once it answers the client is dialled on the trunk (`clickerAnswered.ts`), then bridged
+ * and recorded like any outbound call. The call model carries the portal's CALL_ID, so the workers
+ * show the card, finish THAT call and never register a second one. Every click ends in a finished
+ * portal call: a repeated click (same user and number within `events.repeatClickSec`) as cancelled,
+ * a user without an extension as failed.
+ */
+export function clickToCallHandler(deps: ClickToCallDeps): CrmEventHandler {
+  return { handle: (event) => startClickToCall(deps, event) };
+}
+
+async function startClickToCall(deps: ClickToCallDeps, event: BitrixEvent): Promise<void> {
+  const { ctx } = deps;
+  const click = readClick(event.data);
+  if ("error" in click) {
+    ctx.logger.warn(
+      { event: event.name, error: click.error },
+      "click-to-call: malformed event; nothing rings",
+    );
+    void ctx.metrics?.count("events.malformed");
+    return;
+  }
+  const number = ctx.normalise(click.phone);
+  const log = ctx.logger.child({ bxCallId: click.bxCallId, userId: click.userId });
+  if (!(await firstClick(ctx, click.userId, number))) {
+    log.info({ number }, "click-to-call: the same number clicked again by the same user; ignored");
+    void ctx.metrics?.count("events.repeatedClick");
+    return endUnrung(ctx, click, number, { clientResult: "cancelled" });
+  }
+  const extension = await extensionOf(deps, click.userId);
+  if (extension === undefined) {
+    const failure: OriginateFailure = {
+      side: "operator",
+      reason: "unregistered",
+      detail: `user ${click.userId} has no internal number in the directory`,
+    };
+    return endUnrung(ctx, click, number, { clientResult: "failed", failure });
+  }
+  await ringClicker(ctx, click, number, extension);
+}
+
+/** SET NX with the repeat window; without Redis every click counts as the first. */
+async function firstClick(ctx: CallContext, userId: number, number: string): Promise<boolean> {
+  const ms = ctx.config.events.repeatClickSec * 1000;
+  if (ms <= 0) return true;
+  const key = ctx.keys.clickGuard(userId, number);
+  const set = await ctx.redis.read("click guard", (r) => r.set(key, "1", "PX", ms, "NX"), "OK");
+  return set === "OK";
+}
+
+async function extensionOf(deps: ClickToCallDeps, userId: number): Promise<string | undefined> {
+  const { ctx, directoryKey } = deps;
+  if (!directoryKey) return undefined;
+  const json = await ctx.redis.read("user directory", (r) => r.get(directoryKey), null);
+  const snapshot = parseDirectorySnapshot(json);
+  return extensionOfUser(snapshot, userId, [...knownOperators(ctx.config)], ctx.config.numbers.userRewrite);
+}
+
+function clickControl(ctx: CallContext, callId: string, number: string, extension: string): CallControl {
+  return {
+    callId,
+    direction: "outbound",
+    clientAnswered: false,
+    clientNumber: number,
+    lineNumber: outboundLine(ctx.config.routing.trunkDialString),
+    originExtension: extension,
+    legs: { [callId]: { extension, purpose: "direct", state: "dialling" } },
+    aux: [],
+    legSeq: 1,
+    clickToCall: { number, clientDialled: false },
+  };
+}
+
+/**
+ * The user's phone is the call's first channel: its id is the call id (Asterisk's linkedid), and the
+ * client's leg, created with it as originator, inherits it.
+ */
+async function ringClicker(ctx: CallContext, click: Click, number: string, extension: string) {
+  // Scoped by the server like linkedids: the resync of this app (and only this one) owns the call.
+  const callId = ctx.server.callIdOf(randomUUID());
+  const call = ctx.sessions.open(clickControl(ctx, callId, number, extension));
+  await ctx.serial.run(callId, async () => {
+    const at = nowIso();
+    const started = await call.start({
+      type: "callStarted",
+      at,
+      callId,
+      direction: "outbound",
+      clientNumber: number,
+      lineNumber: call.ctl.lineNumber,
+      originExtension: extension,
+      portalCall: { callId: click.bxCallId, userId: click.userId },
+    });
+    if (started === "unreachable") {
+      ctx.sessions.handOff(call);
+      call.log.error({ bxCallId: click.bxCallId }, "click-to-call refused: Redis unreachable; nothing rings");
+      void ctx.metrics?.count("events.refused");
+      return;
+    }
+    await call.record({ type: "legDialled", at, legId: callId, extension, purpose: "direct" });
+    call.log.info({ bxCallId: click.bxCallId, extension, to: number }, "click-to-call: ringing the user");
+    const offline = await endpointOffline(ctx, extension);
+    if (offline)
+      return clickerFailed(ctx, call, { side: "operator", reason: "unregistered", detail: offline });
+    try {
+      await ctx.rest.dialOut({
+        endpoint: `${ctx.config.routing.operatorTech}/${extension}`,
+        channelId: callId,
+        app: ctx.config.ari.app,
+        appArgs: `dialed,${callId}`,
+        callerId: number,
+        timeoutSec: ctx.config.events.clickRingTimeoutSec,
+        variables: { TRANSFER_CONTEXT },
+      });
+    } catch (err) {
+      const ariStatus = err instanceof AriHttpError ? err.status : 0;
+      const failure = originateFailed(ctx, call, { side: "operator", ariStatus }, extension);
+      await endClickerLeg(ctx, call, failure, `dial ${ariStatus}`);
+    }
+  });
+}
+
+/** `endpoint offline` / `endpoint unknown` when ARI says the phone cannot be rung; else undefined. */
+async function endpointOffline(ctx: CallContext, extension: string): Promise<string | undefined> {
+  try {
+    const endpoint = await ctx.rest.getEndpoint(ctx.config.routing.operatorTech, extension);
+    return endpoint.state === "offline" ? "endpoint offline" : undefined;
+  } catch (err) {
+    return err instanceof AriHttpError && err.status === 404 ? "endpoint unknown" : undefined;
+  }
+}
+
+async function clickerFailed(ctx: CallContext, call: CallSession, failure: OriginateFailure) {
+  reportOriginateFailure(ctx, call, failure, call.ctl.originExtension ?? "");
+  await endClickerLeg(ctx, call, failure, failure.detail);
+}
+
+async function endClickerLeg(ctx: CallContext, call: CallSession, failure: OriginateFailure, why: string) {
+  const legId = call.callId;
+  await call.change((c) => (c.legs[legId]!.state = "ended"), {
+    type: "legEnded",
+    at: nowIso(),
+    legId,
+    result: failure.reason === "unregistered" ? "unregistered" : "failed",
+    causeText: why,
+    failure,
+  });
+  await endCall(ctx, call, { clientResult: "failed", hangupBy: "system" });
+}
+
+interface UnrungEnd {
+  clientResult: ClientResult;
+  failure?: OriginateFailure;
+}
+
+/** A click that rings nobody still ends its portal call: a call with no channel, ended at once. */
+async function endUnrung(ctx: CallContext, click: Click, number: string, end: UnrungEnd): Promise<void> {
+  // Scoped by the server like linkedids: the resync of this app (and only this one) owns the call.
+  const callId = ctx.server.callIdOf(randomUUID());
+  const ctl = clickControl(ctx, callId, number, "");
+  ctl.legs = {};
+  delete ctl.originExtension;
+  const call = ctx.sessions.open(ctl);
+  await ctx.serial.run(callId, async () => {
+    const at = nowIso();
+    const started = await call.start({
+      type: "callStarted",
+      at,
+      callId,
+      direction: "outbound",
+      clientNumber: number,
+      lineNumber: ctl.lineNumber,
+      portalCall: { callId: click.bxCallId, userId: click.userId },
+    });
+    if (started === "unreachable") {
+      ctx.sessions.handOff(call);
+      return;
+    }
+    if (end.failure) {
+      const legId = `none:${callId}`;
+      reportOriginateFailure(ctx, call, end.failure, `user ${click.userId}`);
+      await call.record(
+        { type: "legDialled", at, legId, extension: "", purpose: "direct" },
+        { type: "legEnded", at, legId, result: "unregistered", failure: end.failure },
+      );
+    }
+    await endCall(ctx, call, { clientResult: end.clientResult, hangupBy: "system" });
+  });
+}

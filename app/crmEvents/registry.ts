@@ -1,0 +1,43 @@
+import type { BitrixEvent } from "../http/types.ts";
+
+/** Where a verified event came from: the HTTP handler, or the workers' offline poll (Redis stream). */
+export type CrmEventSource = "online" | "offline";
+
+/**
+ * What a feature does with one Bitrix24 event. `handle` runs after the event was deduplicated; an
+ * error is logged by the intake and never reaches the portal.
+ */
+export interface CrmEventHandler {
+  handle(event: BitrixEvent, source: CrmEventSource): Promise<void>;
+  /**
+   * The key that makes a second delivery of the same event a duplicate (default: `data[CALL_ID]`);
+   * undefined = not deduplicated.
+   */
+  dedupeKey?(event: BitrixEvent): string | undefined;
+}
+
+/**
+ * Event name → handler. The seam features plug into (`app/appProcess.ts` registers them):
+ *
+ *   events.register("ONEXTERNALCALLSTART", clickToCall);
+ *   events.register("ONEXTERNALCALLBACKSTART", callbackForm);
+ *
+ * An event without a handler is logged and counted (`events.unhandled`), never an error.
+ */
+export class CrmEventRegistry {
+  private readonly handlers = new Map<string, CrmEventHandler>();
+
+  register(name: string, handler: CrmEventHandler): void {
+    const key = name.toUpperCase();
+    if (this.handlers.has(key)) throw new Error(`a handler for ${key} is registered already`);
+    this.handlers.set(key, handler);
+  }
+
+  handlerFor(name: string): CrmEventHandler | undefined {
+    return this.handlers.get(name.toUpperCase());
+  }
+
+  names(): string[] {
+    return [...this.handlers.keys()];
+  }
+}
