@@ -177,7 +177,10 @@ async function renderAudit() {
   const { status, body } = await getJson("../audit/latest").catch(() => ({ status: 0, body: null }));
   if (status !== 200 || !body) {
     box.className = "muted";
-    box.textContent = status === 404 ? "No audit yet." : "The audit report is not available.";
+    // 503: the audit is off, and the app says why (e.g. no cdr.url); 404: on, but none has run yet.
+    if (status === 404) box.textContent = "No audit yet.";
+    else if (status === 503 && body?.error) box.textContent = `Self-audit is off: ${body.error}.`;
+    else box.textContent = "The audit report is not available.";
     return;
   }
   box.className = "";
