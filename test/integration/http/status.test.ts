@@ -107,6 +107,7 @@ describe("GET /status with Redis up", () => {
       failedLastHour: 1,
       failedTotal: 2,
       undelivered: 5,
+      originateFailedLastHour: {},
     });
     assert.ok(oldestUndeliveredSec! >= 300 && oldestUndeliveredSec! <= 302, String(oldestUndeliveredSec));
     assert.deepEqual(body.errorsLastHour, { QUERY_LIMIT_EXCEEDED: 5 });
