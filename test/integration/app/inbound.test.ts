@@ -187,6 +187,10 @@ describe("inbound hunting on the real Asterisk", () => {
   });
 
   test("an operator busy in another call is skipped and recorded as busy", async () => {
+    // The other call must be live (a control record not ended): a mark naming a call that is over
+    // is dropped by the hunt as stale (test/unit/app/busyMarks.test.ts).
+    const other = app.control.ctx.keys.appControl("another-call");
+    await app.redis.set(other, JSON.stringify({ callId: "another-call", direction: "inbound", legs: {} }));
     await app.redis.hset(app.control.ctx.keys.busyOperators, "101", "another-call");
     try {
       await placeCall({ from: "74951112237", to: "4950000001", callerPort: 15076 });
@@ -198,6 +202,7 @@ describe("inbound hunting on the real Asterisk", () => {
       await assertSoundCall(app, call);
     } finally {
       await app.redis.hdel(app.control.ctx.keys.busyOperators, "101");
+      await app.redis.del(other);
     }
   });
 });
