@@ -18,7 +18,10 @@ import type {
   Recording,
   Transfer,
 } from "../calls/types.ts";
+// What `telephony.externalcall.finish`'s STATUS_CODE is mapped from: the decision's own type.
+import type { CallOutcome } from "../calls/decisions/statusCode.ts";
 
+export type { CallOutcome };
 export type { CallState, ClientResult, Direction, IvrInput, Leg, LegPurpose, Recording, Transfer };
 
 /** A read-only view, all the way down (the call model given to hooks is deep-frozen as well). */
@@ -103,18 +106,6 @@ export interface OriginateParams {
   timeoutSec: number;
   variables: Record<string, string>;
 }
-
-/** What `telephony.externalcall.finish`'s STATUS_CODE is mapped from. */
-export type CallOutcome =
-  | "answered"
-  | "missed"
-  | "clientBusy"
-  | "clientNoAnswer"
-  | "operatorCancelled"
-  | "clientUnavailable"
-  | "congestion"
-  | "badNumber"
-  | "failed";
 
 /** What finished: the finish as the portal confirmed it. */
 export interface FinishedCall {
