@@ -24,7 +24,8 @@ export type ReconcileOutcome =
   | { status: "delivered" }
   | { status: "skipped"; reason: string }
   | { status: "failed"; reason: string }
-  | { status: "retry"; delayMs: number; error: CrmErrorInfo };
+  /** `held`: nothing was sent because delivery is on hold; the job may come back as soon as it clears. */
+  | { status: "retry"; delayMs: number; error: CrmErrorInfo; held?: true };
 
 export interface OutcomeDeps {
   config: { workers: Pick<Config["workers"], "jobAttempts" | "jobBackoffMs" | "maxHoldSec"> };
@@ -135,7 +136,7 @@ export class CallOutcomes {
       { callId: journal.callId, delayMs, code: err.lastError.code, heldSince: since },
       "delivery on hold, the job comes back after the next probe",
     );
-    return { status: "retry", delayMs, error: err.lastError };
+    return { status: "retry", delayMs, error: err.lastError, held: true };
   }
 
   /**
@@ -184,7 +185,9 @@ const HOLD_FALLBACK_MS = 30_000;
 
 /**
  * Just after the hold's next probe (so its result is known), spread by up to 20 % (at most 5 s) so
- * the held calls of a whole cluster do not come back in one burst.
+ * the held calls of a whole cluster do not come back in one burst while the hold lasts. When a probe
+ * clears it, the clearing worker promotes them all at once (workers' concurrency and the limiter pace
+ * that burst): a fixed portal should not wait for the schedule.
  */
 export function holdDelayMs(retryAfterMs: number | undefined, random: () => number): number {
   const base = Math.max(1_000, retryAfterMs ?? HOLD_FALLBACK_MS);

@@ -57,7 +57,16 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     await Promise.all([bullConnection.quit(), redis.quit()]).catch(() => undefined);
     throw err;
   });
-  const delivery = createDelivery({ config, redis, keys, logger, metrics });
+  // Late-bound: the queue that promotes held jobs is made after delivery.
+  let promoteHeldJobs = (): void => undefined;
+  const delivery = createDelivery({
+    config,
+    redis,
+    keys,
+    logger,
+    metrics,
+    onHoldCleared: () => promoteHeldJobs(),
+  });
   const directory = new UserDirectoryCache({
     config,
     delivery,
@@ -87,9 +96,15 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     lockDurationMs: config.workers.jobLockMs,
     reconciler,
     logger,
+    holdActive: async () => (await delivery.hold()) !== null,
   });
   const sweepQueue = new Queue(LIFECYCLE_QUEUE, { connection: redis, prefix: config.redis.prefix });
   sweepQueue.on("error", throttledErrorLog(logger, "sweeper queue error"));
+  promoteHeldJobs = () => {
+    void sweepQueue.promoteJobs().catch((err: Error) => {
+      logger.warn({ err: err.message }, "held jobs not promoted; they come back at their probe time");
+    });
+  };
   const sweeper = new UndeliveredSweeper({ config, redis, keys, queue: sweepQueue, calls, metrics, logger });
   sweeper.start();
   const lookups = new LookupResponder({ config, redis, keys, delivery, logger, metrics });

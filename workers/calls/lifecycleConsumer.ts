@@ -20,6 +20,11 @@ export interface LifecycleConsumerOptions {
   reconciler: Pick<CallReconciler, "reconcile" | "jobFailed">;
   logger: Logger;
   random?: () => number;
+  /**
+   * Whether delivery is still on hold. A held job is put back to wait for the hold's next probe; a
+   * hold that cleared while it was being put back would leave it waiting up to `probeMaxMs`.
+   */
+  holdActive?: () => Promise<boolean>;
 }
 
 export interface LifecycleConsumer {
@@ -53,7 +58,14 @@ export function startLifecycleConsumer(options: LifecycleConsumerOptions): Lifec
       return outcome;
     }
     await job.moveToDelayed(Date.now() + delayMs, token);
+    if (outcome.status === "retry" && outcome.held) await comeBackIfHoldCleared(job);
     throw new DelayedError();
+  }
+
+  /** The clearing process promotes the delayed jobs; this covers one put back just after that. */
+  async function comeBackIfHoldCleared(job: Job<LifecycleJob>): Promise<void> {
+    if (!options.holdActive || (await options.holdActive().catch(() => true))) return;
+    await job.promote().catch(() => undefined); // already promoted by the clearing process
   }
 
   const worker = new Worker<LifecycleJob>(LIFECYCLE_QUEUE, process, {

@@ -38,6 +38,8 @@ export interface DeliveryDeps {
   /** How long `close()` waits for queued and in-flight groups before rejecting them. */
   closeGraceMs?: number;
   random?: () => number;
+  /** Called when this process's probe cleared the hold (the worker promotes the held jobs). */
+  onHoldCleared?: () => void;
 }
 
 /** What `/status` shows about delivery. */
@@ -117,6 +119,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     now: deps.now ?? Date.now,
     fingerprint: () => client.auth.fingerprint(),
     onProbe: () => client.auth.forgetRejections?.(),
+    onCleared: deps.onHoldCleared,
     logger: deps.logger,
     metrics: deps.metrics,
   });

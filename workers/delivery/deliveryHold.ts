@@ -63,6 +63,11 @@ export interface HoldDeps {
   fingerprint: () => Promise<string>;
   /** Called when this process takes a probe: the auth provider gives refused tokens another chance. */
   onProbe?: () => void;
+  /**
+   * Called in the process whose probe cleared the hold: held jobs wait for a probe time up to
+   * `probeMaxMs` away, and a cleared hold should deliver them now, not a minute later.
+   */
+  onCleared?: () => void;
   logger?: Logger;
   metrics?: Metrics;
 }
@@ -252,6 +257,7 @@ export class DeliveryHold {
         { code: view.code, heldMs, probes: view.probes, heldSends: view.heldSends },
         "delivery hold cleared: the portal answers again",
       );
+      this.deps.onCleared?.();
     }
   }
 
