@@ -105,6 +105,23 @@ export async function startSentinelSetup(options: SentinelOptions): Promise<Sent
       }
       return undefined;
     };
+    /** Why a failover did not happen: each replica's flags and link-down time as the first sentinel sees them. */
+    const replicasSeen = async (): Promise<string> => {
+      const client = new Redis(sentinels[0]!.url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+      try {
+        const replicas = (await client.call("SENTINEL", "replicas", masterName)) as string[][];
+        return replicas
+          .map((fields) => {
+            const f = new Map(fields.flatMap((v, i) => (i % 2 === 0 ? [[v, fields[i + 1]] as const] : [])));
+            return `${f.get("name")} flags=${f.get("flags")} link-down-ms=${f.get("master-link-down-time")} offset=${f.get("slave-repl-offset")}`;
+          })
+          .join("; ");
+      } catch (err) {
+        return `(sentinel not asked: ${(err as Error).message})`;
+      } finally {
+        client.disconnect();
+      }
+    };
     const serverAt = (port: number | undefined): RedisServer => {
       const server = servers.find((s) => s.port === port);
       if (!server) throw new Error(`the sentinels name an unknown primary (port ${port})`);
@@ -121,7 +138,8 @@ export async function startSentinelSetup(options: SentinelOptions): Promise<Sent
           const port = await ask();
           if (port !== undefined && port !== previousPort && (await isWritablePrimary(port)))
             return serverAt(port);
-          if (Date.now() > deadline) throw new Error(`no failover within ${timeoutMs} ms`);
+          if (Date.now() > deadline)
+            throw new Error(`no failover within ${timeoutMs} ms; the sentinels see: ${await replicasSeen()}`);
           await new Promise((r) => setTimeout(r, 100));
         }
       },
