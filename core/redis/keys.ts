@@ -11,6 +11,8 @@ export interface RedisKeys {
   journal(callId: string): string;
   /** Short per-call lock held by the worker that reconciles it. */
   callLock(callId: string): string;
+  /** Set by a job that found the call locked: the lock's holder reconciles once more before it stops. */
+  callWorkLeft(callId: string): string;
   /** Sorted set of calls whose delivery failed for good (score = time ms). */
   failedCalls: string;
   /** Sorted set of calls fully delivered (score = time ms). */
@@ -102,6 +104,7 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     activeCalls: `${p}:calls:active`,
     journal: (id) => `${p}:journal:${id}`,
     callLock: (id) => `${p}:lock:call:${id}`,
+    callWorkLeft: (id) => `${p}:lock:call-left:${id}`,
     failedCalls: `${p}:calls:failed`,
     deliveredCalls: `${p}:calls:delivered`,
     undeliveredCalls: `${p}:calls:undelivered`,
