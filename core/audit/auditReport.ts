@@ -94,6 +94,8 @@ export interface AuditSummary {
   repaired: number;
   needsPerson: number;
   portalChecked: boolean;
+  /** Why the portal's statistics could not be compared (the run compared the journal only). */
+  portalError?: string;
   error?: string;
 }
 
@@ -110,6 +112,7 @@ export function summariseReport(report: AuditReport): AuditSummary {
     repaired: report.counts.repaired,
     needsPerson: report.counts.needsPerson,
     portalChecked: report.portal.checked,
+    ...(report.portal.error ? { portalError: report.portal.error } : {}),
     ...(report.error ? { error: report.error } : {}),
   };
 }
