@@ -215,6 +215,20 @@ async function journalsOf(deps: AuditRunDeps, ids: string[]) {
   return new Map(ids.map((id, i) => [id, journalFactsOf(jsons[i] ?? null)]));
 }
 
+/**
+ * The journals of repaired calls. A re-opened call keeps its old failed mark until a worker takes
+ * the re-process request (workers/calls/reprocessRequest.ts): while the request waits, the call is
+ * still on its way, not failed again.
+ */
+async function repairJournals(deps: AuditRunDeps, ids: string[]) {
+  const journals = await journalsOf(deps, ids);
+  const waiting = ids.length ? await deps.redis.mget(ids.map((id) => deps.keys.reprocessRequest(id))) : [];
+  ids.forEach((id, i) => {
+    if (waiting[i] !== null && waiting[i] !== undefined) journals.set(id, { state: "pending" });
+  });
+  return journals;
+}
+
 /** The statistics of the calls, or undefined when they are off or could not be read (then noted once). */
 async function portalOf(deps: AuditRunDeps, report: AuditReport, calls: StatisticQuery[], log: Logger) {
   if (!report.portal.checked || calls.length === 0) return undefined;
@@ -278,11 +292,11 @@ async function verifyRepairs(deps: AuditRunDeps, report: AuditReport, repairs: R
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = now().getTime() + deps.config.audit.verifyTimeoutSec * 1000;
   const ids = repairs.map((r) => r.expected.callId);
-  let journals = await journalsOf(deps, ids);
+  let journals = await repairJournals(deps, ids);
   while ([...journals.values()].some((j) => j.state === "pending" || j.state === "none")) {
     if (now().getTime() >= deadline || deps.signal?.aborted) break;
     await sleep(VERIFY_POLL_MS);
-    journals = await journalsOf(deps, ids);
+    journals = await repairJournals(deps, ids);
   }
   const settled = repairs
     .filter(({ expected }) => {
