@@ -28,12 +28,12 @@ import { LIFECYCLE_JOB_OPTIONS, reprocessJobId, type LifecycleJob } from "../../
 import type { Logger } from "../../core/logging/logger.ts";
 import type { Metrics } from "../../core/metrics/metrics.ts";
 import { rebuildCall, type RebuildOptions, type RebuiltCall } from "../../core/records/buildCall.ts";
-import type { CallRecords } from "../../core/records/callRecords.ts";
 import { reprocessRebuilt } from "../../core/records/reprocessCall.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
 import type { PlanConfig } from "../calls/planSteps.ts";
 import type { CrmDelivery } from "../delivery/types.ts";
 import { expectedCallOf } from "./auditDecisions.ts";
+import { auditRecords, type AuditRecords } from "./auditRecords.ts";
 import { auditServerId } from "./auditServer.ts";
 import { portalRecords, StatisticsUnavailable, type StatisticQuery } from "./portalStatistics.ts";
 
@@ -47,10 +47,7 @@ import { portalRecords, StatisticsUnavailable, type StatisticQuery } from "./por
 
 export interface AuditRunDeps {
   config: Pick<Config, "audit" | "asterisk"> & PlanConfig;
-  records: {
-    linkedIdsStartedBetween(from: Date, to: Date, limit: number): Promise<string[]>;
-    callRecords(linkedId: string): Promise<CallRecords>;
-  };
+  records: AuditRecords;
   rebuildOptions: RebuildOptions;
   redis: Redis;
   keys: RedisKeys;
@@ -82,7 +79,8 @@ interface Repair {
   action: RepairedCall["action"];
 }
 
-export async function runAudit(deps: AuditRunDeps, job: AuditJob): Promise<AuditReport> {
+export async function runAudit(given: AuditRunDeps, job: AuditJob): Promise<AuditReport> {
+  const deps = { ...given, records: auditRecords(given.records) };
   const now = deps.now ?? (() => new Date());
   const { audit } = deps.config;
   const period =
