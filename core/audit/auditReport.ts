@@ -36,6 +36,11 @@ export interface AuditReport {
     /** Not ended yet, or not calls for the CRM (internal): not compared. */
     notCompared: number;
     ok: number;
+    /**
+     * Compared calls with a field a customization needed the CRM for (an audit sends nothing): that
+     * field was not compared (workers/audit/auditDecisions.ts).
+     */
+    unsure: number;
     found: Partial<Record<AuditProblem, number>>;
     repaired: number;
     needsPerson: number;
@@ -60,7 +65,7 @@ export function newReport(input: {
     ...input,
     state: "running",
     portal: { checked: false },
-    counts: { asterisk: 0, notCompared: 0, ok: 0, found: {}, repaired: 0, needsPerson: 0 },
+    counts: { asterisk: 0, notCompared: 0, ok: 0, unsure: 0, found: {}, repaired: 0, needsPerson: 0 },
     found: [],
     repaired: [],
     needsPerson: [],
