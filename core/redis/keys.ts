@@ -36,6 +36,13 @@ export interface RedisKeys {
   /** The last self-audit's report (JSON), and one report by its id (workers/audit/). */
   auditLatest: string;
   auditReport(id: string): string;
+  /** The last self-audit's summary (JSON, small): what `/status` reads instead of the whole report. */
+  auditLatestSummary: string;
+  /**
+   * Hash: server id -> when an app instance last learnt it (core/calls/serverScope.ts). The workers'
+   * audit turns Asterisk's linkedids into call ids with it when `asterisk.serverId` is not configured.
+   */
+  servers: string;
   /** Hash: component name -> JSON heartbeat. */
   heartbeats: string;
   /** One process's Prometheus registry as JSON, refreshed with its heartbeat, expiring with it. */
@@ -114,6 +121,8 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     metricsHour: (h) => `${p}:metrics:h:${h}`,
     auditLatest: `${p}:audit:latest`,
     auditReport: (id) => `${p}:audit:report:${id}`,
+    auditLatestSummary: `${p}:audit:latest:summary`,
+    servers: `${p}:servers`,
     heartbeats: `${p}:heartbeats`,
     promSnapshot: (component) => `${p}:metrics:prom:${component}`,
     limiter: (portal) => `${p}:limiter:${portal}`,

@@ -8,7 +8,11 @@ import type { Metrics } from "../../core/metrics/metrics.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
 import { HookCrmDeferred } from "../../core/hooks/errors.ts";
 import type { HookRunner } from "../../core/hooks/runner.ts";
-import { directoryForCall, type InnerNumberDirectory } from "../../core/hooks/userNumbers.ts";
+import {
+  directoryForCall,
+  isInnerNumberDirectory,
+  type InnerNumberDirectory,
+} from "../../core/hooks/userNumbers.ts";
 import { DeliveryError } from "../delivery/deliveryError.ts";
 import type { CrmErrorInfo, CrmFileDelivery } from "../delivery/types.ts";
 import type { CallLocks } from "./callLock.ts";
@@ -413,10 +417,6 @@ interface RoundHooks {
   users(): Promise<CallDirectory>;
   /** Runs the due event points; resolves with the journal after their marks. */
   events(): Promise<StepJournal>;
-}
-
-function isInnerNumberDirectory(d: ReconcileDirectory): d is ReconcileDirectory & InnerNumberDirectory {
-  return typeof d.innerNumberOf === "function" && typeof d.userIdByInnerNumber === "function";
 }
 
 export function extensionsOf(call: CallState): string[] {
