@@ -18,7 +18,10 @@ import type { JournalStep, JournalStore, StepJournal } from "./journal.ts";
  */
 
 export type ReconcileOutcome =
+  /** Another worker holds the call: it comes back soon (the lock was lost, or its holder stays busy). */
   | { status: "locked" }
+  /** Another worker holds the call and reconciles it once more when done (work left on the lock). */
+  | { status: "handedOver" }
   | { status: "noState" }
   | { status: "waiting"; waitFor: string }
   | { status: "delivered" }

@@ -105,9 +105,9 @@ function isLastAttempt(job: Job<LifecycleJob>): boolean {
 }
 
 /**
- * When the job should come back. A locked call's holder reconciles it once more itself (the work
- * left on the lock), so this job only covers a holder that died or ended in a retry: in 1–2 s, not
- * polling the lock (that polling was most of Redis's load under a delivery backlog).
+ * When the job should come back: never when the call was handed over to the worker holding it (every
+ * job of a call polling its lock was most of Redis's load under a delivery backlog); in 1–2 s when
+ * the lock was lost or the call stayed busy; after a backoff for a delivery failure.
  */
 function delayOf(outcome: ReconcileOutcome, random: () => number): number | undefined {
   if (outcome.status === "locked") return 1_000 + Math.floor(random() * 1_000);

@@ -105,16 +105,16 @@ export class CallReconciler {
   }
 
   /**
-   * Reconciles the call under its lock. A call locked by another worker is left to it (it reconciles
-   * once more when it is done; the job still comes back later in case that worker died); when work
-   * was left here meanwhile, the call is reconciled again at once — unless this pass ends in a retry,
-   * which brings the job back anyway.
+   * Reconciles the call under its lock. A call locked by another worker is handed over to it: it
+   * reconciles once more when done (and if it dies, BullMQ runs its stalled job again, which reads
+   * the latest state too), so this job ends. When work was left here meanwhile, the call is
+   * reconciled again at once — unless this pass ends in a retry, which brings the job back anyway.
    */
   async reconcile(callId: string): Promise<ReconcileOutcome> {
     let outcome: ReconcileOutcome = { status: "locked" };
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       const lock = await this.deps.locks.acquireOrLeaveWork(callId);
-      if (!lock) return { status: "locked" };
+      if (!lock) return { status: "handedOver" };
       let workLeft = false;
       try {
         outcome = await this.underLock(callId, lock.token);
@@ -133,7 +133,8 @@ export class CallReconciler {
       }
       if (!workLeft || outcome.status === "retry") return outcome;
     }
-    return outcome;
+    // Other jobs kept leaving work (a busy call): this job comes back for what they left.
+    return { status: "locked" };
   }
 
   /**

@@ -16,7 +16,7 @@ const registered: Answer = (c) =>
   sameMethod(c.method, METHOD.statistic) ? ok([]) : ok({ CALL_ID: "externalCall.9", CRM_ACTIVITY_ID: 9 });
 
 describe("a call locked by a busy worker", () => {
-  it("given a newer state after the holder's last look at the call, then the holder delivers it before it stops, and the locked job leaves at once", async () => {
+  it("given a newer state after the holder's last look at the call, then the holder delivers it before it stops, and the job that found it locked ends at once", async () => {
     const s = reconcilerOn(shared.redis, registered);
     const callId = "1743100001.1";
     const call = new Timeline(callId).dial(1, "102");
@@ -42,7 +42,7 @@ describe("a call locked by a busy worker", () => {
     };
 
     assert.equal((await s.reconciler.reconcile(callId)).status, "delivered");
-    assert.deepEqual(locked, { status: "locked" });
+    assert.deepEqual(locked, { status: "handedOver" });
     assert.ok(lockedMs < 1000, `the locked job waited ${lockedMs} ms for the holder`);
     assert.equal(s.portal.count(METHOD.register), 1);
     assert.equal(s.portal.count(METHOD.finish), 1, "the holder finished the call it had seen ringing");
