@@ -1,10 +1,11 @@
 import type { CallContext } from "../calls/context.ts";
+import { EventNotTaken } from "../crmEvents/registry.ts";
 import type { BitrixEvent } from "../http/types.ts";
 import { CallbackNotStarted, startCallback } from "./callbackCall.ts";
 import { callbackDedupeKey, parseCallbackData } from "./callbackEvent.ts";
 
-/** A callback event that cannot be taken now (Redis away): the event intake may offer it again. */
-export class CallbackDeferred extends Error {
+/** A callback event that cannot be taken now (Redis away): the event intake offers it again later. */
+export class CallbackDeferred extends EventNotTaken {
   override readonly name = "CallbackDeferred";
 }
 
@@ -39,7 +40,7 @@ export function callbackEventHandler(ctx: CallContext): (event: BitrixEvent) => 
       ctx.redis.write("callback dedupe undo", (r) => r.del(seenKey));
       ctx.logger.error(
         { to: request.phoneNumber, line: request.lineNumber, why },
-        "callback not taken: nothing rang (the offline event queue delivers it again; else call back by hand)",
+        "callback not taken yet: nothing rang (the event is offered again once Redis is back)",
       );
       return new CallbackDeferred(why);
     };
