@@ -10,7 +10,7 @@ import { nowIso, type CallContext } from "../calls/context.ts";
 import { endCall } from "../calls/ending.ts";
 import { originateFailed, reportOriginateFailure } from "../calls/originateDiagnostics.ts";
 import type { CallSession } from "../calls/session.ts";
-import { EventNotTaken, type CrmEventHandler, type CrmEventTake } from "../crmEvents/registry.ts";
+import { EventNotTaken, type CrmEventHandler, type HandledTake } from "../crmEvents/registry.ts";
 import type { BitrixEvent } from "../http/types.ts";
 import { TRANSFER_CONTEXT } from "../routing/hunt.ts";
 import { readClick, type Click } from "./clickData.ts";
@@ -34,7 +34,7 @@ export function clickToCallHandler(deps: ClickToCallDeps): CrmEventHandler {
   return { handle: (event, _source, take) => startClickToCall(deps, event, take) };
 }
 
-async function startClickToCall(deps: ClickToCallDeps, event: BitrixEvent, take: CrmEventTake) {
+async function startClickToCall(deps: ClickToCallDeps, event: BitrixEvent, take: HandledTake) {
   const { ctx } = deps;
   const click = readClick(event.data);
   if ("error" in click) {
@@ -54,12 +54,12 @@ async function startClickToCall(deps: ClickToCallDeps, event: BitrixEvent, take:
     const detail = `not rung: the connector could not take the click for ${waitedSec} s (Redis unavailable)`;
     const failure: OriginateFailure = { side: "operator", reason: "failed", detail };
     const extension = (await extensionOf(deps, click.userId)) ?? "";
-    return endUnrung(ctx, click, number, { clientResult: "failed", failure, extension });
+    return endUnrung(ctx, click, number, { clientResult: "failed", failure, extension, commit: take.commit });
   }
   if (!(await firstClick(ctx, click, number))) {
     log.info({ number }, "click-to-call: the same number clicked again by the same user; ignored");
     void ctx.metrics?.count("events.repeatedClick");
-    return endUnrung(ctx, click, number, { clientResult: "cancelled" });
+    return endUnrung(ctx, click, number, { clientResult: "cancelled", commit: take.commit });
   }
   const extension = await extensionOf(deps, click.userId);
   if (extension === undefined) {
@@ -68,9 +68,9 @@ async function startClickToCall(deps: ClickToCallDeps, event: BitrixEvent, take:
       reason: "unregistered",
       detail: `user ${click.userId} has no internal number in the directory`,
     };
-    return endUnrung(ctx, click, number, { clientResult: "failed", failure });
+    return endUnrung(ctx, click, number, { clientResult: "failed", failure, commit: take.commit });
   }
-  await ringClicker(ctx, click, number, extension);
+  await ringClicker(ctx, click, number, extension, take.commit);
 }
 
 /**
@@ -113,7 +113,13 @@ function clickControl(ctx: CallContext, callId: string, number: string, extensio
  * The user's phone is the call's first channel: its id is the call id (Asterisk's linkedid), and the
  * client's leg, created with it as originator, inherits it.
  */
-async function ringClicker(ctx: CallContext, click: Click, number: string, extension: string) {
+async function ringClicker(
+  ctx: CallContext,
+  click: Click,
+  number: string,
+  extension: string,
+  commit: () => Promise<void>,
+) {
   // Scoped by the server like linkedids: the resync of this app (and only this one) owns the call.
   const callId = ctx.server.callIdOf(randomUUID());
   const call = ctx.sessions.open(clickControl(ctx, callId, number, extension));
@@ -135,6 +141,7 @@ async function ringClicker(ctx: CallContext, click: Click, number: string, exten
       durable = false;
       return;
     }
+    await commit(); // the call is in Redis: the resync of a restarted app owns it, not a second take
     await call.record({ type: "legDialled", at, legId: callId, extension, purpose: "direct" });
     call.log.info({ bxCallId: click.bxCallId, extension, to: number }, "click-to-call: ringing the user");
     const offline = await endpointOffline(ctx, extension);
@@ -192,6 +199,7 @@ interface UnrungEnd {
   failure?: OriginateFailure;
   /** The user's phone, when known (FAILED_REASON names it). */
   extension?: string;
+  commit: () => Promise<void>;
 }
 
 /** A click that rings nobody still ends its portal call: a call with no channel, ended at once. */
@@ -219,6 +227,7 @@ async function endUnrung(ctx: CallContext, click: Click, number: string, end: Un
       durable = false;
       return;
     }
+    await end.commit();
     if (end.failure) {
       const legId = `none:${callId}`;
       const extension = end.extension ?? "";

@@ -59,8 +59,11 @@ export class CrmEventIntake {
         return "duplicate";
       }
     }
+    const mark = key === undefined ? undefined : `${event.name}:${key}`;
+    const commit = () => (mark === undefined ? Promise.resolve() : this.commitSeen(mark, take.id));
     try {
-      await handler.handle(event, source, take);
+      await handler.handle(event, source, { ...take, commit });
+      await commit();
       return "handled";
     } catch (err) {
       if (err instanceof EventNotTaken) {
@@ -68,10 +71,20 @@ export class CrmEventIntake {
         void metrics.count("events.refused");
         return "unavailable";
       }
+      await commit();
       log.error({ dedupeKey: key, err: (err as Error).message }, "Bitrix24 event handler failed");
       void metrics.count("events.failed");
       return "failed";
     }
+  }
+
+  /** The mark says done: no take of this event is fresh any more. */
+  private async commitSeen(key: string, takeId: string): Promise<void> {
+    const { redis, keys } = this.deps;
+    await redis
+      .set(keys.crmEventSeen(key), `done:${takeId}`, "EX", SEEN_TTL_SEC, "XX")
+      .then(() => undefined)
+      .catch(() => undefined);
   }
 
   /** SET NX with the take id: true the first time a key is seen, or when this take marked it before. */

@@ -10,6 +10,16 @@ export interface CrmEventTake {
   receivedAt: number;
 }
 
+/** A take as the handler gets it. */
+export interface HandledTake extends CrmEventTake {
+  /**
+   * Marks the event done: an offer of this same take afterwards (an app killed before the offline
+   * stream entry was acknowledged reads it again) is a duplicate. Call it once what the event started
+   * is durable; the intake calls it after `handle` returns anyway. Best effort, never throws.
+   */
+  commit(): Promise<void>;
+}
+
 /**
  * Thrown by a handler that did nothing yet and cannot now (Redis away): the intake answers
  * `unavailable`, and the event is offered again later (held on disk, or left pending in the stream).
@@ -23,7 +33,7 @@ export class EventNotTaken extends Error {
  * error is logged by the intake and never reaches the portal.
  */
 export interface CrmEventHandler {
-  handle(event: BitrixEvent, source: CrmEventSource, take: CrmEventTake): Promise<void>;
+  handle(event: BitrixEvent, source: CrmEventSource, take: HandledTake): Promise<void>;
   /**
    * The key that makes a second delivery of the same event a duplicate (default: `data[CALL_ID]`);
    * undefined = not deduplicated.
