@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { claimAnswer } from "../calls/answer.ts";
-import { bridgeWithClient, startConversation } from "../calls/bridge.ts";
-import { hangupQuietly } from "../calls/channels.ts";
 import type { CallControl } from "../calls/control.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
 import { endCall } from "../calls/ending.ts";
 import type { CallSession } from "../calls/session.ts";
+import { onClientAnswered } from "../clientLeg/clientAnswered.ts";
+import { dialClient } from "../clientLeg/dialClient.ts";
 import { startGroupHunt } from "../routing/hunt.ts";
 import type { CallbackRequest } from "./callbackEvent.ts";
 
@@ -84,40 +84,13 @@ async function onOperatorAnswered(ctx: CallContext, call: CallSession, legId: st
       call.log.warn({ err: err.message, media: settings.announce }, "callback announcement not played");
     });
   }
-  const clientId = randomUUID();
-  call.bind(clientId);
-  await call.change((c) => (c.clientChannelId = clientId));
-  const number = ctx.normalise(call.ctl.clientNumber);
   const operator = call.ctl.legs[legId]!.extension;
-  call.log.info({ operator, to: number }, "callback taken; dialling the client");
-  try {
-    await ctx.rest.dialOut({
-      endpoint: ctx.config.routing.trunkDialString.replace("{number}", number),
-      channelId: clientId,
-      app: ctx.config.ari.app,
-      appArgs: `client,${call.callId}`,
-      originator: legId,
-      callerId: call.ctl.lineNumber || undefined,
-      timeoutSec: settings.clientRingTimeoutSec,
-    });
-  } catch (err) {
-    call.log.warn({ err: (err as Error).message }, "dialling the callback's client failed");
-    await call.change((c) => (c.clientGone = true));
-    await endCall(ctx, call, { clientResult: "unavailable", hangupBy: "system" });
-  }
-}
-
-async function onClientAnswered(ctx: CallContext, call: CallSession, clientId: string): Promise<void> {
-  if (call.ctl.clientAnswered) return; // the same answer reported twice
-  const operatorLeg = Object.entries(call.ctl.legs).find(([, l]) => l.state === "up")?.[0];
-  if (call.ctl.ending || !operatorLeg) return hangupQuietly(ctx, clientId);
-  await call.change((c) => (c.clientAnswered = true), { type: "clientAnswered", at: nowIso() });
-  try {
-    await bridgeWithClient(ctx, call, operatorLeg);
-    await startConversation(call, operatorLeg);
-    await ctx.reactions.bridged(ctx, call);
-  } catch (err) {
-    call.log.warn({ err: (err as Error).message }, "could not connect the callback");
-    await endCall(ctx, call, { clientResult: "answered", hangupBy: "system" });
-  }
+  call.log.info({ operator, to: call.ctl.clientNumber }, "callback taken; dialling the client");
+  await dialClient(ctx, call, {
+    raw: call.ctl.clientNumber,
+    originator: legId,
+    extension: operator,
+    callerId: call.ctl.lineNumber,
+    timeoutSec: settings.clientRingTimeoutSec,
+  });
 }

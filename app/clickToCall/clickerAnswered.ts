@@ -4,7 +4,7 @@ import { hangupQuietly } from "../calls/channels.ts";
 import { nowIso, type CallContext } from "../calls/context.ts";
 import { endCall } from "../calls/ending.ts";
 import type { CallSession } from "../calls/session.ts";
-import { clientDialFailed } from "../outbound/outbound.ts";
+import { dialClient } from "../clientLeg/dialClient.ts";
 
 /** The clicking user's phone of a click-to-call: the call's `direct` leg. */
 export function isClickerLeg(call: CallSession, channelId: string): boolean {
@@ -13,8 +13,8 @@ export function isClickerLeg(call: CallSession, channelId: string): boolean {
 
 /**
  * The user answered their phone (Dial ANSWER, or found Up by a resync after an app restart): they
- * hear ringing while the client is dialled on the trunk (`#TO#`-rewritten number); the client's answer
- * is the outbound call's (`onClientAnswered`: bridge, conversation, recording).
+ * hear ringing while the client is dialled on the trunk (`clientLeg/dialClient.ts`); the client's answer
+ * is the outbound call's (`clientLeg/`: bridge, conversation, recording).
  */
 export async function onClickerAnswered(ctx: CallContext, call: CallSession, legId: string): Promise<void> {
   const ctl = call.ctl;
@@ -35,19 +35,14 @@ export async function onClickerAnswered(ctx: CallContext, call: CallSession, leg
   const number = ctl.clickToCall.number;
   call.log.info({ from: leg.extension, to: number }, "click-to-call: the user answered; dialling the client");
   await ctx.rest.ring(legId).catch(() => undefined);
-  try {
-    await ctx.rest.dialOut({
-      endpoint: ctx.config.routing.trunkDialString.replace("{number}", number),
-      channelId: clientId,
-      app: ctx.config.ari.app,
-      appArgs: `client,${call.callId}`,
-      originator: legId,
-      callerId: leg.extension,
-      timeoutSec: ctx.config.routing.outboundRingTimeoutSec,
-    });
-  } catch (err) {
-    await clientDialFailed(ctx, call, err);
-  }
+  await dialClient(ctx, call, {
+    raw: number,
+    rewritten: number, // numbers.clientRewrite ran at the click: the CRM and the trunk see one number
+    originator: legId,
+    extension: leg.extension,
+    callerId: leg.extension,
+    timeoutSec: ctx.config.routing.outboundRingTimeoutSec,
+  });
 }
 
 /** The user's phone failed or was not answered: nothing else rings, the call ends. */

@@ -3,6 +3,8 @@ import { Registry } from "prom-client";
 import { promRegistry } from "../../core/metrics/promMetrics.ts";
 import { aggregateSnapshots, readSnapshots, type PromSnapshot } from "../../core/metrics/promSnapshots.ts";
 import { statusRegistry, statusSeries } from "../../core/metrics/statusGauges.ts";
+import { timeBoxed } from "../../core/status/statusProbes.ts";
+import { DEFAULT_PROBE_TIMEOUT_MS } from "./statusRoute.ts";
 import type { StatusReport } from "../../core/status/statusReport.ts";
 import { secretsEqual } from "./secretCompare.ts";
 import type { HttpDeps } from "./types.ts";
@@ -17,11 +19,13 @@ const SNAPSHOT_SEEN_MS = 20_000;
  */
 export function metricsHandler(deps: HttpDeps, report: () => Promise<StatusReport>): RequestHandler {
   return async (_req, res) => {
-    const [own, snapshots, status] = await Promise.all([
+    const [own, others, status] = await Promise.all([
       promRegistry.getMetricsAsJSON(),
-      otherSnapshots(deps).catch(() => [] as PromSnapshot[]),
+      // Redis away: a client that queues commands until it is back would hang the scrape.
+      timeBoxed(() => otherSnapshots(deps), deps.statusProbeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS),
       report(),
     ]);
+    const snapshots: PromSnapshot[] = others.ok ? others.value : [];
     const merged = Registry.merge([aggregateSnapshots(own, snapshots), statusRegistry(statusSeries(status))]);
     res.setHeader("Cache-Control", "no-store");
     res.type(merged.contentType).send(await merged.metrics());

@@ -5,7 +5,7 @@ import { collectStatusInputs } from "../../core/status/statusProbes.ts";
 import { buildStatusReport, type StatusReport } from "../../core/status/statusReport.ts";
 import type { HttpDeps } from "./types.ts";
 
-const DEFAULT_PROBE_TIMEOUT_MS = 1000;
+export const DEFAULT_PROBE_TIMEOUT_MS = 1000;
 
 /** `GET /status`: always 200 with the JSON document (monitoring reads `.status` and `.problems`). */
 export function statusHandler(deps: HttpDeps, lifecycleQueue: Queue | undefined): RequestHandler {

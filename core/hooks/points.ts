@@ -58,9 +58,9 @@ export const HOOK_POINTS: { readonly [P in HookPointName]: HookPointSpec } = {
   normalizeClientNumber: {
     side: "both",
     kind: "decision",
-    when: "workers: building register's PHONE_NUMBER; app: before an outbound call dials the client",
+    when: "workers: building register's PHONE_NUMBER; app: before the client is dialled through the trunk (outbound, click-to-call, callback)",
     wraps:
-      "workers/calls/phoneNumber.ts: clientPhoneNumber; app/outbound/outbound.ts: startTrunkCall (ctx.normalise)",
+      "workers/calls/phoneNumber.ts: clientPhoneNumber; app/clientLeg/dialClient.ts: dialClient (ctx.normalise)",
     input: '{ raw: string; purpose: "register" | "dial"; }',
     value: "string",
     description:
@@ -130,8 +130,8 @@ export const HOOK_POINTS: { readonly [P in HookPointName]: HookPointSpec } = {
   beforeOriginate: {
     side: "app",
     kind: "command",
-    when: "just before the app originates a channel: an operator leg, the trunk leg, a click-to-call",
-    wraps: "app/routing/hunt.ts: dialLeg; app/outbound/outbound.ts: startTrunkCall (ctx.rest.originate)",
+    when: "just before the app originates a channel: an operator leg; the client's trunk leg of an outbound call, a click-to-call or a callback (purpose trunk)",
+    wraps: "app/routing/hunt.ts: dialLeg; app/clientLeg/dialClient.ts: dialClient (ctx.rest.dialOut)",
     input: "{ purpose: OriginatePurpose; extension: string | null; number: string | null; }",
     value: "OriginateParams",
     description: "The dial string, caller id, ring time and channel variables of an originate.",
@@ -142,7 +142,7 @@ export const HOOK_POINTS: { readonly [P in HookPointName]: HookPointSpec } = {
     side: "app",
     kind: "event",
     when: "ARI refused an originate (the phone is unreachable, the trunk is down, …)",
-    wraps: "app/routing/hunt.ts: dialLeg catch; app/outbound/outbound.ts: startTrunkCall catch",
+    wraps: "app/routing/hunt.ts: dialLeg catch; app/clientLeg/dialClient.ts: dialClient catch",
     input: "{ purpose: OriginatePurpose; endpoint: string; status: number; error: string; }",
     value: "void",
     description: 'Tell someone why a phone could not be rung (the seed\'s "reason 0" story).',

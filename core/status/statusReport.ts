@@ -135,7 +135,7 @@ export interface StatusReport {
     /** Ended calls not yet delivered, skipped or failed (the workers' sweeper set), from the newest heartbeat. */
     undelivered: number | null;
     oldestUndeliveredSec: number | null;
-    /** Failed originates (operator legs, click-to-call, outbound) in the last hour, by decoded reason. */
+    /** Failed originates (operator legs, click-to-call, the client of outbound calls and callbacks) in the last hour, by decoded reason. */
     originateFailedLastHour: Record<string, number>;
   };
   /** Bitrix24 events in the last hour: received by name, duplicates, refused and ignored clicks. */

@@ -96,7 +96,7 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     lockDurationMs: config.workers.jobLockMs,
     reconciler,
     logger,
-    holdActive: async () => (await delivery.hold()) !== null,
+    holdBlocks: () => delivery.holdBlocks(),
   });
   const sweepQueue = new Queue(LIFECYCLE_QUEUE, { connection: redis, prefix: config.redis.prefix });
   sweepQueue.on("error", throttledErrorLog(logger, "sweeper queue error"));

@@ -21,10 +21,11 @@ export interface LifecycleConsumerOptions {
   logger: Logger;
   random?: () => number;
   /**
-   * Whether delivery is still on hold. A held job is put back to wait for the hold's next probe; a
-   * hold that cleared while it was being put back would leave it waiting up to `probeMaxMs`.
+   * Whether a held job must still wait for the hold's next probe. It is put back to wait for it; a
+   * hold that cleared, or credentials reloaded, while it was being put back would leave it waiting up
+   * to `probeMaxMs` for nothing.
    */
-  holdActive?: () => Promise<boolean>;
+  holdBlocks?: () => Promise<boolean>;
 }
 
 export interface LifecycleConsumer {
@@ -58,14 +59,17 @@ export function startLifecycleConsumer(options: LifecycleConsumerOptions): Lifec
       return outcome;
     }
     await job.moveToDelayed(Date.now() + delayMs, token);
-    if (outcome.status === "retry" && outcome.held) await comeBackIfHoldCleared(job);
+    if (outcome.status === "retry" && outcome.held) await comeBackIfHoldLifted(job);
     throw new DelayedError();
   }
 
-  /** The clearing process promotes the delayed jobs; this covers one put back just after that. */
-  async function comeBackIfHoldCleared(job: Job<LifecycleJob>): Promise<void> {
-    if (!options.holdActive || (await options.holdActive().catch(() => true))) return;
-    await job.promote().catch(() => undefined); // already promoted by the clearing process
+  /**
+   * A cleared hold or a reload promotes the delayed jobs; this covers a job put back just after that
+   * promotion (it was still running then).
+   */
+  async function comeBackIfHoldLifted(job: Job<LifecycleJob>): Promise<void> {
+    if (!options.holdBlocks || (await options.holdBlocks().catch(() => true))) return;
+    await job.promote().catch(() => undefined); // already promoted meanwhile
   }
 
   const worker = new Worker<LifecycleJob>(LIFECYCLE_QUEUE, process, {

@@ -74,6 +74,8 @@ export interface Delivery extends CrmFileDelivery {
   reloadAuth(auth: BitrixAuthConfig): void;
   /** The hold as Redis has it now (null: not held). */
   hold(): Promise<HoldView | null>;
+  /** Whether a held job must wait for the hold's next probe (see DeliveryHold.blocksUntilProbe). */
+  holdBlocks(): Promise<boolean>;
   readonly client: BitrixClient;
 }
 
@@ -232,6 +234,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       client.auth.close();
     },
     hold: () => hold.refresh(),
+    holdBlocks: () => hold.blocksUntilProbe(),
     reloadAuth(auth: BitrixAuthConfig): void {
       client.replaceAuth(createAuth(auth, { redis: deps.redis, keys: deps.keys, logger: deps.logger }));
       deps.logger?.info({ portal, mode: auth.type }, "bitrix.auth reloaded");

@@ -149,6 +149,15 @@ export class DeliveryHold {
     return this.refresh();
   }
 
+  /**
+   * True while this process's sends are refused until the hold's next probe: held (as Redis has it
+   * now), with the credentials the portal refused. New credentials (a reload) probe at once.
+   */
+  async blocksUntilProbe(): Promise<boolean> {
+    const view = await this.refresh();
+    return view !== null && !(await this.credentialsChanged(view));
+  }
+
   /** The hold as last read, without asking Redis (for synchronous stats). */
   lastKnown(): HoldView | null {
     return this.cached?.view ?? null;

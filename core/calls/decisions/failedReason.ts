@@ -8,14 +8,17 @@ export interface ConnectFailure {
 }
 
 /**
- * Why an outbound call never connected, when an originate failed by itself: the client leg's decoded
- * failure, else the failure of the placing user's own phone (click-to-call rings it first). Nothing
- * for a call that talked, was answered, or that the operator cancelled.
+ * Why a call that dials the client never connected, when an originate failed by itself. Outbound:
+ * the client leg's decoded failure, else the failure of the placing user's own phone (click-to-call
+ * rings it first). Callback: the client leg's decoded failure (the operator who took it answered).
+ * Nothing for a call that talked, was answered, or that the operator cancelled.
  */
 export function connectFailure(call: CallState): ConnectFailure | undefined {
-  if (call.direction !== "outbound" || call.conversations.length > 0) return undefined;
+  if (call.direction !== "outbound" && call.direction !== "callback") return undefined;
+  if (call.conversations.length > 0) return undefined;
   if (call.clientResult === "answered" || call.clientResult === "cancelled") return undefined;
   if (call.clientFailure) return { failure: call.clientFailure, party: call.clientNumber };
+  if (call.direction === "callback") return undefined; // its operator legs: failedReason's own rule
   const own = call.legs.find((l) => l.purpose === "direct" && l.failure !== undefined);
   return own ? { failure: own.failure!, party: own.extension } : undefined;
 }
@@ -25,8 +28,8 @@ const MAX_NAMED_LEGS = 3;
 
 /**
  * FAILED_REASON for `finish`: why a call that never connected failed, in words an admin can act on
- * (`phone 117: not registered or unreachable (ARI 500)`). Outbound: the connect failure. Inbound and
- * internal calls nobody answered: the operator phones that could not be rung or failed (busy and
+ * (`phone 117: not registered or unreachable (ARI 500)`). Outbound and callback: the connect
+ * failure. Inbound, internal and callback calls nobody answered: the operator phones that could not be rung or failed (busy and
  * unanswered legs are normal and not named). Undefined when there is nothing to explain.
  */
 export function failedReason(call: CallState): string | undefined {

@@ -35,8 +35,9 @@ export type StatusCode =
   | (typeof STATUS_CODE_BY_FAILURE)[keyof typeof STATUS_CODE_BY_FAILURE];
 
 /**
- * STATUS_CODE for `finish`. An outbound call (click-to-call included) that never connected because
- * an originate failed by itself takes the code of the decoded failure (`connectFailure`); every other
+ * STATUS_CODE for `finish`. An outbound call (click-to-call included) or a taken callback that never
+ * connected because an originate failed by itself takes the code of the decoded failure
+ * (`connectFailure`); every other
  * call the code of its outcome. Inbound calls stay 304 when missed, whatever their legs said.
  */
 export function statusCode(call: CallState): StatusCode {

@@ -4,7 +4,8 @@
  * leaves), its events wait in the app's outbox and reach the CRM, right, when Redis is back. A new call
  * during the outage is handed to the dialplan fallback (ITGRIX_FALLBACK_DIAL: 101 & 102 on the
  * testbed) within the routing budget instead of hearing nothing; re-processing from CDR/CEL puts it in
- * the CRM later. Calls before and after are untouched. Prints how long a new call waited.
+ * the CRM later. `/metrics` answers during the outage with `itgrix_redis_up 0`. Calls before and after
+ * are untouched. Prints how long a new call waited.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -20,6 +21,7 @@ import { CallLedger, sleep, until } from "./ledger.ts";
 const DID = "4951710001";
 const ROUTING_TIMEOUT_MS = 1000;
 const OUTAGE_MS = 30_000;
+const METRICS_TOKEN = "scrape-token-of-the-outage-test";
 
 describe("chaos: Redis outage", () => {
   let dir: string;
@@ -35,7 +37,7 @@ describe("chaos: Redis outage", () => {
       groups: { solo: { strategy: "ringall", members: [110], groupTimeoutSec: 15 } },
       dids: { [DID]: { group: "solo" } },
       operators: { 110: { answerAfterMs: 300 }, 101: { answerAfterMs: 300 }, 102: "noAnswer" },
-      config: { redis: { routingTimeoutMs: ROUTING_TIMEOUT_MS } },
+      config: { redis: { routingTimeoutMs: ROUTING_TIMEOUT_MS }, http: { metricsToken: METRICS_TOKEN } },
     });
   });
   after(async () => {
@@ -79,6 +81,13 @@ describe("chaos: Redis outage", () => {
       during.problems.some((p) => p.includes("call writes wait for Redis")),
       `${during.problems}`,
     );
+    // A scrape during the outage answers (Prometheus must see the outage, not a timeout).
+    const scrape = await fetch(`http://127.0.0.1:${stack.httpPort}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(scrape.status, 200);
+    assert.match(await scrape.text(), /^itgrix_redis_up 0$/m);
 
     await talk; // the client hangs up 8 s after the answer, Redis still away
     const hungUp = Date.now();

@@ -73,6 +73,7 @@ describe("chaos: a wrong webhook URL fixed by a configuration reload", () => {
 
     await writeFile(file, JSON.stringify(configWith("demo-webhook-secret")));
     signalChild(worker, "SIGHUP", false);
+    const reloadedAt = Date.now();
     await waitFor(
       "the held calls",
       async () => (await Promise.all(ids.map((id) => h.isDelivered(id)))).every(Boolean),
@@ -81,6 +82,7 @@ describe("chaos: a wrong webhook URL fixed by a configuration reload", () => {
       const tail = (await readFile(logFile, "utf8")).split("\n").slice(-12).join("\n");
       throw new Error(`${err.message}; the worker's log ends with:\n${tail}`);
     });
+    process.stdout.write(`# held calls delivered ${Date.now() - reloadedAt} ms after SIGHUP\n`);
     assert.equal(await h.redis.exists(h.keys.deliveryHold(portal)), 0, "the hold cleared");
     assert.equal(worker.exitCode, null, "the worker kept running");
     const log = await readFile(logFile, "utf8");

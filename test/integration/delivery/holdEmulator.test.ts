@@ -235,6 +235,7 @@ test("given the token file deleted, then half-written, then written whole, then 
     assert.equal((await h.delivery.hold())?.code, "NO_VALID_TOKEN");
     assert.equal((await h.delivery.hold())?.kind, "token_file");
     assert.equal(await requestsNow(), quiet, "no token: nothing was sent at all");
+    assert.equal(await h.delivery.holdBlocks(), true, "a held job waits for the probe");
 
     // An admin's editor writes the file in two steps: the half-written file is no token either.
     writeFileSync(file, '{"access_token":"demo-offl');
@@ -246,6 +247,7 @@ test("given the token file deleted, then half-written, then written whole, then 
     writeFileSync(file, JSON.stringify({ access_token: "demo-offline-token" }));
     await new Promise((r) => setTimeout(r, 1100));
     // The file changed: the credentials' fingerprint differs, so a probe goes at once (no clock move).
+    assert.equal(await h.delivery.holdBlocks(), false, "a held job need not wait for the schedule");
     const redelivery = await deliverThroughHolds(h.delivery, during, clock, 0, 3);
     assert.deepEqual(redelivery.others, []);
     assert.equal(redelivery.left.length, 0);

@@ -3,21 +3,47 @@
  * the emulator and a worker:
  * - ONEXTERNALCALLBACKSTART fired by the emulator (form-encoded, bracketed keys, application_token)
  *   to the app's /bitrix/events: the line's group rings, the operator who answers gets the client
- *   (a sipp UAS behind the trunk); TYPE 4 registered once, finished for that operator;
+ *   (a sipp UAS behind the trunk); TYPE 4 registered once, finished for that operator; a busy client
+ *   and a trunk leg Asterisk refuses (a customization's `beforeOriginate` sends it to an endpoint
+ *   Asterisk does not know) finish it with the decoded STATUS_CODE and FAILED_REASON, counted in /status;
  * - manager-first on a DID: the caller's CRM manager rings first (a lookup hit), a miss and a slow
  *   portal ring the group, and so do stopped workers — measured: how long the caller waited.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { CallState } from "../../../core/calls/types.ts";
 import { samePhone } from "../../support/e2eCrm.ts";
 import { startClient, type PhoneHandle, type UasBehaviour } from "../../support/sipp.ts";
-import { crmCallsMatching, startStack, waitForCrmCall, type Stack } from "../../support/stack.ts";
+import {
+  crmCallsMatching,
+  startStack,
+  waitForCrmCall,
+  type CrmCall,
+  type Stack,
+} from "../../support/stack.ts";
 import { clientCalls, expectFinished, sleep, userOf } from "./expect.ts";
 
 const CALLBACK_LINE = "4951110050";
 const MANAGER_DID = "4951110051";
 const LOOKUP_TIMEOUT_MS = 800;
+const REFUSED_CLIENT = "+74951200014";
+
+/** The callback's trunk leg to one number goes to an endpoint Asterisk does not know. */
+const TRUNK_HOOK = `
+export default {
+  description: "test: a trunk leg Asterisk refuses",
+  hooks: {
+    async beforeOriginate(ctx, next) {
+      const own = await next();
+      const refused = ctx.input.purpose === "trunk" && ctx.input.number === "${REFUSED_CLIENT}";
+      return refused ? { ...own, endpoint: "PJSIP/itgrix-no-such-endpoint" } : own;
+    },
+  },
+};
+`;
 
 /** The client UAS has one fixed port that other suites use too: retry a bind failure for a while. */
 async function client(behaviour: UasBehaviour): Promise<PhoneHandle> {
@@ -53,6 +79,10 @@ async function fireCallback(stack: Stack, phone: string): Promise<void> {
   assert.equal(fired.delivered, 1, "the app's handler took the event (HTTP 200)");
 }
 
+function failedReasonOf(call: CrmCall): string {
+  return (call.finish as { FAILED_REASON?: string } | null)?.FAILED_REASON ?? "";
+}
+
 async function appCallOf(stack: Stack, match: (s: CallState) => boolean): Promise<CallState> {
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -74,7 +104,10 @@ function waitBeforeFirstDial(state: CallState): number {
 describe("e2e: the callback form and manager-first routing", () => {
   let stack: Stack;
   let phone: PhoneHandle | undefined;
+  let folder = "";
   before(async () => {
+    folder = mkdtempSync(join(tmpdir(), "itgrix-callback-hooks-"));
+    writeFileSync(join(folder, "trunkHook.mjs"), TRUNK_HOOK);
     stack = await startStack({
       cardMode: "ring",
       groups: {
@@ -94,6 +127,7 @@ describe("e2e: the callback form and manager-first routing", () => {
       config: {
         bitrix: { applicationToken: "demo-application-token" },
         routing: { managerLookup: { timeoutMs: LOOKUP_TIMEOUT_MS }, callback: { clientRingTimeoutSec: 5 } },
+        hooks: { folder, watch: false, typeCheck: false },
       },
     });
     // What the app's installer does with OAuth: bind the callback event to the app's handler.
@@ -106,6 +140,7 @@ describe("e2e: the callback form and manager-first routing", () => {
   after(async () => {
     await phone?.stop();
     await stack?.stop();
+    if (folder) rmSync(folder, { recursive: true, force: true });
   });
 
   test("given 111 answers and the client talks 3 s, when the form is sent twice, then one TYPE 4 call, finished for 111, 200, 3 s", async () => {
@@ -125,13 +160,28 @@ describe("e2e: the callback form and manager-first routing", () => {
     await phone.stop();
   });
 
-  test("given 111 answers and the client is busy, then TYPE 4, 486, finished for 111", async () => {
+  test("given 111 answers and the client is busy, then TYPE 4, 486 with the client's reason, finished for 111, counted", async () => {
     await stack.operator(111, { answerAfterMs: 300 });
     phone = await client("busy");
+    const busyBefore = (await stack.appStatus()).calls.originateFailedLastHour.busy ?? 0;
     await fireCallback(stack, "+74951200013");
     const call = await waitForCrmCall(stack, { phone: "+74951200013" });
     expectFinished(call, { type: 4, userId: userOf(111), status: "486", durationSec: 0, toleranceSec: 0 });
+    assert.match(failedReasonOf(call), /^client \+74951200013: busy \(cause 17/);
+    const busy = (await stack.appStatus()).calls.originateFailedLastHour.busy ?? 0;
+    assert.equal(busy, busyBefore + 1, "the client's busy counted in /status");
     await phone.stop();
+  });
+
+  test("given 111 answers and Asterisk refuses the client's trunk leg, then TYPE 4, 503 with the decoded reason, finished for 111, counted", async () => {
+    await stack.operator(111, { answerAfterMs: 300 });
+    const before = (await stack.appStatus()).calls.originateFailedLastHour.trunkFailure ?? 0;
+    await fireCallback(stack, REFUSED_CLIENT); // ARI: 500 "Allocation failed" for the unknown endpoint
+    const call = await waitForCrmCall(stack, { phone: REFUSED_CLIENT });
+    expectFinished(call, { type: 4, userId: userOf(111), status: "503", durationSec: 0, toleranceSec: 0 });
+    assert.match(failedReasonOf(call), /^client \+74951200014: trunk failure \(ARI 500\)$/);
+    const after = (await stack.appStatus()).calls.originateFailedLastHour.trunkFailure ?? 0;
+    assert.equal(after, before + 1, "the refusal counted in /status");
   });
 
   test("given nobody answers for the group's 5 s, then TYPE 4 finished as missed (304), the client never dialled", async () => {

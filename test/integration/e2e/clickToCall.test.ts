@@ -4,8 +4,13 @@
  * offline queue, which a worker polls with `event.offline.get`. The clicking user's sipp phone rings
  * first, then the client (a sipp UAS on the trunk); the portal's own CALL_ID must be finished and no
  * second call registered. The workers run as the emulator's OAuth app (event.* is app-only).
+ * A customization's `beforeOriginate` runs for the client's trunk leg: it changes the caller id the
+ * client's channel shows; a throwing one leaves the connector's own dial.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { encodeBrackets } from "../../../emulator/http/brackets.ts";
 import { samePhone, type CrmCall } from "../../support/e2eCrm.ts";
@@ -14,6 +19,23 @@ import { startStack, waitForCrmCall, type Stack } from "../../support/stack.ts";
 import { sleep, userOf } from "./expect.ts";
 
 const APP_TOKEN = "demo-application-token";
+const HOOKED = { callerId: "+74951300005", throws: "+74951300006" };
+
+/** The trunk leg of two numbers: a caller id made of the placing extension, or a throw. */
+const TRUNK_HOOK = `
+export default {
+  description: "test: beforeOriginate on the client's trunk leg",
+  hooks: {
+    async beforeOriginate(ctx, next) {
+      const own = await next();
+      if (ctx.input.purpose !== "trunk") return own;
+      if (ctx.input.number === "${HOOKED.callerId}") return { ...own, callerId: "777" + ctx.input.extension };
+      if (ctx.input.number === "${HOOKED.throws}") throw new Error("beforeOriginate exploded");
+      return own;
+    },
+  },
+};
+`;
 
 /** The client UAS has one fixed port shared with other suites: retry a bind failure for a while. */
 async function client(behaviour: UasBehaviour): Promise<PhoneHandle> {
@@ -86,7 +108,10 @@ type Finish = NonNullable<CrmCall["finish"]> & { FAILED_REASON?: string };
 describe("e2e: click-to-call", () => {
   let stack: Stack;
   let phone: PhoneHandle | undefined;
+  let folder = "";
   before(async () => {
+    folder = mkdtempSync(join(tmpdir(), "itgrix-click-hooks-"));
+    writeFileSync(join(folder, "trunkHook.mjs"), TRUNK_HOOK);
     stack = await startStack({
       auth: "oauth",
       cardMode: "ring",
@@ -99,6 +124,7 @@ describe("e2e: click-to-call", () => {
         // 199 is the testbed's never-registered phone; #FROM# makes it user 21's inner number 120.
         numbers: { userRewrite: [{ pattern: "^199$", replacement: "120" }] },
         routing: { outboundRingTimeoutSec: 6, operators: ["117", "199"] },
+        hooks: { folder, watch: false, typeCheck: false },
       },
     });
     // The portal posts online events to the handler the app bound (its public URL).
@@ -122,6 +148,7 @@ describe("e2e: click-to-call", () => {
   after(async () => {
     await phone?.stop();
     await stack?.stop();
+    if (folder) rmSync(folder, { recursive: true, force: true });
   });
 
   test("given 117 and the client answer, when user 18 clicks +7 495 130-00-01, then the portal's CALL_ID is finished for 18 with 200 and the talk time, nothing registered again", async () => {
@@ -225,6 +252,30 @@ describe("e2e: click-to-call", () => {
     const ignored = await finishedCall(stack, other);
     assert.equal(ignored.finish!.STATUS_CODE, "603-S", "the repeated click's own portal call is closed");
     assert.equal(stack.phone(117).stats().calls, before + 1, "one ring for three clicks");
+    await phone.stop();
+    phone = undefined;
+  });
+
+  test("given a beforeOriginate customization, when user 18 clicks, then the client's trunk leg carries the caller id it chose; a throwing one leaves the connector's dial", async () => {
+    phone = await client({ answerAfterMs: 500, talkMs: 2500 });
+    const fired = await fireClick(stack, userOf(117), HOOKED.callerId);
+    await phone.waitFor((s) => s.answered === 1, 20_000);
+    const channels = await stack.control.ctx.rest.listChannels();
+    const callers = channels.map((c) => c.caller.number);
+    assert.ok(
+      callers.includes("777117"),
+      `the hook's caller id on a live channel: ${JSON.stringify(callers)}`,
+    );
+    const call = await finishedCall(stack, fired.CALL_ID);
+    assert.equal(call.finish!.STATUS_CODE, "200");
+
+    const errorsBefore = (await stack.appStatus()).hooks.lastHour["errors.beforeOriginate"] ?? 0;
+    const thrown = await fireClick(stack, userOf(117), HOOKED.throws);
+    await phone.waitFor((s) => s.answered === 2, 20_000);
+    const after = await finishedCall(stack, thrown.CALL_ID);
+    assert.equal(after.finish!.STATUS_CODE, "200", "the client was dialled with the connector's own values");
+    const errors = (await stack.appStatus()).hooks.lastHour["errors.beforeOriginate"] ?? 0;
+    assert.equal(errors, errorsBefore + 1, "the throw is counted");
     await phone.stop();
     phone = undefined;
   });

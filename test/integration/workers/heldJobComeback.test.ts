@@ -10,9 +10,10 @@ import { useRedis } from "../../support/redisServer.ts";
 import { waitFor } from "./workerHarness.ts";
 
 /**
- * A held job is put back to wait a minute for the hold's next probe. The hold may clear while it is
- * being put back (the clearing worker's promotion has already run): then the job comes back at once,
- * and only then — a hold that lasts keeps it waiting. Real Redis and BullMQ; the reconciler is scripted.
+ * A held job is put back to wait a minute for the hold's next probe. The hold may clear, or the
+ * credentials be reloaded, while it is being put back (the promotion that follows either has already
+ * run): then the job comes back at once, and only then — a hold that still blocks keeps it waiting.
+ * Real Redis and BullMQ; the reconciler is scripted.
  */
 describe("a held job put back while the hold clears", () => {
   const server = useRedis();
@@ -23,7 +24,7 @@ describe("a held job put back while the hold clears", () => {
     held: true,
   };
 
-  async function run(holdActive: boolean): Promise<{ runs: number; delayed: number }> {
+  async function run(holdBlocks: boolean): Promise<{ runs: number; delayed: number }> {
     const prefix = `h${Math.random().toString(36).slice(2, 8)}`;
     const connection = new Redis(server.url, { maxRetriesPerRequest: null });
     const queue = new Queue(LIFECYCLE_QUEUE, { connection, prefix });
@@ -33,7 +34,7 @@ describe("a held job put back while the hold clears", () => {
       prefix,
       concurrency: 1,
       logger: createLogger("test", "silent"),
-      holdActive: () => Promise.resolve(holdActive),
+      holdBlocks: () => Promise.resolve(holdBlocks),
       reconciler: {
         reconcile: () => Promise.resolve(++runs === 1 ? HELD : { status: "delivered" }),
         jobFailed: () => Promise.resolve(),
@@ -52,7 +53,7 @@ describe("a held job put back while the hold clears", () => {
     }
   }
 
-  it("given the hold already cleared, then the job comes back at once and is delivered", async () => {
+  it("given the hold lifted (cleared, or new credentials), then the job comes back at once and is delivered", async () => {
     assert.deepEqual(await run(false), { runs: 2, delayed: 0 });
   });
 

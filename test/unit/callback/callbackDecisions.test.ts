@@ -5,11 +5,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  failedReason,
   registerUser,
   responsibleUser,
   statusCode,
   talkDurationSec,
 } from "../../../core/calls/decisions/index.ts";
+import type { OriginateFailure } from "../../../core/calls/originateFailure.ts";
 import { foldCallEvents } from "../../../core/calls/reducer.ts";
 import type { CallEvent, ClientResult } from "../../../core/calls/types.ts";
 import { callType } from "../../../workers/calls/commands.ts";
@@ -88,5 +90,42 @@ describe("callback decisions", () => {
 
   it("the operator hung up while the client rang: 603-S (cancelled)", () => {
     assert.equal(statusCode(endedBeforeClientAnswered("cancelled", "operator")), "603-S");
+  });
+
+  it("the client's leg failed with a decoded reason: that reason's STATUS_CODE and FAILED_REASON", () => {
+    const cases: [ClientResult, OriginateFailure, string, RegExp][] = [
+      ["busy", { side: "client", reason: "busy", detail: "cause 17 (user busy)" }, "486", /busy \(cause 17/],
+      ["unavailable", { side: "client", reason: "trunkFailure", detail: "ARI 404" }, "503", /trunk failure/],
+      ["unavailable", { side: "client", reason: "unregistered", detail: "cause 20" }, "480", /unreachable/],
+    ];
+    for (const [clientResult, clientFailure, code, reason] of cases) {
+      const call = foldCallEvents([
+        ...taken,
+        ev.end(20, "102", "answered"),
+        { type: "callEnded", at: at(20), clientResult, hangupBy: "system", clientFailure },
+      ]);
+      assert.equal(statusCode(call), code, clientFailure.reason);
+      assert.match(failedReason(call) ?? "", reason, clientFailure.reason);
+      assert.match(failedReason(call) ?? "", /^client \+74951000001: /);
+    }
+  });
+
+  it("a client failure does not count once the operator cancelled, and nobody taking it stays missed", () => {
+    const clientFailure: OriginateFailure = { side: "client", reason: "busy", detail: "cause 17" };
+    const cancelled = foldCallEvents([
+      ...taken,
+      ev.end(20, "102", "answered"),
+      { type: "callEnded", at: at(20), clientResult: "cancelled", hangupBy: "operator", clientFailure },
+    ]);
+    assert.equal(statusCode(cancelled), "603-S");
+    assert.equal(failedReason(cancelled), undefined);
+    const missed = foldCallEvents([
+      started,
+      ev.dial(0.1, "101"),
+      ev.end(30, "101", "noanswer"),
+      ev.hangup(30, { clientResult: "noanswer", hangupBy: "system" }),
+    ]);
+    assert.equal(statusCode(missed), "304");
+    assert.equal(failedReason(missed), undefined);
   });
 });
