@@ -99,7 +99,7 @@ function crmEvents(deps: AppProcessDeps, control: CallControlHandle) {
   // The callback form has no CALL_ID: its handler dedupes by number and line over its own window.
   const onCallback = callbackEventHandler(control.ctx);
   registry.register(CALLBACK_EVENT, {
-    handle: async (event) => void (await onCallback(event)),
+    handle: async (event, _source, take) => void (await onCallback(event, take)),
     dedupeKey: () => undefined,
   });
   const intake = new CrmEventIntake({
