@@ -252,7 +252,9 @@ async function knowServer(
 ): Promise<void> {
   while (!ctx.server.known && adapter.isConnected) {
     try {
-      await ctx.server.resolve(() => adapter.rest.getAsteriskInfo(), ctx.logger);
+      const id = await ctx.server.resolve(() => adapter.rest.getAsteriskInfo(), ctx.logger);
+      // The workers' audit turns linkedids into call ids with it (keys.servers).
+      ctx.redis.write("server id", (r) => r.hset(ctx.keys.servers, id, new Date().toISOString()));
       ctx.writer.restore();
     } catch (err) {
       ctx.logger.warn({ err: (err as Error).message }, "server id not learnt from Asterisk yet; retrying");

@@ -36,6 +36,11 @@ export interface AuditReport {
     /** Not ended yet, or not calls for the CRM (internal): not compared. */
     notCompared: number;
     ok: number;
+    /**
+     * Compared calls with a field a customization needed the CRM for (an audit sends nothing): that
+     * field was not compared (workers/audit/auditDecisions.ts).
+     */
+    unsure: number;
     found: Partial<Record<AuditProblem, number>>;
     repaired: number;
     needsPerson: number;
@@ -60,7 +65,7 @@ export function newReport(input: {
     ...input,
     state: "running",
     portal: { checked: false },
-    counts: { asterisk: 0, notCompared: 0, ok: 0, found: {}, repaired: 0, needsPerson: 0 },
+    counts: { asterisk: 0, notCompared: 0, ok: 0, unsure: 0, found: {}, repaired: 0, needsPerson: 0 },
     found: [],
     repaired: [],
     needsPerson: [],
@@ -94,6 +99,8 @@ export interface AuditSummary {
   repaired: number;
   needsPerson: number;
   portalChecked: boolean;
+  /** Why the portal's statistics could not be compared (the run compared the journal only). */
+  portalError?: string;
   error?: string;
 }
 
@@ -110,6 +117,7 @@ export function summariseReport(report: AuditReport): AuditSummary {
     repaired: report.counts.repaired,
     needsPerson: report.counts.needsPerson,
     portalChecked: report.portal.checked,
+    ...(report.portal.error ? { portalError: report.portal.error } : {}),
     ...(report.error ? { error: report.error } : {}),
   };
 }

@@ -29,6 +29,11 @@ export interface ExpectedCall {
   userId?: number;
   status: string;
   durationSec: number;
+  /**
+   * Fields the audit could not compute as delivery would: a customization asked the CRM for it, and
+   * an audit sends nothing (workers/audit/auditDecisions.ts). They are not compared.
+   */
+  unsure?: FieldDifference["field"][];
 }
 
 /** The few facts of the workers' journal the audit reads. */
@@ -36,6 +41,11 @@ export interface JournalFacts {
   state: "none" | "pending" | "delivered" | "failed" | "skipped";
   reason?: string;
   bxCallId?: string;
+  /**
+   * A click-to-call: the portal's own CALL_ID, adopted (never registered by us, so the portal's
+   * statistics may not carry our EXTERNAL_CALL_ID): the portal is asked by this CALL_ID.
+   */
+  portalCallId?: string;
   finish?: { userId: number; statusCode: string; duration: number };
 }
 
@@ -130,11 +140,18 @@ function wrongFields(
   finding: (p: AuditProblem, d: string, r: boolean) => AuditFinding,
 ): AuditFinding | undefined {
   const differences: FieldDifference[] = [];
-  if (expected.userId !== undefined && actual.userId !== undefined && expected.userId !== actual.userId)
+  const sure = (field: FieldDifference["field"]) => !expected.unsure?.includes(field);
+  if (
+    sure("user") &&
+    expected.userId !== undefined &&
+    actual.userId !== undefined &&
+    expected.userId !== actual.userId
+  )
     differences.push({ field: "user", expected: expected.userId, actual: actual.userId });
-  if (actual.status !== undefined && actual.status !== expected.status)
+  if (sure("status") && actual.status !== undefined && actual.status !== expected.status)
     differences.push({ field: "status", expected: expected.status, actual: actual.status });
   if (
+    sure("duration") &&
     actual.durationSec !== undefined &&
     Math.abs(actual.durationSec - expected.durationSec) > options.durationToleranceSec
   )

@@ -45,7 +45,13 @@ export function journalFactsOf(json: string | null): JournalFacts {
     const r = (v as { reason?: unknown } | null)?.reason;
     return typeof r === "string" ? r : undefined;
   };
-  const bxCallId = typeof j.bxCallId === "string" ? { bxCallId: j.bxCallId } : {};
+  const bxCallId =
+    typeof j.bxCallId === "string"
+      ? {
+          bxCallId: j.bxCallId,
+          ...(typeof j.portalCallAdoptedAt === "string" ? { portalCallId: j.bxCallId } : {}),
+        }
+      : {};
   if (j.failed) return { state: "failed", ...optional("reason", reason(j.failed)), ...bxCallId };
   if (j.skipped) return { state: "skipped", ...optional("reason", reason(j.skipped)) };
   if (typeof j.deliveredAt !== "string") return { state: "pending", ...bxCallId };

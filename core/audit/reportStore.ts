@@ -3,8 +3,10 @@ import type { RedisKeys } from "../redis/keys.ts";
 import { summariseReport, type AuditReport, type AuditSummary } from "./auditReport.ts";
 
 /**
- * Audit reports in Redis: each one by id (kept `ttlSec`) and the latest one (kept until the next).
- * Written by the workers' audit while it runs and when it ends; read by `/audit/*` and `/status`.
+ * Audit reports in Redis: each one by id (kept `ttlSec`) and the latest one (kept until the next),
+ * with the latest one's summary beside it — `/status` reads that, never the whole report (which can
+ * list thousands of calls). Written by the workers' audit while it runs and when it ends; read by
+ * `/audit/*` and `/status`.
  */
 export class AuditReports {
   constructor(
@@ -19,6 +21,7 @@ export class AuditReports {
       .multi()
       .set(this.keys.auditReport(report.id), json, "EX", this.ttlSec)
       .set(this.keys.auditLatest, json)
+      .set(this.keys.auditLatestSummary, JSON.stringify(summariseReport(report)))
       .exec();
   }
 
@@ -31,8 +34,8 @@ export class AuditReports {
   }
 
   async latestSummary(): Promise<AuditSummary | null> {
-    const report = await this.latest();
-    return report ? summariseReport(report) : null;
+    const json = await this.redis.get(this.keys.auditLatestSummary);
+    return json ? (JSON.parse(json) as AuditSummary) : null;
   }
 }
 

@@ -36,7 +36,7 @@ export class HookRunner {
   private loaded: readonly LoadedCustomization[] = [];
   private readonly env: RunEnv;
 
-  constructor(options: HookRunnerOptions) {
+  constructor(private readonly options: HookRunnerOptions) {
     this.stats = new HookStats(options.counters);
     const views = new FrozenViews<CallState>();
     const limits = options.pointTimeLimitsMs ?? {};
@@ -65,6 +65,18 @@ export class HookRunner {
     }
     this.chains = chains;
     this.loaded = customizations;
+  }
+
+  /**
+   * A runner with the same customizations and settings but its own logger and statistics (no shared
+   * counters): for a computation that is not a delivery (the self-audit), so its runs neither count
+   * as the process's hook errors nor log as them.
+   */
+  derive(overrides: Pick<HookRunnerOptions, "logger">): HookRunner {
+    const { counters: _shared, ...own } = this.options;
+    const runner = new HookRunner({ ...own, ...overrides });
+    runner.use(this.loaded);
+    return runner;
   }
 
   /** The customizations in use, outermost first. */

@@ -17,6 +17,12 @@ export interface InnerNumberDirectory extends UserDirectory {
   userIdByInnerNumber(innerNumber: string): number | undefined;
 }
 
+/** Whether a directory can be put through normalizeUserNumber (the workers' cache can; a plain map cannot). */
+export function isInnerNumberDirectory<D extends UserDirectory>(d: D): d is D & InnerNumberDirectory {
+  const maybe = d as Partial<InnerNumberDirectory>;
+  return typeof maybe.innerNumberOf === "function" && typeof maybe.userIdByInnerNumber === "function";
+}
+
 export async function directoryForCall(
   runner: HookRunner,
   call: CallState,

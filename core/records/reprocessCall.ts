@@ -128,8 +128,12 @@ export async function reprocessRebuilt(
   if (journal.failed) return reopenFailed(deps, rebuilt, journal.failed, { summary, ...timing });
 
   const stored = await deps.store.get(callId);
+  // Asterisk's records do not know a click-to-call was the portal's own call; the live state does,
+  // and without it the workers would register the call a second time.
+  const portalCall = rebuilt.state.portalCall ?? stored?.portalCall;
   const state: CallState = {
     ...rebuilt.state,
+    ...(portalCall ? { portalCall } : {}),
     version: Math.max(rebuilt.state.version, (stored?.version ?? 0) + 1),
     rebuiltAt: (deps.now?.() ?? new Date()).toISOString(),
   };

@@ -11,6 +11,8 @@ export interface RedisKeys {
   journal(callId: string): string;
   /** Short per-call lock held by the worker that reconciles it. */
   callLock(callId: string): string;
+  /** Set by a job that found the call locked: the lock's holder reconciles once more before it stops. */
+  callWorkLeft(callId: string): string;
   /** Sorted set of calls whose delivery failed for good (score = time ms). */
   failedCalls: string;
   /** Sorted set of calls fully delivered (score = time ms). */
@@ -34,6 +36,13 @@ export interface RedisKeys {
   /** The last self-audit's report (JSON), and one report by its id (workers/audit/). */
   auditLatest: string;
   auditReport(id: string): string;
+  /** The last self-audit's summary (JSON, small): what `/status` reads instead of the whole report. */
+  auditLatestSummary: string;
+  /**
+   * Hash: server id -> when an app instance last learnt it (core/calls/serverScope.ts). The workers'
+   * audit turns Asterisk's linkedids into call ids with it when `asterisk.serverId` is not configured.
+   */
+  servers: string;
   /** Hash: component name -> JSON heartbeat. */
   heartbeats: string;
   /** One process's Prometheus registry as JSON, refreshed with its heartbeat, expiring with it. */
@@ -102,6 +111,7 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     activeCalls: `${p}:calls:active`,
     journal: (id) => `${p}:journal:${id}`,
     callLock: (id) => `${p}:lock:call:${id}`,
+    callWorkLeft: (id) => `${p}:lock:call-left:${id}`,
     failedCalls: `${p}:calls:failed`,
     deliveredCalls: `${p}:calls:delivered`,
     undeliveredCalls: `${p}:calls:undelivered`,
@@ -111,6 +121,8 @@ export function redisKeys(prefix = "itgrix"): RedisKeys {
     metricsHour: (h) => `${p}:metrics:h:${h}`,
     auditLatest: `${p}:audit:latest`,
     auditReport: (id) => `${p}:audit:report:${id}`,
+    auditLatestSummary: `${p}:audit:latest:summary`,
+    servers: `${p}:servers`,
     heartbeats: `${p}:heartbeats`,
     promSnapshot: (component) => `${p}:metrics:prom:${component}`,
     limiter: (portal) => `${p}:limiter:${portal}`,

@@ -502,9 +502,12 @@ export function auditProblems(audit: AuditSummary | null): string[] {
   if (!audit) return [];
   if (audit.state === "failed")
     return [`the last audit (${audit.id}) failed: ${audit.error ?? "see the log"}`];
+  const out: string[] = [];
   if (audit.needsPerson > 0)
-    return [
+    out.push(
       `the last audit (${audit.id}) lists ${audit.needsPerson} call(s) that need a person (GET /audit/latest)`,
-    ];
-  return [];
+    );
+  if (audit.portalError)
+    out.push(`the last audit (${audit.id}) could not read the portal's statistics: ${audit.portalError}`);
+  return out;
 }

@@ -11,6 +11,7 @@ import { AuditReports } from "../../core/audit/reportStore.ts";
 import type { CallStore } from "../../core/calls/callStore.ts";
 import type { UserDirectory } from "../../core/calls/decisions/index.ts";
 import type { Config } from "../../core/config/schema.ts";
+import type { HookRunner } from "../../core/hooks/runner.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import type { Metrics } from "../../core/metrics/metrics.ts";
 import { rebuildOptionsFor } from "../../core/records/rebuildOptions.ts";
@@ -41,6 +42,8 @@ export interface AuditWorkerDeps {
   lifecycleQueue: Queue;
   delivery: Pick<CrmDelivery, "send">;
   directory: UserDirectory;
+  /** The process's customizations (the audit decides as delivery does). */
+  hooks?: HookRunner;
   metrics: Metrics;
   logger: Logger;
 }
@@ -77,6 +80,7 @@ export async function startAuditWorker(deps: AuditWorkerDeps): Promise<AuditWork
           queue: deps.lifecycleQueue,
           delivery: deps.delivery,
           directory: deps.directory,
+          ...(deps.hooks ? { hooks: deps.hooks } : {}),
           reports,
           metrics: deps.metrics,
           logger,

@@ -1,10 +1,11 @@
 import type { PortalRecord } from "../../core/audit/compareCall.ts";
 import type { CrmDelivery } from "../delivery/types.ts";
-import { statisticGroup } from "../calls/statisticCheck.ts";
+import { statisticCommand } from "../calls/commands.ts";
+import { plannedGroup } from "../calls/plan.ts";
 
 /**
  * The portal's call statistics of many calls (`voximplant.statistic.get` filtered by
- * EXTERNAL_CALL_ID, one command per call): the delivery's micro-batcher packs them into batches under
+ * EXTERNAL_CALL_ID — or, for a click-to-call, by the portal's CALL_ID — one command per call): the delivery's micro-batcher packs them into batches under
  * the cluster's rate limit, so an audit shares the budget with live calls instead of competing.
  */
 
@@ -16,19 +17,26 @@ export class StatisticsUnavailable extends Error {
   }
 }
 
+/** One call to look up: its call id, and the portal's CALL_ID of a click-to-call (see JournalFacts). */
+export interface StatisticQuery {
+  callId: string;
+  portalCallId?: string;
+}
+
 export async function portalRecords(
   delivery: Pick<CrmDelivery, "send">,
-  callIds: string[],
+  calls: StatisticQuery[],
 ): Promise<Map<string, PortalRecord[]>> {
   const answers = await Promise.all(
-    callIds.map(async (callId) => {
+    calls.map(async ({ callId, portalCallId }) => {
       try {
-        const [result] = await delivery.send(statisticGroup({ callId }));
+        const command = statisticCommand(callId, portalCallId);
+        const [result] = await delivery.send(plannedGroup(callId, "bulk", [command]));
         if (!result?.ok)
           throw new StatisticsUnavailable(
             result ? `${result.error.code}: ${result.error.description}` : "no answer",
           );
-        return [callId, recordsOf(callId, result.result)] as const;
+        return [callId, recordsOf({ callId, portalCallId }, result.result)] as const;
       } catch (err) {
         if (err instanceof StatisticsUnavailable) throw err;
         throw new StatisticsUnavailable((err as Error).message);
@@ -38,10 +46,13 @@ export async function portalRecords(
   return new Map(answers);
 }
 
-function recordsOf(callId: string, raw: unknown): PortalRecord[] {
+/** The records of this call: ours by EXTERNAL_CALL_ID, a click-to-call's by the portal's CALL_ID. */
+function recordsOf(query: StatisticQuery, raw: unknown): PortalRecord[] {
   const list = Array.isArray(raw) ? raw : raw && typeof raw === "object" ? Object.values(raw) : [];
+  const ours = (r: Record<string, unknown>) =>
+    query.portalCallId ? r.CALL_ID === query.portalCallId : r.EXTERNAL_CALL_ID === query.callId;
   return (list as Record<string, unknown>[])
-    .filter((r) => r && typeof r.CALL_ID === "string" && r.EXTERNAL_CALL_ID === callId)
+    .filter((r) => r && typeof r.CALL_ID === "string" && ours(r))
     .map((r) => ({
       callId: String(r.CALL_ID),
       ...num("userId", r.PORTAL_USER_ID),

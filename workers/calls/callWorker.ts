@@ -118,6 +118,7 @@ export async function startCallWorker(config: Config, logger: Logger): Promise<C
     lifecycleQueue: sweepQueue,
     delivery,
     directory,
+    hooks: hooks.system.runner,
     metrics,
     logger,
   });

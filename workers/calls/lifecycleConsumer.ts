@@ -104,9 +104,13 @@ function isLastAttempt(job: Job<LifecycleJob>): boolean {
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
-/** When the job should come back: soon for a held lock, after a backoff for a delivery failure. */
+/**
+ * When the job should come back. A locked call's holder reconciles it once more itself (the work
+ * left on the lock), so this job only covers a holder that died or ended in a retry: in 1–2 s, not
+ * polling the lock (that polling was most of Redis's load under a delivery backlog).
+ */
 function delayOf(outcome: ReconcileOutcome, random: () => number): number | undefined {
-  if (outcome.status === "locked") return 100 + Math.floor(random() * 200);
+  if (outcome.status === "locked") return 1_000 + Math.floor(random() * 1_000);
   if (outcome.status === "retry") return outcome.delayMs;
   return undefined;
 }

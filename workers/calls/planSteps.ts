@@ -218,8 +218,11 @@ function withExtras(callId: string, plan: Plan, extras: ExtraCommand[]): Plan {
   return plan.kind === "send" ? send(...plan.groups, group) : send(group);
 }
 
-/** finish's parameters: responsible (else the registered user), duration, status, then beforeFinish. */
-async function finishParams(
+/**
+ * finish's parameters: responsible (else the registered user), duration, status, then beforeFinish.
+ * The self-audit computes a call's expected figures with it too (workers/audit/auditDecisions.ts).
+ */
+export async function finishParams(
   call: CallState,
   decide: CallDecisions,
   config: PlanConfig,

@@ -8,7 +8,11 @@ import type { Metrics } from "../../core/metrics/metrics.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
 import { HookCrmDeferred } from "../../core/hooks/errors.ts";
 import type { HookRunner } from "../../core/hooks/runner.ts";
-import { directoryForCall, type InnerNumberDirectory } from "../../core/hooks/userNumbers.ts";
+import {
+  directoryForCall,
+  isInnerNumberDirectory,
+  type InnerNumberDirectory,
+} from "../../core/hooks/userNumbers.ts";
 import { DeliveryError } from "../delivery/deliveryError.ts";
 import type { CrmErrorInfo, CrmFileDelivery } from "../delivery/types.ts";
 import type { CallLocks } from "./callLock.ts";
@@ -75,6 +79,8 @@ export interface ReconcilerDeps {
 
 /** Plan → send → store rounds per job; a call needs at most ~4 (register, cards, finish, record). */
 const MAX_ROUNDS = 8;
+/** Passes of one job over a call whose other jobs keep leaving work (a busy call); then it comes back. */
+const MAX_PASSES = 4;
 
 const ROUND_LIMIT: CrmErrorInfo = {
   code: "ROUND_LIMIT",
@@ -98,23 +104,36 @@ export class CallReconciler {
     this.sender = new GroupSender({ ...deps, now: this.now, outcomes: this.outcomes });
   }
 
+  /**
+   * Reconciles the call under its lock. A call locked by another worker is left to it (it reconciles
+   * once more when it is done; the job still comes back later in case that worker died); when work
+   * was left here meanwhile, the call is reconciled again at once — unless this pass ends in a retry,
+   * which brings the job back anyway.
+   */
   async reconcile(callId: string): Promise<ReconcileOutcome> {
-    const lock = await this.deps.locks.acquire(callId);
-    if (!lock) return { status: "locked" };
-    try {
-      return await this.underLock(callId, lock.token);
-    } catch (err) {
-      if (!(err instanceof LockLost)) throw err;
-      // Another worker holds the call now; coming back like a locked job leaves the call to whoever
-      // holds it then, instead of failing the job (nothing would look at the call again).
-      this.deps.logger.warn({ callId }, "call lock lost during reconcile; the job comes back");
-      return { status: "locked" };
-    } finally {
-      await lock.release().catch((err: unknown) => {
-        // The lock expires on its own (jobLockMs); only the next job of this call waits longer.
-        this.deps.logger.warn({ callId, err: String(err) }, "call lock not released");
-      });
+    let outcome: ReconcileOutcome = { status: "locked" };
+    for (let pass = 0; pass < MAX_PASSES; pass++) {
+      const lock = await this.deps.locks.acquireOrLeaveWork(callId);
+      if (!lock) return { status: "locked" };
+      let workLeft = false;
+      try {
+        outcome = await this.underLock(callId, lock.token);
+      } catch (err) {
+        if (!(err instanceof LockLost)) throw err;
+        // Another worker holds the call now; coming back like a locked job leaves the call to whoever
+        // holds it then, instead of failing the job (nothing would look at the call again).
+        this.deps.logger.warn({ callId }, "call lock lost during reconcile; the job comes back");
+        return { status: "locked" };
+      } finally {
+        workLeft = await lock.release().catch((err: unknown) => {
+          // The lock expires on its own (jobLockMs); only the next job of this call waits longer.
+          this.deps.logger.warn({ callId, err: String(err) }, "call lock not released");
+          return false;
+        });
+      }
+      if (!workLeft || outcome.status === "retry") return outcome;
     }
+    return outcome;
   }
 
   /**
@@ -398,10 +417,6 @@ interface RoundHooks {
   users(): Promise<CallDirectory>;
   /** Runs the due event points; resolves with the journal after their marks. */
   events(): Promise<StepJournal>;
-}
-
-function isInnerNumberDirectory(d: ReconcileDirectory): d is ReconcileDirectory & InnerNumberDirectory {
-  return typeof d.innerNumberOf === "function" && typeof d.userIdByInnerNumber === "function";
 }
 
 export function extensionsOf(call: CallState): string[] {
