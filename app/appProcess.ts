@@ -10,6 +10,7 @@ import { callbackEventHandler } from "./callback/callbackHandler.ts";
 import { startCallControl, type CallControlHandle } from "./callControl.ts";
 import { portalOfAuth } from "../core/crm/portal.ts";
 import { clickToCallHandler } from "./clickToCall/clickToCall.ts";
+import { HeldEvents, heldEventsFile } from "./crmEvents/heldEvents.ts";
 import { CrmEventIntake } from "./crmEvents/intake.ts";
 import { OfflineEventReader } from "./crmEvents/offlineStream.ts";
 import { CrmEventRegistry } from "./crmEvents/registry.ts";
@@ -58,10 +59,11 @@ export async function startAppProcess(deps: AppProcessDeps): Promise<AppProcess>
       appStatus: status,
       logger,
       lifecycleQueue: control.queue,
-      onEvent: (event) => void events.intake.accept(event, "online"),
+      onEvent: (event) => void events.held.offer(event),
       serverId: () => control.ctx.server.id,
     });
   } catch (err) {
+    events.held.close();
     await events.reader?.stop();
     await control.stop().catch(() => undefined);
     await hooks.close();
@@ -73,6 +75,7 @@ export async function startAppProcess(deps: AppProcessDeps): Promise<AppProcess>
     events: events.registry,
     stop: async () => {
       await http.close().catch(() => undefined);
+      events.held.close();
       await events.reader?.stop();
       await control.stop();
       await hooks.close();
@@ -96,7 +99,7 @@ function crmEvents(deps: AppProcessDeps, control: CallControlHandle) {
   // The callback form has no CALL_ID: its handler dedupes by number and line over its own window.
   const onCallback = callbackEventHandler(control.ctx);
   registry.register(CALLBACK_EVENT, {
-    handle: async (event) => void (await onCallback(event)),
+    handle: async (event, _source, take) => void (await onCallback(event, take)),
     dedupeKey: () => undefined,
   });
   const intake = new CrmEventIntake({
@@ -107,10 +110,17 @@ function crmEvents(deps: AppProcessDeps, control: CallControlHandle) {
     logger,
     redisTimeoutMs: config.redis.routingTimeoutMs,
   });
+  // Online events are not re-sent by the portal: one the intake cannot take yet is held on disk.
+  const held = new HeldEvents({
+    path: heldEventsFile(config.redis.outboxFile),
+    accept: (event, take) => intake.accept(event, "online", take),
+    logger,
+  });
+  held.open();
   let reader: OfflineEventReader | undefined;
   if (config.events.delivery !== "online") {
     reader = new OfflineEventReader({ redis, keys, intake, logger, consumer: `app:${config.ari.app}` });
     reader.start();
   }
-  return { registry, intake, reader };
+  return { registry, intake, reader, held };
 }

@@ -28,7 +28,12 @@ export function callbackGroup(ctx: CallContext, line: string): string | undefine
   return routing.dids[line]?.group ?? routing.callback.group ?? routing.defaultGroup;
 }
 
-export async function startCallback(ctx: CallContext, request: CallbackRequest): Promise<string> {
+/** `onDurable` runs once the call is in Redis (the resync of a restarted app owns it from then on). */
+export async function startCallback(
+  ctx: CallContext,
+  request: CallbackRequest,
+  onDurable: () => void = () => undefined,
+): Promise<string> {
   // Scoped by the server like linkedids: the resync of this app (and only this one) owns the call.
   const callId = ctx.server.callIdOf(randomUUID());
   const ctl: CallControl = {
@@ -57,6 +62,7 @@ export async function startCallback(ctx: CallContext, request: CallbackRequest):
       ctx.sessions.handOff(call);
       return;
     }
+    onDurable();
     const group = callbackGroup(ctx, request.lineNumber);
     call.log.info({ to: request.phoneNumber, line: request.lineNumber, group }, "callback requested");
     if (request.text) call.log.info({ text: request.text }, "callback form text (not spoken: no TTS)");

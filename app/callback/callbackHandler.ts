@@ -1,10 +1,12 @@
+import { randomUUID } from "node:crypto";
 import type { CallContext } from "../calls/context.ts";
+import { EventNotTaken } from "../crmEvents/registry.ts";
 import type { BitrixEvent } from "../http/types.ts";
 import { CallbackNotStarted, startCallback } from "./callbackCall.ts";
 import { callbackDedupeKey, parseCallbackData } from "./callbackEvent.ts";
 
-/** A callback event that cannot be taken now (Redis away): the event intake may offer it again. */
-export class CallbackDeferred extends Error {
+/** A callback event that cannot be taken now (Redis away): the event intake offers it again later. */
+export class CallbackDeferred extends EventNotTaken {
   override readonly name = "CallbackDeferred";
 }
 
@@ -17,8 +19,10 @@ export type CallbackOutcome =
  * ignored, durably: the mark is in Redis before anything rings. Rejects with `CallbackDeferred` when
  * the callback could not be made durable (nothing rang; the mark is taken back so a retry is taken).
  */
-export function callbackEventHandler(ctx: CallContext): (event: BitrixEvent) => Promise<CallbackOutcome> {
-  return async (event) => {
+export function callbackEventHandler(
+  ctx: CallContext,
+): (event: BitrixEvent, take?: { id: string }) => Promise<CallbackOutcome> {
+  return async (event, take = { id: randomUUID() }) => {
     const parsed = parseCallbackData(event.data);
     if (!parsed.ok) {
       ctx.logger.warn({ event: event.name, error: parsed.error }, "callback event ignored");
@@ -31,15 +35,20 @@ export function callbackEventHandler(ctx: CallContext): (event: BitrixEvent) => 
     const window = ctx.config.routing.callback.dedupeWindowSec;
     const fresh = await ctx.redis.read(
       "callback dedupe",
-      async (r) => (await r.set(seenKey, String(Date.now()), "EX", window, "NX")) === "OK",
+      // The mark holds the take: the same offer again (held, or an offline entry read again after a
+      // kill before the callback was durable) is not its own repeat; `done:` once the call is in Redis.
+      async (r) =>
+        (await r.set(seenKey, take.id, "EX", window, "NX")) === "OK" || (await r.get(seenKey)) === take.id,
       undefined,
     );
+    const commit = () =>
+      ctx.redis.write("callback dedupe done", (r) => r.set(seenKey, `done:${take.id}`, "KEEPTTL", "XX"));
     const deferred = (why: string): CallbackDeferred => {
       // A SET that timed out may still run when Redis is back; the DEL queued behind it takes it back.
       ctx.redis.write("callback dedupe undo", (r) => r.del(seenKey));
       ctx.logger.error(
         { to: request.phoneNumber, line: request.lineNumber, why },
-        "callback not taken: nothing rang (the offline event queue delivers it again; else call back by hand)",
+        "callback not taken yet: nothing rang (the event is offered again once Redis is back)",
       );
       return new CallbackDeferred(why);
     };
@@ -49,7 +58,7 @@ export function callbackEventHandler(ctx: CallContext): (event: BitrixEvent) => 
       return { kind: "duplicate" };
     }
     try {
-      return { kind: "started", callId: await startCallback(ctx, request) };
+      return { kind: "started", callId: await startCallback(ctx, request, commit) };
     } catch (err) {
       if (err instanceof CallbackNotStarted) throw deferred(err.message);
       ctx.redis.write("callback dedupe undo", (r) => r.del(seenKey));

@@ -3,6 +3,7 @@ import { releaseBusy } from "./busy.ts";
 import { hangupQuietly } from "./channels.ts";
 import { clientResultFromCause, legResultFromCause } from "./causes.ts";
 import { liveChannels } from "./control.ts";
+import type { OriginateFailureInput } from "../../core/calls/originateFailure.ts";
 import { isOriginateFailure, originateFailed } from "./originateDiagnostics.ts";
 import { nowIso, type CallContext } from "./context.ts";
 import { dialsClient } from "./phase.ts";
@@ -30,7 +31,7 @@ export async function onChannelGone(
 ): Promise<void> {
   const ctl = call.ctl;
   if (channelId === ctl.clientChannelId && !ctl.legs[channelId]) {
-    await onClientGone(ctx, call, cause, at);
+    await onClientGone(ctx, call, cause, at, causeText);
   } else if (ctl.legs[channelId]) {
     await onLegGone(ctx, call, channelId, { cause, causeText, at });
   } else if (ctl.aux.includes(channelId)) {
@@ -42,7 +43,13 @@ export async function onChannelGone(
   await maybeFinish(ctx, call, at);
 }
 
-async function onClientGone(ctx: CallContext, call: CallSession, cause: number | undefined, at: string) {
+async function onClientGone(
+  ctx: CallContext,
+  call: CallSession,
+  cause: number | undefined,
+  at: string,
+  causeText?: string,
+) {
   const ctl = call.ctl;
   const talking = ctl.ending ? undefined : ctl.talkingLegId;
   const ended = talking
@@ -56,7 +63,8 @@ async function onClientGone(ctx: CallContext, call: CallSession, cause: number |
   }
   // The trunk leg of an outbound call, click-to-call or callback failed by itself before an answer.
   const clientResult: ClientResult = clientResultFromCause(cause);
-  const clientFailure = originateFailed(ctx, call, { side: "client", cause }, "");
+  const noCauseText = cause === undefined ? causeText : undefined;
+  const clientFailure = originateFailed(ctx, call, { side: "client", cause, noCauseText }, "");
   return endCall(ctx, call, { clientResult, clientCause: cause, hangupBy: "client", clientFailure }, at);
 }
 
@@ -75,7 +83,7 @@ async function onLegGone(ctx: CallContext, call: CallSession, legId: string, end
   const talking = legId === ctl.talkingLegId && !leg.transferredAway && !ctl.ending;
   const failure =
     !wasUp && !leg.endResult && isOriginateFailure(result)
-      ? originateFailed(ctx, call, { side: "operator", cause: end.cause }, leg.extension)
+      ? originateFailed(ctx, call, operatorFailureInput(end), leg.extension)
       : undefined;
   await call.change(
     (c) => {
@@ -100,6 +108,11 @@ async function onLegGone(ctx: CallContext, call: CallSession, legId: string, end
     return endCall(ctx, call, { clientResult: "answered", hangupBy: "system" }, end.at);
   }
   if (!wasUp && ctl.talkingLegId === undefined) await ctx.reactions.legFailed(ctx, call, legId);
+}
+
+function operatorFailureInput(end: LegEnd): OriginateFailureInput {
+  const noCauseText = end.cause === undefined ? end.causeText : undefined;
+  return { side: "operator", cause: end.cause, noCauseText };
 }
 
 /** Starts tearing the call down; `callEnded` is recorded once every channel is gone. */

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
 import { extensionOfUser, parseDirectorySnapshot } from "../../core/crm/directorySnapshot.ts";
 import type { OriginateFailure } from "../../core/calls/originateFailure.ts";
 import type { ClientResult } from "../../core/calls/types.ts";
@@ -9,7 +10,7 @@ import { nowIso, type CallContext } from "../calls/context.ts";
 import { endCall } from "../calls/ending.ts";
 import { originateFailed, reportOriginateFailure } from "../calls/originateDiagnostics.ts";
 import type { CallSession } from "../calls/session.ts";
-import type { CrmEventHandler } from "../crmEvents/registry.ts";
+import { EventNotTaken, type CrmEventHandler, type HandledTake } from "../crmEvents/registry.ts";
 import type { BitrixEvent } from "../http/types.ts";
 import { TRANSFER_CONTEXT } from "../routing/hunt.ts";
 import { readClick, type Click } from "./clickData.ts";
@@ -30,10 +31,10 @@ export interface ClickToCallDeps {
  * a user without an extension as failed.
  */
 export function clickToCallHandler(deps: ClickToCallDeps): CrmEventHandler {
-  return { handle: (event) => startClickToCall(deps, event) };
+  return { handle: (event, _source, take) => startClickToCall(deps, event, take) };
 }
 
-async function startClickToCall(deps: ClickToCallDeps, event: BitrixEvent): Promise<void> {
+async function startClickToCall(deps: ClickToCallDeps, event: BitrixEvent, take: HandledTake) {
   const { ctx } = deps;
   const click = readClick(event.data);
   if ("error" in click) {
@@ -46,10 +47,19 @@ async function startClickToCall(deps: ClickToCallDeps, event: BitrixEvent): Prom
   }
   const number = ctx.normalise(click.phone);
   const log = ctx.logger.child({ bxCallId: click.bxCallId, userId: click.userId });
-  if (!(await firstClick(ctx, click.userId, number))) {
+  const waitedSec = Math.round((Date.now() - take.receivedAt) / 1000);
+  if (waitedSec > ctx.config.events.clickMaxWaitSec) {
+    log.warn({ number, waitedSec }, "click-to-call: taken too late to ring; finished as failed");
+    void ctx.metrics?.count("events.lateClick");
+    const detail = `not rung: the connector could not take the click for ${waitedSec} s (Redis unavailable)`;
+    const failure: OriginateFailure = { side: "operator", reason: "failed", detail };
+    const extension = (await extensionOf(deps, click.userId)) ?? "";
+    return endUnrung(ctx, click, number, { clientResult: "failed", failure, extension, commit: take.commit });
+  }
+  if (!(await firstClick(ctx, click, number))) {
     log.info({ number }, "click-to-call: the same number clicked again by the same user; ignored");
     void ctx.metrics?.count("events.repeatedClick");
-    return endUnrung(ctx, click, number, { clientResult: "cancelled" });
+    return endUnrung(ctx, click, number, { clientResult: "cancelled", commit: take.commit });
   }
   const extension = await extensionOf(deps, click.userId);
   if (extension === undefined) {
@@ -58,18 +68,22 @@ async function startClickToCall(deps: ClickToCallDeps, event: BitrixEvent): Prom
       reason: "unregistered",
       detail: `user ${click.userId} has no internal number in the directory`,
     };
-    return endUnrung(ctx, click, number, { clientResult: "failed", failure });
+    return endUnrung(ctx, click, number, { clientResult: "failed", failure, commit: take.commit });
   }
-  await ringClicker(ctx, click, number, extension);
+  await ringClicker(ctx, click, number, extension, take.commit);
 }
 
-/** SET NX with the repeat window; without Redis every click counts as the first. */
-async function firstClick(ctx: CallContext, userId: number, number: string): Promise<boolean> {
+/**
+ * SET NX with the repeat window, holding the portal's CALL_ID: the same click offered again (it could
+ * not be made durable the first time) is still the first. Without Redis every click counts as the first.
+ */
+async function firstClick(ctx: CallContext, click: Click, number: string): Promise<boolean> {
   const ms = ctx.config.events.repeatClickSec * 1000;
   if (ms <= 0) return true;
-  const key = ctx.keys.clickGuard(userId, number);
-  const set = await ctx.redis.read("click guard", (r) => r.set(key, "1", "PX", ms, "NX"), "OK");
-  return set === "OK";
+  const key = ctx.keys.clickGuard(click.userId, number);
+  const mine = async (r: Redis) =>
+    (await r.set(key, click.bxCallId, "PX", ms, "NX")) === "OK" || (await r.get(key)) === click.bxCallId;
+  return ctx.redis.read("click guard", mine, true);
 }
 
 async function extensionOf(deps: ClickToCallDeps, userId: number): Promise<string | undefined> {
@@ -99,10 +113,17 @@ function clickControl(ctx: CallContext, callId: string, number: string, extensio
  * The user's phone is the call's first channel: its id is the call id (Asterisk's linkedid), and the
  * client's leg, created with it as originator, inherits it.
  */
-async function ringClicker(ctx: CallContext, click: Click, number: string, extension: string) {
+async function ringClicker(
+  ctx: CallContext,
+  click: Click,
+  number: string,
+  extension: string,
+  commit: () => Promise<void>,
+) {
   // Scoped by the server like linkedids: the resync of this app (and only this one) owns the call.
   const callId = ctx.server.callIdOf(randomUUID());
   const call = ctx.sessions.open(clickControl(ctx, callId, number, extension));
+  let durable = true;
   await ctx.serial.run(callId, async () => {
     const at = nowIso();
     const started = await call.start({
@@ -117,10 +138,10 @@ async function ringClicker(ctx: CallContext, click: Click, number: string, exten
     });
     if (started === "unreachable") {
       ctx.sessions.handOff(call);
-      call.log.error({ bxCallId: click.bxCallId }, "click-to-call refused: Redis unreachable; nothing rings");
-      void ctx.metrics?.count("events.refused");
+      durable = false;
       return;
     }
+    await commit(); // the call is in Redis: the resync of a restarted app owns it, not a second take
     await call.record({ type: "legDialled", at, legId: callId, extension, purpose: "direct" });
     call.log.info({ bxCallId: click.bxCallId, extension, to: number }, "click-to-call: ringing the user");
     const offline = await endpointOffline(ctx, extension);
@@ -142,6 +163,7 @@ async function ringClicker(ctx: CallContext, click: Click, number: string, exten
       await endClickerLeg(ctx, call, failure, `dial ${ariStatus}`);
     }
   });
+  if (!durable) throw new EventNotTaken("Redis did not take the click in time; nothing rang");
 }
 
 /** `endpoint offline` / `endpoint unknown` when ARI says the phone cannot be rung; else undefined. */
@@ -175,6 +197,9 @@ async function endClickerLeg(ctx: CallContext, call: CallSession, failure: Origi
 interface UnrungEnd {
   clientResult: ClientResult;
   failure?: OriginateFailure;
+  /** The user's phone, when known (FAILED_REASON names it). */
+  extension?: string;
+  commit: () => Promise<void>;
 }
 
 /** A click that rings nobody still ends its portal call: a call with no channel, ended at once. */
@@ -185,6 +210,7 @@ async function endUnrung(ctx: CallContext, click: Click, number: string, end: Un
   ctl.legs = {};
   delete ctl.originExtension;
   const call = ctx.sessions.open(ctl);
+  let durable = true;
   await ctx.serial.run(callId, async () => {
     const at = nowIso();
     const started = await call.start({
@@ -198,16 +224,21 @@ async function endUnrung(ctx: CallContext, click: Click, number: string, end: Un
     });
     if (started === "unreachable") {
       ctx.sessions.handOff(call);
+      durable = false;
       return;
     }
+    await end.commit();
     if (end.failure) {
       const legId = `none:${callId}`;
-      reportOriginateFailure(ctx, call, end.failure, `user ${click.userId}`);
+      const extension = end.extension ?? "";
+      const result = end.failure.reason === "unregistered" ? "unregistered" : "failed";
+      reportOriginateFailure(ctx, call, end.failure, extension || `user ${click.userId}`);
       await call.record(
-        { type: "legDialled", at, legId, extension: "", purpose: "direct" },
-        { type: "legEnded", at, legId, result: "unregistered", failure: end.failure },
+        { type: "legDialled", at, legId, extension, purpose: "direct" },
+        { type: "legEnded", at, legId, result, failure: end.failure },
       );
     }
     await endCall(ctx, call, { clientResult: end.clientResult, hangupBy: "system" });
   });
+  if (!durable) throw new EventNotTaken("Redis did not take the click in time");
 }

@@ -103,7 +103,13 @@ export class OfflineEventReader {
       if (!event) {
         this.deps.logger.warn({ entry: id }, "offline event stream: malformed entry; dropped");
       } else {
-        const outcome = await this.deps.intake.accept({ name: event.name, data: event.data }, "offline");
+        // The entry id is the take: an entry read again after "unavailable" is not its own duplicate.
+        const take = { id: `stream:${id}`, receivedAt: Number(id.split("-")[0]) };
+        const outcome = await this.deps.intake.accept(
+          { name: event.name, data: event.data },
+          "offline",
+          take,
+        );
         if (outcome === "unavailable") return true;
       }
       await this.connection.xack(stream, CRM_EVENT_GROUP, id);

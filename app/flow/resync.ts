@@ -9,6 +9,9 @@ import { resumeIvr } from "../ivr/ivr.ts";
 import { armHuntDeadline } from "../routing/hunt.ts";
 import { dispatchAriEvent, onAnswered } from "./dispatcher.ts";
 
+/** The reason of a channel that ended while nobody listened: Asterisk keeps no cause for it. */
+export const GONE_UNSEEN = "ended while the app was away; cause unknown";
+
 export interface ResyncResult {
   checked: number;
   finished: number;
@@ -79,7 +82,7 @@ async function resyncCall(ctx: CallContext, call: CallSession, seen: Seen): Prom
   for (const id of [...liveChannels(ctl), ...ctl.aux]) {
     if (seen.live.has(id)) continue;
     call.log.info({ channelId: id }, "channel ended while the app was away");
-    await onChannelGone(ctx, call, id, undefined, undefined, seen.at ?? nowIso());
+    await onChannelGone(ctx, call, id, undefined, GONE_UNSEEN, seen.at ?? nowIso());
   }
   if (ctl.ended) return "finished";
   await catchUp(ctx, call, seen.live);

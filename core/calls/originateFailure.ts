@@ -40,6 +40,8 @@ export interface OriginateFailureInput {
   ariStatus?: number;
   /** Q.850 cause of the channel's ChannelDestroyed, when the channel existed. */
   cause?: number;
+  /** What is known when there is no cause (a channel found gone after the app was away). */
+  noCauseText?: string;
 }
 
 export interface OriginateFailure {
@@ -96,7 +98,7 @@ export function decodeOriginateFailure(input: OriginateFailureInput): OriginateF
         : "trunkFailure";
     return { side, reason, detail: ariStatus === 0 ? "ARI unreachable" : `ARI ${ariStatus}` };
   }
-  return { side, reason: reasonOfCause(cause), detail: causeDetail(cause) };
+  return { side, reason: reasonOfCause(cause), detail: causeDetail(cause, input.noCauseText) };
 }
 
 function reasonOfCause(cause: number | undefined): OriginateFailureReason {
@@ -129,8 +131,8 @@ function reasonOfCause(cause: number | undefined): OriginateFailureReason {
   }
 }
 
-function causeDetail(cause: number | undefined): string {
-  if (cause === undefined) return "no cause";
+function causeDetail(cause: number | undefined, noCauseText = "no cause"): string {
+  if (cause === undefined) return noCauseText;
   const text = CAUSE_TEXT[cause];
   return text ? `cause ${cause} (${text})` : `cause ${cause}`;
 }

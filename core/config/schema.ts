@@ -319,6 +319,11 @@ export const configSchema = z
         clickRingTimeoutSec: z.number().int().positive().default(30),
         /** A click of the same user on the same number within this many seconds is ignored. */
         repeatClickSec: z.number().int().min(0).default(5),
+        /**
+         * A click the app could not take at once (Redis away) is still rung if taken within this many
+         * seconds of its arrival; later it is finished as failed with the reason (nobody waits that long).
+         */
+        clickMaxWaitSec: z.number().int().min(1).max(3600).default(20),
       })
       .prefault({}),
     recording: z

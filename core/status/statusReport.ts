@@ -8,6 +8,7 @@ import { errorTypes } from "../metrics/errorStats.ts";
  */
 
 import type { HookStatusView } from "../hooks/statusView.ts";
+import { offlinePollProblem, offlinePollReport, type OfflinePollReport } from "./offlinePollStatus.ts";
 
 /** The outcome of one time-boxed probe. */
 export type Probe<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -123,6 +124,8 @@ export interface StatusReport {
     heldLastHour: Record<string, number>;
     /** Manager-first CRM lookups in the last hour: `found`, `notFound`, `failed`, `expired`. */
     lookupsLastHour?: Record<string, number>;
+    /** The offline event poll (`events.delivery` offline/both); null when no worker polls. */
+    offlinePoll?: OfflinePollReport | null;
   };
   calls: {
     activeNow: number;
@@ -200,6 +203,7 @@ export function buildStatusReport(input: StatusInputs): StatusReport {
       holdsLastHour: counters ? countersWithPrefix(counters, "holds.", ["holds.cleared"]) : {},
       heldLastHour: counters ? countersWithPrefix(counters, "held.") : {},
       lookupsLastHour: counters ? countersWithPrefix(counters, "crmLookup.") : {},
+      offlinePoll: input.heartbeats.ok ? offlinePollReport(input.heartbeats.value) : null,
     },
     calls: {
       activeNow: input.app.activeCalls,
@@ -483,6 +487,8 @@ function findProblems(input: StatusInputs, report: Omit<StatusReport, "status" |
         `${hold.heldSends} send(s) held, ${hold.probes} probe(s)`,
     );
   }
+  const pollProblem = offlinePollProblem(report.crm.offlinePoll, input.now);
+  if (pollProblem) add(pollProblem.level, pollProblem.text);
   if (report.crm.auth === "failed") add("error", "CRM auth failed");
   if (report.crm.auth === "refreshing") add("warning", "CRM auth refreshing");
   if (report.crm.reachable === false) add("error", `CRM unreachable (${report.crm.lastErrorCode})`);

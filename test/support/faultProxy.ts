@@ -36,6 +36,8 @@ export interface FaultRule {
   times?: number;
   /** Active only once the rule of this name was applied (a sequence of faults for one call). */
   after?: string;
+  /** The portal never sees the request (stopped, or a proxy in front of it refuses): nothing ran. */
+  unforwarded?: boolean;
 }
 
 export interface AppliedFault {
@@ -57,6 +59,8 @@ export interface FaultProxy {
   add(rule: FaultRule): void;
   /** Rules not used up yet. */
   pending(): string[];
+  /** Uses the rules of this name up (the portal is back). */
+  lift(name: string): void;
   close(): Promise<void>;
 }
 
@@ -149,6 +153,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       for (const r of taken)
         applied.push({ rule: r.name, answer: rule.answer, at: Date.now(), portalStatus });
     };
+    if (rule.unforwarded) {
+      fault(req, res, rule.answer);
+      record();
+      return;
+    }
     if (rule.answerFirst) {
       fault(req, res, rule.answer);
       record();
@@ -181,6 +190,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     applied,
     add: (rule) => rules.push({ ...rule, left: rule.times ?? 1 }),
     pending: () => rules.filter((r) => r.left > 0).map((r) => r.name),
+    lift: (name) => {
+      for (const r of rules) if (r.name === name) r.left = 0;
+    },
     close: async () => {
       for (const t of timers) clearTimeout(t);
       for (const s of sockets) s.destroy();

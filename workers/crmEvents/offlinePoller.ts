@@ -5,7 +5,11 @@ import {
   encodeStreamedEvent,
   type StreamedCrmEvent,
 } from "../../core/crm/crmEventStream.ts";
-import { throttledErrorLog } from "../../core/logging/processGuards.ts";
+import {
+  OFFLINE_POLL_COMPONENT,
+  OfflinePollHealth,
+  type PollTransition,
+} from "../../core/crm/offlinePollHealth.ts";
 import type { Logger } from "../../core/logging/logger.ts";
 import type { Metrics } from "../../core/metrics/metrics.ts";
 import type { RedisKeys } from "../../core/redis/keys.ts";
@@ -18,7 +22,7 @@ export interface OfflinePollerDeps {
   config: Pick<Config, "events">;
   delivery: Pick<CrmDelivery, "send">;
   redis: Redis;
-  keys: Pick<RedisKeys, "crmEventStream" | "crmEventPollLock">;
+  keys: Pick<RedisKeys, "crmEventStream" | "crmEventPollLock" | "heartbeats">;
   metrics: Metrics;
   logger: Logger;
 }
@@ -29,6 +33,11 @@ export interface OfflinePollerDeps {
  * budget, usually in the same batch as call commands — and appends each event to the Redis stream the
  * app reads (`keys.crmEventStream`). The app never talks to Bitrix24; the workers never act on events.
  *
+ * No poll starts without Redis (the lock comes first), so events wait at the portal while Redis is
+ * away. Events the portal handed over are kept in memory until the stream has them (Redis gone between
+ * the answer and the XADD): no new poll runs before they are in. A failing poll backs off and is
+ * logged once per spell (`core/crm/offlinePollHealth.ts`); its state is published for `/status`.
+ *
  * `clear=1` (the method's default): the portal forgets what it returned. An answer lost on the way
  * (a timeout after the portal ran it, a worker killed between the answer and the XADD) loses those
  * events; the app's dedupe makes any re-delivery harmless. With `clear=0` + `event.offline.clear` the
@@ -37,20 +46,29 @@ export interface OfflinePollerDeps {
 export class OfflineEventPoller {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private readonly warn: (err: Error) => void;
   private readonly owner = `${process.pid}:${Math.random().toString(36).slice(2)}`;
+  private readonly health: OfflinePollHealth;
+  /** Taken from the portal, not yet in the stream. */
+  private held: StreamedCrmEvent[] = [];
 
   constructor(private readonly deps: OfflinePollerDeps) {
-    this.warn = throttledErrorLog(deps.logger, "offline events: poll failed", 30_000);
+    this.health = new OfflinePollHealth(deps.config.events.offlinePollMs);
   }
 
   start(): void {
     const tick = () => {
       this.running = this.pollOnce()
-        .then(() => undefined)
-        .catch((err: Error) => this.warn(err))
+        .then(async (polled) => {
+          if (polled === undefined) return; // another worker polls: its state is the one to show
+          this.report(this.health.ok(Date.now()));
+          await this.publish();
+        })
+        .catch(async (err: Error) => {
+          this.report(this.health.failed(err.message, Date.now()));
+          await this.publish();
+        })
         .finally(() => {
-          if (this.timer !== undefined) this.timer = setTimeout(tick, this.deps.config.events.offlinePollMs);
+          if (this.timer !== undefined) this.timer = setTimeout(tick, this.health.delayMs());
         });
     };
     this.timer = setTimeout(tick, 0);
@@ -63,12 +81,13 @@ export class OfflineEventPoller {
     await this.running;
   }
 
-  /** One poll round; returns how many events were handed to the app (0 when another worker polls). */
-  async pollOnce(): Promise<number> {
+  /** One poll round: how many events were handed to the app; undefined when another worker polls. */
+  async pollOnce(): Promise<number | undefined> {
     const { redis, keys, config, delivery } = this.deps;
+    if (this.held.length > 0) return this.append();
     const lockMs = Math.max(5000, config.events.offlinePollMs * 3);
     const locked = await redis.set(keys.crmEventPollLock, this.owner, "PX", lockMs, "NX");
-    if (locked !== "OK" && (await redis.get(keys.crmEventPollLock)) !== this.owner) return 0;
+    if (locked !== "OK" && (await redis.get(keys.crmEventPollLock)) !== this.owner) return undefined;
     const [result] = await delivery.send({
       callId: POLL_GROUP,
       lane: "interactive",
@@ -78,8 +97,15 @@ export class OfflineEventPoller {
     });
     if (!result?.ok)
       throw new Error(`event.offline.get: ${result?.error.code}: ${result?.error.description}`);
-    const events = offlineEventsOf(result.result);
-    for (const event of events) {
+    this.held = offlineEventsOf(result.result);
+    return this.append();
+  }
+
+  /** Appends the held events in order; one that Redis does not take stays held (and the rest after it). */
+  private async append(): Promise<number> {
+    const { redis, keys } = this.deps;
+    const count = this.held.length;
+    while (this.held.length > 0) {
       await redis.xadd(
         keys.crmEventStream,
         "MAXLEN",
@@ -87,14 +113,36 @@ export class OfflineEventPoller {
         String(CRM_EVENT_STREAM_MAXLEN),
         "*",
         "event",
-        encodeStreamedEvent(event),
+        encodeStreamedEvent(this.held[0]!),
       );
+      this.held.shift();
     }
-    if (events.length > 0) {
-      this.deps.logger.info({ events: events.length }, "offline events handed to the app");
-      void this.deps.metrics.count("events.offlinePolled", events.length);
+    if (count > 0) {
+      this.deps.logger.info({ events: count }, "offline events handed to the app");
+      void this.deps.metrics.count("events.offlinePolled", count);
     }
-    return events.length;
+    return count;
+  }
+
+  private report(transition: PollTransition | undefined): void {
+    const { logger, metrics } = this.deps;
+    if (transition?.kind === "spellStarted") {
+      logger.warn(
+        { err: transition.error, held: this.held.length },
+        "offline events: poll failed; backing off until it works again (logged once per spell)",
+      );
+      void metrics.count("events.offlinePollSpells");
+    } else if (transition?.kind === "spellEnded") {
+      logger.info({ awaySec: Math.round(transition.awayMs / 1000) }, "offline events: polling again");
+    }
+  }
+
+  /** Best effort: `/status` reads it from the heartbeats (Redis away: nothing to read it from anyway). */
+  private async publish(): Promise<void> {
+    const view = { ...this.health.view(this.held.length), at: Date.now() };
+    await this.deps.redis
+      .hset(this.deps.keys.heartbeats, OFFLINE_POLL_COMPONENT, JSON.stringify(view))
+      .catch(() => undefined);
   }
 }
 
