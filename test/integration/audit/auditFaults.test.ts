@@ -35,6 +35,7 @@ import {
 } from "../../support/stack.ts";
 import { getTestbed } from "../../support/testbed.ts";
 import { sleep, userOf } from "../e2e/expect.ts";
+import { userDirectoryReady } from "../../support/userDirectory.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const PASSWORD = "audit-faults-pw";
@@ -83,11 +84,7 @@ describe("the self-audit under faults", () => {
       handler: `http://127.0.0.1:${stack.httpPort}/bitrix/events`,
     });
     assert.equal(bind.status, 200, await bind.text());
-    const deadline = Date.now() + 15_000;
-    while (!(await stack.redis.keys(`${stack.prefix}:directory:*`)).length) {
-      if (Date.now() > deadline) throw new Error("the user directory never reached Redis");
-      await sleep(200);
-    }
+    await userDirectoryReady(stack);
   });
   after(async () => {
     if (child && child.exitCode === null) child.kill("SIGKILL");

@@ -16,6 +16,7 @@ import type { CrmCall } from "../../support/e2eCrm.ts";
 import { startClient, type PhoneHandle, type UasBehaviour } from "../../support/sipp.ts";
 import { crmCallsMatching, startStack, waitForCrmCall, type Stack } from "../../support/stack.ts";
 import { expectFinished, sleep, userOf } from "../e2e/expect.ts";
+import { userDirectoryReady } from "../../support/userDirectory.ts";
 
 const APP_TOKEN = "demo-application-token";
 const LINE = "4951110070";
@@ -89,11 +90,7 @@ describe("chaos: the app killed while click-to-call and callback phones ring", (
         handler: `http://127.0.0.1:${stack.httpPort}/bitrix/events`,
       });
     }
-    const deadline = Date.now() + 15_000;
-    while (!(await stack.redis.keys(`${stack.prefix}:directory:*`)).length) {
-      if (Date.now() > deadline) throw new Error("the user directory never reached Redis");
-      await sleep(200);
-    }
+    await userDirectoryReady(stack);
   });
   after(async () => {
     await phone?.stop();

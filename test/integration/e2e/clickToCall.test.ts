@@ -17,6 +17,7 @@ import { samePhone, type CrmCall } from "../../support/e2eCrm.ts";
 import { startClient, type PhoneHandle, type UasBehaviour } from "../../support/sipp.ts";
 import { startStack, waitForCrmCall, type Stack } from "../../support/stack.ts";
 import { sleep, userOf } from "./expect.ts";
+import { userDirectoryReady } from "../../support/userDirectory.ts";
 
 const APP_TOKEN = "demo-application-token";
 const HOOKED = { callerId: "+74951300005", throws: "+74951300006" };
@@ -138,12 +139,7 @@ describe("e2e: click-to-call", () => {
       }),
     });
     assert.equal(bind.status, 200, await bind.text());
-    // The workers' directory is in Redis before the first click (the app reads it from there).
-    const deadline = Date.now() + 15_000;
-    while (!(await stack.redis.keys(`${stack.prefix}:directory:*`)).length) {
-      if (Date.now() > deadline) throw new Error("the user directory never reached Redis");
-      await sleep(200);
-    }
+    await userDirectoryReady(stack);
   });
   after(async () => {
     await phone?.stop();
