@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { RedisKeys } from "../redis/keys.ts";
+import { sumBuckets } from "./bucketSums.ts";
 
 /**
  * Error statistics by type for the last hour, day and week. The counters that say something went
@@ -54,15 +55,8 @@ export async function lastHours(
   hours: number,
   now = Date.now(),
 ): Promise<Record<string, number>> {
-  const pipeline = redis.pipeline();
-  for (let i = 0; i < hours; i++)
-    pipeline.hgetall(keys.metricsHour(hourBucket(new Date(now - i * 3_600_000))));
-  const totals: Record<string, number> = {};
-  for (const [err, bucket] of (await pipeline.exec()) ?? []) {
-    if (err || !bucket) continue;
-    for (const [name, value] of Object.entries(bucket as Record<string, string>)) {
-      totals[name] = (totals[name] ?? 0) + Number(value);
-    }
-  }
-  return totals;
+  const buckets = Array.from({ length: hours }, (_, i) =>
+    keys.metricsHour(hourBucket(new Date(now - i * 3_600_000))),
+  );
+  return sumBuckets(redis, buckets);
 }

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { RedisKeys } from "../redis/keys.ts";
+import { sumBuckets } from "./bucketSums.ts";
 import { countInProm } from "./counterMapping.ts";
 import { HOUR_BUCKET_TTL_SEC, hourBucket, isErrorCounter } from "./errorStats.ts";
 import { publishSnapshot } from "./promSnapshots.ts";
@@ -47,18 +48,10 @@ export class Metrics {
 
   /** Sums every counter over the last `minutes` minutes (default: the last hour). */
   async lastMinutes(minutes = 60, now = Date.now()): Promise<Record<string, number>> {
-    const pipeline = this.redis.pipeline();
-    for (let i = 0; i < minutes; i++) {
-      pipeline.hgetall(this.keys.metricsMinute(minuteBucket(new Date(now - i * 60_000))));
-    }
-    const totals: Record<string, number> = {};
-    for (const [err, bucket] of (await pipeline.exec()) ?? []) {
-      if (err || !bucket) continue;
-      for (const [name, value] of Object.entries(bucket as Record<string, string>)) {
-        totals[name] = (totals[name] ?? 0) + Number(value);
-      }
-    }
-    return totals;
+    const buckets = Array.from({ length: minutes }, (_, i) =>
+      this.keys.metricsMinute(minuteBucket(new Date(now - i * 60_000))),
+    );
+    return sumBuckets(this.redis, buckets);
   }
 
   /** Records that a component (e.g. `worker:<host>:<pid>`, `app`) is alive, with a small status. */
