@@ -94,19 +94,61 @@ async function extensionOf(deps: ClickToCallDeps, userId: number): Promise<strin
   return extensionOfUser(snapshot, userId, [...knownOperators(ctx.config)], ctx.config.numbers.userRewrite);
 }
 
-function clickControl(ctx: CallContext, callId: string, number: string, extension: string): CallControl {
+/**
+ * The click's call; with the user's phone as its first channel when there is one to ring. Its id is
+ * scoped by the server like linkedids: the resync of this app (and only this one) owns the call.
+ */
+function clickControl(ctx: CallContext, number: string, extension?: string): CallControl {
+  const callId = ctx.server.callIdOf(randomUUID());
   return {
     callId,
     direction: "outbound",
     clientAnswered: false,
     clientNumber: number,
     lineNumber: outboundLine(ctx.config.routing.trunkDialString),
-    originExtension: extension,
-    legs: { [callId]: { extension, purpose: "direct", state: "dialling" } },
+    ...(extension !== undefined ? { originExtension: extension } : {}),
+    legs: extension !== undefined ? { [callId]: { extension, purpose: "direct", state: "dialling" } } : {},
     aux: [],
     legSeq: 1,
     clickToCall: { number, clientDialled: false },
   };
+}
+
+/**
+ * Opens the click's call and makes it durable (callStarted with the portal's CALL_ID, then the event
+ * marked taken), then runs `then` in the call's serial lane. When Redis does not take the call it is
+ * handed off and `EventNotTaken` tells the intake to offer the event again.
+ */
+async function startClickCall(
+  ctx: CallContext,
+  click: Click,
+  ctl: CallControl,
+  commit: () => Promise<void>,
+  then: (call: CallSession, at: string) => Promise<void>,
+): Promise<void> {
+  const call = ctx.sessions.open(ctl);
+  let durable = true;
+  await ctx.serial.run(ctl.callId, async () => {
+    const at = nowIso();
+    const started = await call.start({
+      type: "callStarted",
+      at,
+      callId: ctl.callId,
+      direction: "outbound",
+      clientNumber: ctl.clientNumber,
+      lineNumber: ctl.lineNumber,
+      ...(ctl.originExtension !== undefined ? { originExtension: ctl.originExtension } : {}),
+      portalCall: { callId: click.bxCallId, userId: click.userId },
+    });
+    if (started === "unreachable") {
+      ctx.sessions.handOff(call);
+      durable = false;
+      return;
+    }
+    await commit(); // the call is in Redis: the resync of a restarted app owns it, not a second take
+    await then(call, at);
+  });
+  if (!durable) throw new EventNotTaken("Redis did not take the click in time; nothing rang");
 }
 
 /**
@@ -120,28 +162,8 @@ async function ringClicker(
   extension: string,
   commit: () => Promise<void>,
 ) {
-  // Scoped by the server like linkedids: the resync of this app (and only this one) owns the call.
-  const callId = ctx.server.callIdOf(randomUUID());
-  const call = ctx.sessions.open(clickControl(ctx, callId, number, extension));
-  let durable = true;
-  await ctx.serial.run(callId, async () => {
-    const at = nowIso();
-    const started = await call.start({
-      type: "callStarted",
-      at,
-      callId,
-      direction: "outbound",
-      clientNumber: number,
-      lineNumber: call.ctl.lineNumber,
-      originExtension: extension,
-      portalCall: { callId: click.bxCallId, userId: click.userId },
-    });
-    if (started === "unreachable") {
-      ctx.sessions.handOff(call);
-      durable = false;
-      return;
-    }
-    await commit(); // the call is in Redis: the resync of a restarted app owns it, not a second take
+  await startClickCall(ctx, click, clickControl(ctx, number, extension), commit, async (call, at) => {
+    const callId = call.callId;
     await call.record({ type: "legDialled", at, legId: callId, extension, purpose: "direct" });
     call.log.info({ bxCallId: click.bxCallId, extension, to: number }, "click-to-call: ringing the user");
     const offline = await endpointOffline(ctx, extension);
@@ -163,7 +185,6 @@ async function ringClicker(
       await endClickerLeg(ctx, call, failure, `dial ${ariStatus}`);
     }
   });
-  if (!durable) throw new EventNotTaken("Redis did not take the click in time; nothing rang");
 }
 
 /** `endpoint offline` / `endpoint unknown` when ARI says the phone cannot be rung; else undefined. */
@@ -204,32 +225,9 @@ interface UnrungEnd {
 
 /** A click that rings nobody still ends its portal call: a call with no channel, ended at once. */
 async function endUnrung(ctx: CallContext, click: Click, number: string, end: UnrungEnd): Promise<void> {
-  // Scoped by the server like linkedids: the resync of this app (and only this one) owns the call.
-  const callId = ctx.server.callIdOf(randomUUID());
-  const ctl = clickControl(ctx, callId, number, "");
-  ctl.legs = {};
-  delete ctl.originExtension;
-  const call = ctx.sessions.open(ctl);
-  let durable = true;
-  await ctx.serial.run(callId, async () => {
-    const at = nowIso();
-    const started = await call.start({
-      type: "callStarted",
-      at,
-      callId,
-      direction: "outbound",
-      clientNumber: number,
-      lineNumber: ctl.lineNumber,
-      portalCall: { callId: click.bxCallId, userId: click.userId },
-    });
-    if (started === "unreachable") {
-      ctx.sessions.handOff(call);
-      durable = false;
-      return;
-    }
-    await end.commit();
+  await startClickCall(ctx, click, clickControl(ctx, number), end.commit, async (call, at) => {
     if (end.failure) {
-      const legId = `none:${callId}`;
+      const legId = `none:${call.callId}`;
       const extension = end.extension ?? "";
       const result = end.failure.reason === "unregistered" ? "unregistered" : "failed";
       reportOriginateFailure(ctx, call, end.failure, extension || `user ${click.userId}`);
@@ -240,5 +238,4 @@ async function endUnrung(ctx: CallContext, click: Click, number: string, end: Un
     }
     await endCall(ctx, call, { clientResult: end.clientResult, hangupBy: "system" });
   });
-  if (!durable) throw new EventNotTaken("Redis did not take the click in time");
 }
